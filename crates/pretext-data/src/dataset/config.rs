@@ -1,0 +1,245 @@
+//! Which dataset to read, as it is written in an experiment file:
+//!
+//! ```toml
+//! [data]
+//! format = "idx"
+//! images = "datasets/mnist/train-images-idx3-ubyte.gz"
+//! labels = "datasets/mnist/train-labels-idx1-ubyte.gz"
+//! limit = 10000
+//! ```
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::folder::FolderOptions;
+use super::{ImageDataset, cifar, digits, folder, idx, stl10};
+use crate::DataError;
+
+/// A dataset on disk and the format it is stored in. Unknown keys are errors.
+///
+/// Every variant takes `limit`: keep only the first `limit` images (the rest
+/// is not read where the format allows).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "format", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DatasetConfig {
+    /// IDX files: MNIST, Fashion-MNIST. Gzipped or plain.
+    Idx {
+        /// The images file (`*-images-idx3-ubyte[.gz]`).
+        images: PathBuf,
+        /// The labels file (`*-labels-idx1-ubyte[.gz]`), if labelled.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        labels: Option<PathBuf>,
+        /// Keep the first `limit` images.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<usize>,
+    },
+    /// A folder of PNG or JPEG images: `root/<class>/*.png` when labelled,
+    /// `root/*.png` when not.
+    ImageFolder {
+        /// The folder.
+        root: PathBuf,
+        /// Whether images sit in one subfolder per class (default true).
+        #[serde(default = "yes")]
+        labelled: bool,
+        /// 1 (grey) or 3 (RGB); default 3 if any image has colour, else 1.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        channels: Option<usize>,
+        /// `[height, width]` every image is resized to; without it all images
+        /// must share one size.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        size: Option<[u32; 2]>,
+        /// Keep the first `limit` images, in sorted order.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<usize>,
+    },
+    /// CIFAR-10 or CIFAR-100, binary version, one or more batch files read in order.
+    Cifar {
+        /// The batch files (`data_batch_1.bin`, ..., or `train.bin`).
+        files: Vec<PathBuf>,
+        /// 10 or 100 (default 10); CIFAR-100 keeps the fine label.
+        #[serde(default = "ten")]
+        classes: usize,
+        /// Keep the first `limit` images.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<usize>,
+    },
+    /// STL-10, binary version: 96x96 RGB.
+    Stl10 {
+        /// The images file (`train_X.bin`, `unlabeled_X.bin`, ...).
+        images: PathBuf,
+        /// The labels file (`train_y.bin`), absent for the unlabelled split.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        labels: Option<PathBuf>,
+        /// Keep the first `limit` images.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<usize>,
+    },
+    /// scikit-learn's 8x8 digits as CSV (gzipped or plain): 64 pixels in
+    /// 0..=16, then the label.
+    DigitsCsv {
+        /// The CSV file.
+        path: PathBuf,
+        /// Keep the first `limit` images.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<usize>,
+    },
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn ten() -> usize {
+    10
+}
+
+impl DatasetConfig {
+    /// Reads the dataset; relative paths are resolved against `base` (the
+    /// directory of the experiment file, or the working directory).
+    pub fn load(&self, base: &Path) -> Result<ImageDataset, DataError> {
+        if self.limit() == Some(0) {
+            return Err(DataError::Invalid(
+                "`limit` must be at least 1, got 0".into(),
+            ));
+        }
+        let at = |p: &PathBuf| base.join(p); // `join` keeps an absolute `p` as is
+        let at_opt = |p: &Option<PathBuf>| p.as_ref().map(at);
+        match self {
+            DatasetConfig::Idx {
+                images,
+                labels,
+                limit,
+            } => idx::load(&at(images), at_opt(labels).as_deref(), *limit),
+            DatasetConfig::ImageFolder {
+                root,
+                labelled,
+                channels,
+                size,
+                limit,
+            } => folder::load(
+                &at(root),
+                &FolderOptions {
+                    labelled: *labelled,
+                    channels: *channels,
+                    size: *size,
+                    limit: *limit,
+                },
+            ),
+            DatasetConfig::Cifar {
+                files,
+                classes,
+                limit,
+            } => {
+                let files: Vec<PathBuf> = files.iter().map(at).collect();
+                cifar::load(&files, *classes, *limit)
+            }
+            DatasetConfig::Stl10 {
+                images,
+                labels,
+                limit,
+            } => stl10::load(&at(images), at_opt(labels).as_deref(), *limit),
+            DatasetConfig::DigitsCsv { path, limit } => digits::load(&at(path), *limit),
+        }
+    }
+
+    /// The number of images to keep, if limited.
+    pub fn limit(&self) -> Option<usize> {
+        match self {
+            DatasetConfig::Idx { limit, .. }
+            | DatasetConfig::ImageFolder { limit, .. }
+            | DatasetConfig::Cifar { limit, .. }
+            | DatasetConfig::Stl10 { limit, .. }
+            | DatasetConfig::DigitsCsv { limit, .. } => *limit,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::de::value::{Error, MapDeserializer};
+
+    const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+
+    /// Deserializes a config from string keys and values, as a TOML table would give.
+    fn from_pairs(pairs: &[(&'static str, &'static str)]) -> Result<DatasetConfig, Error> {
+        let map = MapDeserializer::<_, Error>::new(pairs.iter().copied());
+        DatasetConfig::deserialize(map)
+    }
+
+    #[test]
+    fn known_keys_parse_and_defaults_apply() {
+        let config = from_pairs(&[("format", "image_folder"), ("root", "data/pets")]).unwrap();
+        assert_eq!(
+            config,
+            DatasetConfig::ImageFolder {
+                root: "data/pets".into(),
+                labelled: true,
+                channels: None,
+                size: None,
+                limit: None,
+            }
+        );
+        let config =
+            from_pairs(&[("format", "idx"), ("images", "a.gz"), ("labels", "b.gz")]).unwrap();
+        assert_eq!(
+            config,
+            DatasetConfig::Idx {
+                images: "a.gz".into(),
+                labels: Some("b.gz".into()),
+                limit: None,
+            }
+        );
+        let config = from_pairs(&[("format", "digits_csv"), ("path", "d.csv")]).unwrap();
+        assert_eq!(config.limit(), None);
+    }
+
+    #[test]
+    fn unknown_keys_and_formats_are_rejected() {
+        let err =
+            from_pairs(&[("format", "idx"), ("images", "a.gz"), ("lables", "b.gz")]).unwrap_err();
+        assert!(err.to_string().contains("unknown field `lables`"), "{err}");
+        let err =
+            from_pairs(&[("format", "stl10"), ("images", "x.bin"), ("size", "9")]).unwrap_err();
+        assert!(err.to_string().contains("unknown field `size`"), "{err}");
+        let err = from_pairs(&[("format", "png"), ("images", "a")]).unwrap_err();
+        assert!(err.to_string().contains("unknown variant `png`"), "{err}");
+        assert!(from_pairs(&[("images", "a")]).is_err());
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_base() {
+        let config = DatasetConfig::Idx {
+            images: "datasets/mnist/t10k-images-idx3-ubyte.gz".into(),
+            labels: Some("datasets/mnist/t10k-labels-idx1-ubyte.gz".into()),
+            limit: Some(3),
+        };
+        let data = config.load(Path::new(REPO)).unwrap();
+        assert_eq!(data.len(), 3);
+        assert_eq!(data.label(0), Some(7));
+        let digits = DatasetConfig::DigitsCsv {
+            path: Path::new(REPO).join("datasets/digits/digits.csv.gz"),
+            limit: Some(10),
+        };
+        // An absolute path ignores the base.
+        assert_eq!(digits.load(Path::new("/nonexistent")).unwrap().len(), 10);
+        let err = config
+            .load(Path::new("/nonexistent"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("/nonexistent/datasets/mnist/t10k-images"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn zero_limit_is_invalid() {
+        let config = DatasetConfig::DigitsCsv {
+            path: "d.csv".into(),
+            limit: Some(0),
+        };
+        let err = config.load(Path::new(".")).unwrap_err();
+        assert!(matches!(err, DataError::Invalid(_)), "{err}");
+    }
+}

@@ -1,0 +1,44 @@
+//! Errors of the data crate: each names the file and what was wrong with it.
+use std::path::PathBuf;
+
+/// What can go wrong while reading or preparing data.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// The file could not be opened or read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file was read but its content is not what its format requires.
+    #[error("{path}: {reason}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong, lowercase, no final period.
+        reason: String,
+    },
+    /// A setting is out of range or inconsistent with the data.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl DataError {
+    /// A format error for `path`.
+    pub fn format(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
+        DataError::Format {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// An I/O error for `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        DataError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! Image data for pretext: datasets kept as compact `u8` pixels, seeded splits,
+//! channel statistics, one augmentation per file, multi-view transforms, and
+//! batches assembled in parallel ahead of the training step.
+//!
+//! ```no_run
+//! use pretext_data::{DatasetConfig, ImageDataset};
+//! let config: DatasetConfig = DatasetConfig::Idx {
+//!     images: "datasets/mnist/train-images-idx3-ubyte.gz".into(),
+//!     labels: None,
+//!     limit: Some(1000),
+//! };
+//! let data: ImageDataset = config.load(std::path::Path::new(".")).unwrap();
+//! assert_eq!(data.shape(), (1, 28, 28));
+//! ```
+#![warn(missing_docs)]
+
+pub mod dataset;
+mod error;
+mod image;
+pub mod loader;
+mod split;
+mod stats;
+pub mod transform;
+
+pub use dataset::{DatasetConfig, ImageDataset};
+pub use error::DataError;
+pub use image::Image;
+pub use loader::{Batch, BatchLoader, LoaderConfig};
+pub use split::train_val_split;
+pub use stats::ChannelStats;
+pub use transform::{AugmentConfig, MultiView, Pipeline, Transform, TransformConfig};
+
+/// The random number generator every augmentation draws from: seeded per
+/// sample, so results do not depend on thread scheduling.
+pub type Rng = rand_chacha::ChaCha8Rng;
