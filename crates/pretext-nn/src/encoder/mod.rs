@@ -1,0 +1,128 @@
+//! Encoders: image in, one embedding vector out. [`EncoderConfig`] is the one
+//! registry of encoder kinds; adding one is a file here and a variant there.
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::InputShape;
+
+mod mlp;
+mod resnet;
+mod small_cnn;
+
+pub use mlp::{Mlp, MlpConfig};
+pub use resnet::{BasicBlock, ResNet, ResNetConfig};
+pub use small_cnn::{SmallCnn, SmallCnnConfig};
+
+/// Which encoder to build, with its settings (`kind = "small_cnn" | "resnet18" | "mlp"`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EncoderConfig {
+    /// A few conv-BN-ReLU-pool stages and global average pooling.
+    SmallCnn(SmallCnnConfig),
+    /// ResNet-18 (basic blocks, 2-2-2-2), with a CIFAR stem by default.
+    #[serde(rename = "resnet18")]
+    ResNet18(ResNetConfig),
+    /// A multilayer perceptron on the flattened image.
+    Mlp(MlpConfig),
+}
+
+impl Default for EncoderConfig {
+    fn default() -> Self {
+        EncoderConfig::SmallCnn(SmallCnnConfig::default())
+    }
+}
+
+impl EncoderConfig {
+    /// Builds the encoder for images of `input` shape on `device`.
+    pub fn init(&self, input: InputShape, device: &Device) -> Encoder {
+        match self {
+            EncoderConfig::SmallCnn(c) => Encoder::SmallCnn(c.init(input, device)),
+            EncoderConfig::ResNet18(c) => Encoder::ResNet(c.init(input, device)),
+            EncoderConfig::Mlp(c) => Encoder::Mlp(c.init(input, device)),
+        }
+    }
+
+    /// Checks the settings, naming the offending key.
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            EncoderConfig::SmallCnn(c) => c.validate(),
+            EncoderConfig::ResNet18(c) => c.validate(),
+            EncoderConfig::Mlp(c) => c.validate(),
+        }
+    }
+}
+
+/// An encoder of any registered kind.
+#[derive(Module, Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum Encoder {
+    /// See [`SmallCnn`].
+    SmallCnn(SmallCnn),
+    /// See [`ResNet`].
+    ResNet(ResNet),
+    /// See [`Mlp`].
+    Mlp(Mlp),
+}
+
+impl Encoder {
+    /// Embeds a batch of images.
+    ///
+    /// # Shapes
+    /// - `x`: `[batch, channels, height, width]`
+    /// - output: `[batch, out_dim]`
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        match self {
+            Encoder::SmallCnn(m) => m.forward(x),
+            Encoder::ResNet(m) => m.forward(x),
+            Encoder::Mlp(m) => m.forward(x),
+        }
+    }
+
+    /// Length of the embedding vector.
+    pub fn out_dim(&self) -> usize {
+        match self {
+            Encoder::SmallCnn(m) => m.out_dim,
+            Encoder::ResNet(m) => m.out_dim,
+            Encoder::Mlp(m) => m.out_dim,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_embeds_to_its_out_dim() {
+        let device = Device::flex();
+        let kinds = [
+            EncoderConfig::SmallCnn(SmallCnnConfig::default()),
+            EncoderConfig::ResNet18(ResNetConfig {
+                width: 8,
+                ..Default::default()
+            }),
+            EncoderConfig::Mlp(MlpConfig::default()),
+        ];
+        for (cfg, shape) in kinds.iter().zip([(1, 28, 28), (3, 32, 32), (1, 8, 8)]) {
+            let input = InputShape::new(shape.0, shape.1, shape.2);
+            let enc = cfg.init(input, &device);
+            let x = Tensor::<4>::ones([3, shape.0, shape.1, shape.2], &device);
+            let y = enc.forward(x);
+            assert_eq!(y.dims(), [3, enc.out_dim()], "{cfg:?}");
+        }
+    }
+
+    #[test]
+    fn config_reads_from_toml_and_rejects_unknown_keys() {
+        let cfg: EncoderConfig = toml::from_str("kind = \"small_cnn\"\nwidths = [8, 16]").unwrap();
+        assert_eq!(
+            cfg,
+            EncoderConfig::SmallCnn(SmallCnnConfig {
+                widths: vec![8, 16]
+            })
+        );
+        let err = toml::from_str::<EncoderConfig>("kind = \"small_cnn\"\nwidth = [8]").unwrap_err();
+        assert!(err.to_string().contains("unknown field `width`"), "{err}");
+    }
+}

@@ -1,0 +1,111 @@
+//! A small convolutional encoder: `conv3x3 → BN → ReLU → maxpool2` per stage,
+//! then global average pooling. The workhorse for 28x28 and 32x32 images.
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::InputShape;
+
+/// Settings of [`SmallCnn`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmallCnnConfig {
+    /// Output channels of each stage; the embedding has `widths.last()` values.
+    #[serde(default = "default_widths")]
+    pub widths: Vec<usize>,
+}
+
+fn default_widths() -> Vec<usize> {
+    vec![32, 64, 128]
+}
+
+impl Default for SmallCnnConfig {
+    fn default() -> Self {
+        Self {
+            widths: default_widths(),
+        }
+    }
+}
+
+impl SmallCnnConfig {
+    /// Checks the settings.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.widths.is_empty() || self.widths.contains(&0) {
+            return Err("encoder.widths must be a non-empty list of positive numbers".into());
+        }
+        Ok(())
+    }
+
+    /// Builds the encoder. Pooling stops once the feature map is 2x2 or smaller.
+    pub fn init(&self, input: InputShape, device: &Device) -> SmallCnn {
+        let mut stages = Vec::new();
+        let mut c_in = input.channels;
+        let (mut h, mut w) = (input.height, input.width);
+        for &c_out in &self.widths {
+            let pool = h >= 4 && w >= 4;
+            if pool {
+                (h, w) = (h / 2, w / 2);
+            }
+            stages.push(ConvStage {
+                conv: Conv2dConfig::new([c_in, c_out], [3, 3])
+                    .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                    .with_bias(false)
+                    .init(device),
+                norm: BatchNormConfig::new(c_out).init(device),
+                pool: MaxPool2dConfig::new([2, 2]).init(),
+                downsample: pool,
+            });
+            c_in = c_out;
+        }
+        SmallCnn {
+            stages,
+            out_dim: c_in,
+        }
+    }
+}
+
+/// One `conv → BN → ReLU → (maxpool)` stage.
+#[derive(Module, Debug)]
+pub struct ConvStage {
+    conv: Conv2d,
+    norm: BatchNorm,
+    pool: MaxPool2d,
+    downsample: bool,
+}
+
+impl ConvStage {
+    /// # Shapes
+    /// `[b, c_in, h, w]` → `[b, c_out, h/2, w/2]` (or `[b, c_out, h, w]` without pooling)
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let x = relu(self.norm.forward(self.conv.forward(x)));
+        if self.downsample {
+            self.pool.forward(x)
+        } else {
+            x
+        }
+    }
+}
+
+/// A small CNN encoder.
+#[derive(Module, Debug)]
+pub struct SmallCnn {
+    stages: Vec<ConvStage>,
+    /// Embedding length.
+    pub out_dim: usize,
+}
+
+impl SmallCnn {
+    /// # Shapes
+    /// `[b, c, h, w]` → `[b, out_dim]`
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        let mut x = x;
+        for stage in &self.stages {
+            x = stage.forward(x); // [b, width, h', w']
+        }
+        x.mean_dims(&[2, 3]).flatten(1, 3) // [b, out_dim]
+    }
+}

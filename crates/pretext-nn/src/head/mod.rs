@@ -1,0 +1,4 @@
+//! Heads that sit on an encoder during pretraining.
+mod projection;
+
+pub use projection::{ProjectionHead, ProjectionHeadConfig};

@@ -1,0 +1,63 @@
+//! The SimCLR projection head (Chen et al., 2020): `Linear → BN → ReLU → Linear`.
+//! The loss is computed on its output; the encoder's output below it is the
+//! representation kept for downstream tasks.
+use burn::module::Module;
+use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig};
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+/// Settings of [`ProjectionHead`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProjectionHeadConfig {
+    /// Width of the hidden layer.
+    pub hidden_dim: usize,
+    /// Length of the projected vector the loss sees.
+    pub out_dim: usize,
+}
+
+impl Default for ProjectionHeadConfig {
+    fn default() -> Self {
+        Self {
+            hidden_dim: 512,
+            out_dim: 128,
+        }
+    }
+}
+
+impl ProjectionHeadConfig {
+    /// Checks the settings.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.hidden_dim == 0 || self.out_dim == 0 {
+            return Err("projection sizes must be positive".into());
+        }
+        Ok(())
+    }
+
+    /// Builds a head on embeddings of length `in_dim`.
+    pub fn init(&self, in_dim: usize, device: &Device) -> ProjectionHead {
+        ProjectionHead {
+            fc1: LinearConfig::new(in_dim, self.hidden_dim).init(device),
+            bn1: BatchNormConfig::new(self.hidden_dim).init(device),
+            fc2: LinearConfig::new(self.hidden_dim, self.out_dim).init(device),
+        }
+    }
+}
+
+/// A two-layer projection head.
+#[derive(Module, Debug)]
+pub struct ProjectionHead {
+    fc1: Linear,
+    bn1: BatchNorm,
+    fc2: Linear,
+}
+
+impl ProjectionHead {
+    /// # Shapes
+    /// `[b, in_dim]` → `[b, out_dim]`
+    pub fn forward(&self, h: Tensor<2>) -> Tensor<2> {
+        let x = relu(self.bn1.forward(self.fc1.forward(h))); // [b, hidden]
+        self.fc2.forward(x) // [b, out]
+    }
+}
