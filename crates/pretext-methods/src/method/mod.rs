@@ -1,0 +1,142 @@
+//! Methods: an encoder, its pretraining heads and a loss wired into one step.
+//!
+//! [`MethodConfig`] is the one registry: adding a method is a file in this
+//! folder, a variant in [`MethodConfig`] and one in [`Method`].
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+use pretext_nn::{Encoder, EncoderConfig, InputShape};
+use serde::{Deserialize, Serialize};
+
+mod autoencoder;
+mod simclr;
+
+pub use autoencoder::{Autoencoder, AutoencoderConfig, DenoisingAutoencoderConfig, Noise};
+pub use simclr::{Simclr, SimclrConfig};
+
+/// Which method to pretrain with (`name = "simclr" | "autoencoder" | "denoising_autoencoder"`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "name", rename_all = "snake_case")]
+pub enum MethodConfig {
+    /// SimCLR: two augmented views, a projection head, NT-Xent.
+    Simclr(SimclrConfig),
+    /// An autoencoder: encoder, convolutional decoder, reconstruction loss.
+    Autoencoder(AutoencoderConfig),
+    /// A denoising autoencoder: reconstruct the clean image from a corrupted one.
+    DenoisingAutoencoder(DenoisingAutoencoderConfig),
+}
+
+impl Default for MethodConfig {
+    fn default() -> Self {
+        MethodConfig::Simclr(SimclrConfig::default())
+    }
+}
+
+/// What a method needs to know about its input data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputSpec {
+    /// Shape of one image.
+    pub shape: InputShape,
+    /// Channel means used to normalise the input (to undo it for BCE targets).
+    pub mean: Vec<f32>,
+    /// Channel standard deviations used to normalise the input.
+    pub std: Vec<f32>,
+}
+
+impl InputSpec {
+    /// A spec with identity normalisation.
+    pub fn new(shape: InputShape) -> Self {
+        Self {
+            shape,
+            mean: vec![0.0; shape.channels],
+            std: vec![1.0; shape.channels],
+        }
+    }
+}
+
+impl MethodConfig {
+    /// The method's name as written in configs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            MethodConfig::Simclr(_) => "simclr",
+            MethodConfig::Autoencoder(_) => "autoencoder",
+            MethodConfig::DenoisingAutoencoder(_) => "denoising_autoencoder",
+        }
+    }
+
+    /// How many augmented views of each image one step needs.
+    pub fn views(&self) -> usize {
+        match self {
+            MethodConfig::Simclr(_) => 2,
+            MethodConfig::Autoencoder(_) | MethodConfig::DenoisingAutoencoder(_) => 1,
+        }
+    }
+
+    /// Checks the settings, naming the offending key.
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            MethodConfig::Simclr(c) => c.validate(),
+            MethodConfig::Autoencoder(c) => c.validate(),
+            MethodConfig::DenoisingAutoencoder(c) => c.validate(),
+        }
+    }
+
+    /// Builds the method around a new encoder.
+    pub fn init(&self, encoder: &EncoderConfig, input: &InputSpec, device: &Device) -> Method {
+        let encoder = encoder.init(input.shape, device);
+        match self {
+            MethodConfig::Simclr(c) => Method::Simclr(c.init(encoder, device)),
+            MethodConfig::Autoencoder(c) => Method::Autoencoder(c.init(encoder, input, device)),
+            MethodConfig::DenoisingAutoencoder(c) => {
+                Method::Autoencoder(c.init(encoder, input, device))
+            }
+        }
+    }
+}
+
+/// The result of one forward pass of a method.
+#[derive(Debug)]
+pub struct StepOutput {
+    /// The scalar loss to minimise, shape `[1]`.
+    pub loss: Tensor<1>,
+    /// The encoder's embeddings of the first view, `[batch, out_dim]`, for
+    /// monitoring (collapse signal).
+    pub embeddings: Tensor<2>,
+}
+
+/// A method of any registered kind.
+#[derive(Module, Debug)]
+pub enum Method {
+    /// See [`Simclr`].
+    Simclr(Simclr),
+    /// See [`Autoencoder`] (plain or denoising).
+    Autoencoder(Autoencoder),
+}
+
+impl Method {
+    /// One forward pass over the views of a batch.
+    ///
+    /// # Shapes
+    /// - `views`: as many `[batch, c, h, w]` tensors as [`MethodConfig::views`]
+    pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
+        match self {
+            Method::Simclr(m) => m.forward(views),
+            Method::Autoencoder(m) => m.forward(views),
+        }
+    }
+
+    /// The encoder being pretrained.
+    pub fn encoder(&self) -> &Encoder {
+        match self {
+            Method::Simclr(m) => &m.encoder,
+            Method::Autoencoder(m) => &m.encoder,
+        }
+    }
+
+    /// Consumes the method, keeping only its encoder.
+    pub fn into_encoder(self) -> Encoder {
+        match self {
+            Method::Simclr(m) => m.encoder,
+            Method::Autoencoder(m) => m.encoder,
+        }
+    }
+}

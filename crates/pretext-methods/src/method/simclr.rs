@@ -1,0 +1,83 @@
+//! SimCLR (Chen et al., 2020, "A Simple Framework for Contrastive Learning of
+//! Visual Representations"): encode two augmented views, project them with a
+//! small MLP head, and pull the two views of each image together against every
+//! other image in the batch with NT-Xent.
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::StepOutput;
+use crate::loss::nt_xent;
+
+/// Settings of [`Simclr`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimclrConfig {
+    /// Softmax temperature of NT-Xent (0.5 in the paper's CIFAR runs).
+    pub temperature: f32,
+    /// The projection head.
+    pub projection: ProjectionHeadConfig,
+}
+
+impl Default for SimclrConfig {
+    fn default() -> Self {
+        Self {
+            temperature: 0.5,
+            projection: ProjectionHeadConfig::default(),
+        }
+    }
+}
+
+impl SimclrConfig {
+    /// Checks the settings.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.temperature > 0.0 && self.temperature.is_finite()) {
+            return Err(format!(
+                "method.temperature must be positive, got {}",
+                self.temperature
+            ));
+        }
+        self.projection
+            .validate()
+            .map_err(|e| format!("method.projection: {e}"))
+    }
+
+    /// Builds the method around `encoder`.
+    pub fn init(&self, encoder: Encoder, device: &Device) -> Simclr {
+        Simclr {
+            projection: self.projection.init(encoder.out_dim(), device),
+            encoder,
+            temperature: self.temperature as f64,
+        }
+    }
+}
+
+/// A SimCLR model: encoder plus projection head.
+#[derive(Module, Debug)]
+pub struct Simclr {
+    /// The encoder being pretrained.
+    pub encoder: Encoder,
+    projection: ProjectionHead,
+    temperature: f64,
+}
+
+impl Simclr {
+    /// # Shapes
+    /// - `views`: two `[b, c, h, w]` tensors
+    pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
+        assert_eq!(views.len(), 2, "simclr needs two views");
+        let [b, ..] = views[0].dims();
+        // Both views go through the encoder in one batch so batch norm sees 2b images.
+        let h = self
+            .encoder
+            .forward(Tensor::cat(vec![views[0].clone(), views[1].clone()], 0)); // [2b, d]
+        let z = self.projection.forward(h.clone()); // [2b, p]
+        let z1 = z.clone().narrow(0, 0, b);
+        let z2 = z.narrow(0, b, b);
+        StepOutput {
+            loss: nt_xent(z1, z2, self.temperature as f32),
+            embeddings: h.narrow(0, 0, b),
+        }
+    }
+}
