@@ -1,0 +1,55 @@
+//! Errors of the training crate: each names the file or key and the cause.
+use std::path::PathBuf;
+
+/// What can stop a run.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// The experiment file is missing, malformed, or holds a bad value.
+    #[error("{path}: {reason}")]
+    Config {
+        /// The experiment file.
+        path: PathBuf,
+        /// What was wrong (the key and the cause).
+        reason: String,
+    },
+    /// The data could not be read.
+    #[error(transparent)]
+    Data(#[from] pretext_data::DataError),
+    /// A run file could not be written or read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A checkpoint could not be written or read.
+    #[error("{path}: {reason}")]
+    Checkpoint {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The loss became NaN or infinite.
+    #[error(
+        "the loss became {value} at step {step} (epoch {epoch}); the last good checkpoint is kept; try a lower learning rate or gradient clipping (train.grad_clip)"
+    )]
+    Diverged {
+        /// The global step.
+        step: usize,
+        /// The epoch.
+        epoch: usize,
+        /// The loss value.
+        value: f32,
+    },
+}
+
+impl TrainError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        TrainError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

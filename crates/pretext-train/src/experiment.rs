@@ -1,0 +1,296 @@
+//! An experiment is a TOML file: data, augmentation, encoder, method and
+//! training settings. `--set key=value` overrides apply before validation, and
+//! the resolved config is written beside the run's outputs.
+use std::path::{Path, PathBuf};
+
+use pretext_data::{AugmentConfig, DatasetConfig};
+use pretext_methods::MethodConfig;
+use pretext_nn::EncoderConfig;
+use serde::{Deserialize, Serialize};
+
+use crate::{OptimizerConfig, ScheduleConfig, TrainError};
+
+/// Everything one pretraining run needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentConfig {
+    /// The run's name: outputs go to `<out>/<name>/`.
+    pub name: String,
+    /// Seeds initialisation, splits, shuffling, augmentation and noise.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Where the images come from (labels, if any, are ignored for pretraining).
+    pub data: DatasetConfig,
+    /// Augmentations and number of views.
+    #[serde(default)]
+    pub augment: AugmentConfig,
+    /// The encoder to pretrain.
+    #[serde(default)]
+    pub encoder: EncoderConfig,
+    /// The self-supervised method.
+    #[serde(default)]
+    pub method: MethodConfig,
+    /// Optimisation settings.
+    #[serde(default)]
+    pub train: TrainConfig,
+    /// The directory relative data paths are read from (the experiment file's
+    /// directory); not part of the file.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+fn default_seed() -> u64 {
+    42
+}
+
+/// Optimisation settings of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    /// Passes over the training split.
+    pub epochs: usize,
+    /// Images per step (each contributes one view per method view).
+    pub batch_size: usize,
+    /// Fraction of the data held out for the validation loss.
+    pub val_fraction: f64,
+    /// The optimiser and its base learning rate.
+    pub optimizer: OptimizerConfig,
+    /// The learning-rate schedule.
+    pub schedule: ScheduleConfig,
+    /// Clip each parameter's gradient to this L2 norm.
+    pub grad_clip: Option<f32>,
+    /// Write a step line to `metrics.jsonl` every this many steps.
+    pub log_every: usize,
+    /// Cap on steps per epoch (for quick runs); all batches when absent.
+    pub max_steps_per_epoch: Option<usize>,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 10,
+            batch_size: 256,
+            val_fraction: 0.1,
+            optimizer: OptimizerConfig::default(),
+            schedule: ScheduleConfig::default(),
+            grad_clip: None,
+            log_every: 10,
+            max_steps_per_epoch: None,
+        }
+    }
+}
+
+impl TrainConfig {
+    fn validate(&self) -> Result<(), String> {
+        if self.epochs == 0 {
+            return Err("train.epochs must be at least 1, got 0".into());
+        }
+        if self.batch_size < 2 {
+            return Err(format!(
+                "train.batch_size must be at least 2, got {}",
+                self.batch_size
+            ));
+        }
+        if !(0.0..1.0).contains(&self.val_fraction) {
+            return Err(format!(
+                "train.val_fraction must be in [0, 1), got {}",
+                self.val_fraction
+            ));
+        }
+        if let Some(c) = self.grad_clip
+            && !(c > 0.0 && c.is_finite())
+        {
+            return Err(format!("train.grad_clip must be positive, got {c}"));
+        }
+        if self.log_every == 0 {
+            return Err("train.log_every must be at least 1, got 0".into());
+        }
+        if self.max_steps_per_epoch == Some(0) {
+            return Err("train.max_steps_per_epoch must be at least 1, got 0".into());
+        }
+        self.optimizer.validate()?;
+        self.schedule.validate()
+    }
+}
+
+impl ExperimentConfig {
+    /// Reads an experiment file, applies `key=value` overrides (dotted keys,
+    /// TOML values; a bare word is a string), and validates the result.
+    pub fn load(path: &Path, overrides: &[String]) -> Result<Self, TrainError> {
+        let text = std::fs::read_to_string(path).map_err(|e| TrainError::io(path, e))?;
+        Self::from_toml(&text, path, overrides)
+    }
+
+    /// Like [`ExperimentConfig::load`], from text; `path` names it in messages
+    /// and gives the base directory of relative data paths.
+    pub fn from_toml(text: &str, path: &Path, overrides: &[String]) -> Result<Self, TrainError> {
+        let err = |reason: String| TrainError::Config {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let mut table: toml::Table =
+            toml::from_str(text).map_err(|e| err(toml_message(&e, text)))?;
+        for o in overrides {
+            apply_override(&mut table, o).map_err(err)?;
+        }
+        let mut config: ExperimentConfig =
+            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+                let path = e.path().to_string();
+                let msg = one_line(e.inner().message());
+                err(if path == "." {
+                    msg
+                } else {
+                    format!("{path}: {msg}")
+                })
+            })?;
+        config.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        config.validate().map_err(err)?;
+        Ok(config)
+    }
+
+    /// Checks every value, naming the key at fault.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.name.is_empty()
+            || self
+                .name
+                .chars()
+                .any(|c| !(c.is_ascii_alphanumeric() || "-_.".contains(c)))
+            || self.name.starts_with('.')
+        {
+            return Err(format!(
+                "name must be letters, digits, '-', '_' or '.', got {:?}",
+                self.name
+            ));
+        }
+        self.encoder.validate()?;
+        self.method.validate()?;
+        self.augment
+            .validate()
+            .map_err(|e| format!("augment: {e}"))?;
+        if let Some(views) = self.augment.views
+            && views != self.method.views()
+        {
+            return Err(format!(
+                "augment.views is {views} but {} takes {}",
+                self.method.name(),
+                self.method.views()
+            ));
+        }
+        self.train.validate()
+    }
+
+    /// The resolved config as TOML, as written into the run directory.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("an experiment config always serialises")
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A parse error as one line, with the line number.
+fn toml_message(e: &toml::de::Error, text: &str) -> String {
+    let msg = one_line(e.message());
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}: {msg}")
+        }
+        None => msg,
+    }
+}
+
+/// Sets `a.b.c = value` in `table`, creating tables as needed.
+fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<(), String> {
+    let (key, raw) = assignment
+        .split_once('=')
+        .ok_or_else(|| format!("--set {assignment:?}: expected key=value"))?;
+    let (key, raw) = (key.trim(), raw.trim());
+    let value: toml::Value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()));
+    let parts: Vec<&str> = key.split('.').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err(format!("--set {assignment:?}: empty key"));
+    }
+    let mut node = table;
+    for part in &parts[..parts.len() - 1] {
+        node = node
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            .as_table_mut()
+            .ok_or_else(|| format!("--set {key}: {part} is not a table"))?;
+    }
+    node.insert(parts[parts.len() - 1].to_string(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"
+name = "t"
+[data]
+format = "idx"
+images = "x.gz"
+[method]
+name = "simclr"
+"#;
+
+    fn load(text: &str, overrides: &[&str]) -> Result<ExperimentConfig, String> {
+        let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+        ExperimentConfig::from_toml(text, Path::new("exp/e.toml"), &o).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_fill_in_and_the_config_round_trips() {
+        let c = load(BASE, &[]).unwrap();
+        assert_eq!(c.seed, 42);
+        assert_eq!(c.base_dir, Path::new("exp"));
+        let again = load(&c.to_toml(), &[]).unwrap();
+        assert_eq!(again, c);
+    }
+
+    #[test]
+    fn overrides_set_nested_keys() {
+        let c = load(
+            BASE,
+            &["train.batch_size=32", "method.temperature=0.2", "seed=7"],
+        )
+        .unwrap();
+        assert_eq!(c.train.batch_size, 32);
+        assert_eq!(c.seed, 7);
+        match c.method {
+            MethodConfig::Simclr(s) => assert!((s.temperature - 0.2).abs() < 1e-6),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_values_name_the_file_and_key() {
+        let e = load(BASE, &["train.batch_size=0"]).unwrap_err();
+        assert_eq!(e, "exp/e.toml: train.batch_size must be at least 2, got 0");
+        let e = load(BASE, &["train.batchsize=3"]).unwrap_err();
+        assert!(
+            e.starts_with("exp/e.toml: train.batchsize: unknown field `batchsize`"),
+            "{e}"
+        );
+        let e = load(BASE, &["train.epochs=\"many\""]).unwrap_err();
+        assert!(
+            e.starts_with("exp/e.toml: train.epochs: invalid type"),
+            "{e}"
+        );
+        let e = load(BASE, &["method.temperature=-1"]).unwrap_err();
+        assert!(e.contains("method.temperature must be positive"), "{e}");
+        let e = load(BASE, &["train.optimizer.lr=-0.1"]).unwrap_err();
+        assert!(e.contains("train.optimizer.lr must be positive"), "{e}");
+        let e = load("name = \"t\"\n[data\n", &[]).unwrap_err();
+        assert!(e.starts_with("exp/e.toml: line 2:"), "{e}");
+        assert!(!e.contains('\n'), "{e}");
+        let e = load(&format!("{BASE}\nextra = 1\n"), &[]).unwrap_err();
+        assert!(e.contains("unknown field `extra`"), "{e}");
+    }
+}

@@ -1,0 +1,34 @@
+//! The pretraining loop of pretext: experiment configs, optimisers and
+//! learning-rate schedules, per-epoch validation, checkpoints and the metrics
+//! log of a run directory.
+//!
+//! ```no_run
+//! use burn::tensor::Device;
+//! use pretext_train::{ExperimentConfig, RunInfo, pretrain, NoObserver};
+//!
+//! let config = ExperimentConfig::load("experiments/quickstart.toml".as_ref(), &[]).unwrap();
+//! let info = RunInfo { backend: "flex".into(), git_revision: None };
+//! let summary = pretrain(&config, "runs".as_ref(), &info, &Device::flex(), &mut NoObserver).unwrap();
+//! println!("{}", summary.run_dir.display());
+//! ```
+#![warn(missing_docs)]
+
+mod checkpoint;
+mod error;
+mod experiment;
+mod metrics;
+mod observer;
+mod optimizer;
+mod run_dir;
+mod schedule;
+mod trainer;
+
+pub use checkpoint::{Checkpoint, CheckpointState};
+pub use error::TrainError;
+pub use experiment::{ExperimentConfig, TrainConfig};
+pub use metrics::{EpochRecord, MetricsLog, StepRecord};
+pub use observer::{NoObserver, Observer, Plan};
+pub use optimizer::{OptimizerConfig, OptimizerKind};
+pub use run_dir::{RunDir, RunInfo, RunStatus};
+pub use schedule::ScheduleConfig;
+pub use trainer::{Summary, pretrain};

@@ -1,0 +1,212 @@
+//! A run directory, `runs/<name>/`: the resolved `config.toml`, `run.json`
+//! (what ran, where it stands), `metrics.jsonl` and `checkpoint/`.
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::TrainError;
+
+/// Facts about the environment a run records, supplied by the front end.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// The backend name (`flex`, `ndarray`, `wgpu`).
+    pub backend: String,
+    /// The git revision of the working directory, if it is a repository.
+    pub git_revision: Option<String>,
+}
+
+/// Where a run stands, as `run.json` holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunStatus {
+    /// The run's name (its directory name).
+    pub name: String,
+    /// `running`, `finished` or `failed`.
+    pub state: String,
+    /// The method's name.
+    pub method: String,
+    /// The seed.
+    pub seed: u64,
+    /// Backend and git revision.
+    pub info: RunInfo,
+    /// Completed epochs.
+    pub epochs_done: usize,
+    /// Planned epochs.
+    pub epochs: usize,
+    /// Validation loss of the last completed epoch.
+    pub last_val_loss: Option<f32>,
+    /// Seconds since the Unix epoch when the run started.
+    pub started_unix: u64,
+    /// Seconds since the Unix epoch of the last update.
+    pub updated_unix: u64,
+    /// Why the run failed, if it did.
+    pub error: Option<String>,
+}
+
+/// A run found by [`RunDir::list`], with its status or why it is unreadable.
+pub type ListedRun = (RunDir, Result<RunStatus, TrainError>);
+
+/// The directory of one run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunDir {
+    path: PathBuf,
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, fsync, rename.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
+    let tmp = path.with_extension(format!(
+        "{}tmp",
+        path.extension()
+            .map(|e| format!("{}.", e.to_string_lossy()))
+            .unwrap_or_default()
+    ));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(TrainError::io(path, e));
+    }
+    Ok(())
+}
+
+impl RunDir {
+    /// Creates a fresh run directory `out/<name>`, or `out/<name>-2`, `-3`, …
+    /// when that name is taken, so an earlier run is never overwritten.
+    pub fn create(out: &Path, name: &str) -> Result<Self, TrainError> {
+        std::fs::create_dir_all(out).map_err(|e| TrainError::io(out, e))?;
+        for i in 1.. {
+            let candidate = if i == 1 {
+                out.join(name)
+            } else {
+                out.join(format!("{name}-{i}"))
+            };
+            match std::fs::create_dir(&candidate) {
+                Ok(()) => return Ok(Self { path: candidate }),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(TrainError::io(candidate, e)),
+            }
+        }
+        unreachable!("some suffix is always free")
+    }
+
+    /// An existing run directory.
+    pub fn open(path: &Path) -> Result<Self, TrainError> {
+        if !path.join("run.json").is_file() {
+            return Err(TrainError::io(
+                path.join("run.json"),
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "not a run directory (no run.json)",
+                ),
+            ));
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The run's name (the directory's name).
+    pub fn name(&self) -> String {
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// `config.toml`: the resolved experiment.
+    pub fn config_path(&self) -> PathBuf {
+        self.path.join("config.toml")
+    }
+
+    /// `metrics.jsonl`.
+    pub fn metrics_path(&self) -> PathBuf {
+        self.path.join("metrics.jsonl")
+    }
+
+    /// `checkpoint/`: the last complete checkpoint.
+    pub fn checkpoint_dir(&self) -> PathBuf {
+        self.path.join("checkpoint")
+    }
+
+    /// `run.json`.
+    pub fn status_path(&self) -> PathBuf {
+        self.path.join("run.json")
+    }
+
+    /// Writes `run.json` atomically.
+    pub fn write_status(&self, status: &RunStatus) -> Result<(), TrainError> {
+        let json = serde_json::to_vec_pretty(status).expect("status always serialises");
+        write_atomic(&self.status_path(), &json)
+    }
+
+    /// Reads `run.json`.
+    pub fn status(&self) -> Result<RunStatus, TrainError> {
+        let path = self.status_path();
+        let text = std::fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
+        serde_json::from_str(&text).map_err(|e| TrainError::Checkpoint {
+            path,
+            reason: e.to_string(),
+        })
+    }
+
+    /// Every run directory directly under `out`, sorted by name, with its status
+    /// (or why it could not be read).
+    pub fn list(out: &Path) -> Result<Vec<ListedRun>, TrainError> {
+        let entries = std::fs::read_dir(out).map_err(|e| TrainError::io(out, e))?;
+        let mut runs: Vec<RunDir> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.join("run.json").is_file())
+            .map(|path| RunDir { path })
+            .collect();
+        runs.sort_by_key(|r| r.name());
+        Ok(runs
+            .into_iter()
+            .map(|r| {
+                let s = r.status();
+                (r, s)
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_never_reuses_a_taken_name() {
+        let tmp = tempfile::tempdir().unwrap();
+        let a = RunDir::create(tmp.path(), "x").unwrap();
+        let b = RunDir::create(tmp.path(), "x").unwrap();
+        assert_eq!(a.name(), "x");
+        assert_eq!(b.name(), "x-2");
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temporary() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = tmp.path().join("run.json");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+    }
+}

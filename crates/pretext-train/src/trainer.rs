@@ -1,0 +1,295 @@
+//! The pretraining loop: data → views → method → loss → optimiser step, with
+//! per-epoch validation, collapse signal, checkpoint and metrics.
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::GradientsParams;
+use burn::tensor::{Device, Tensor};
+use pretext_data::{BatchLoader, ChannelStats, LoaderConfig, train_val_split};
+use pretext_methods::{InputSpec, Method};
+use pretext_nn::InputShape;
+
+use crate::checkpoint::{Checkpoint, CheckpointState};
+use crate::run_dir::now_unix;
+use crate::{
+    EpochRecord, ExperimentConfig, MetricsLog, Observer, Plan, RunDir, RunInfo, RunStatus,
+    StepRecord, TrainError,
+};
+
+/// What a finished run reports.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// The run directory.
+    pub run_dir: PathBuf,
+    /// Completed epochs.
+    pub epochs: usize,
+    /// Mean training loss of the first epoch.
+    pub first_train_loss: f32,
+    /// Mean training loss of the last epoch.
+    pub last_train_loss: f32,
+    /// Validation loss of the last epoch, if there is a validation split.
+    pub last_val_loss: Option<f32>,
+    /// Training images per second over the whole run.
+    pub images_per_sec: f64,
+}
+
+/// A 64-bit mixer (splitmix64) to derive independent seeds.
+fn mix(a: u64, b: u64) -> u64 {
+    let mut z = a ^ b.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Runs one pretraining experiment into a new directory under `out`.
+///
+/// `device` is the plain (inference) device of the backend the user chose;
+/// training runs on its autodiff twin.
+pub fn pretrain(
+    config: &ExperimentConfig,
+    out: &Path,
+    info: &RunInfo,
+    device: &Device,
+    observer: &mut dyn Observer,
+) -> Result<Summary, TrainError> {
+    let t = &config.train;
+    let data = Arc::new(config.data.load(&config.base_dir)?.without_labels());
+    let (channels, height, width) = data.shape();
+    let (train_idx, val_idx) = train_val_split(data.len(), t.val_fraction, config.seed);
+    if train_idx.len() < t.batch_size {
+        return Err(TrainError::Config {
+            path: data.source().to_path_buf(),
+            reason: format!(
+                "train.batch_size ({}) is larger than the training split ({} images)",
+                t.batch_size,
+                train_idx.len()
+            ),
+        });
+    }
+    let stats = ChannelStats::of(&data);
+    let views = Arc::new(
+        config
+            .augment
+            .multi_view((height, width), config.method.views())
+            .map_err(|reason| TrainError::Config {
+                path: config.base_dir.join("augment"),
+                reason,
+            })?,
+    );
+    let loader = |indices: Vec<usize>, shuffle: bool, drop_last: bool| {
+        BatchLoader::new(
+            data.clone(),
+            indices,
+            views.clone(),
+            stats.clone(),
+            LoaderConfig {
+                batch_size: t.batch_size,
+                shuffle,
+                drop_last,
+                seed: config.seed,
+                prefetch: 2,
+            },
+        )
+    };
+    let train_loader = loader(train_idx.clone(), true, true);
+    // Validation views are drawn once (epoch 0's seed) so epochs compare alike;
+    // a last batch of one image would break batch statistics, so keep it only if ≥ 2.
+    let val_loader = (val_idx.len() >= 2).then(|| loader(val_idx.clone(), false, false));
+
+    let steps_per_epoch = train_loader
+        .batches_per_epoch()
+        .min(t.max_steps_per_epoch.unwrap_or(usize::MAX));
+    let total_steps = steps_per_epoch * t.epochs;
+
+    let train_device = device.clone().autodiff();
+    train_device.seed(config.seed);
+    let spec = InputSpec {
+        shape: InputShape::new(channels, height, width),
+        mean: stats.mean.clone(),
+        std: stats.std.clone(),
+    };
+    let mut method = config.method.init(&config.encoder, &spec, &train_device);
+    let mut optimizer = t.optimizer.init(t.grad_clip);
+
+    let run = RunDir::create(out, &config.name)?;
+    crate::run_dir::write_atomic(&run.config_path(), config.to_toml().as_bytes())?;
+    let started = now_unix();
+    let mut status = RunStatus {
+        name: run.name(),
+        state: "running".into(),
+        method: config.method.name().into(),
+        seed: config.seed,
+        info: info.clone(),
+        epochs_done: 0,
+        epochs: t.epochs,
+        last_val_loss: None,
+        started_unix: started,
+        updated_unix: started,
+        error: None,
+    };
+    run.write_status(&status)?;
+    let mut log = MetricsLog::append(&run.metrics_path())?;
+
+    observer.on_start(&Plan {
+        run_dir: run.path(),
+        first_epoch: 1,
+        epochs: t.epochs,
+        steps_per_epoch,
+        train_images: train_idx.len(),
+        val_images: val_idx.len(),
+        parameters: method.num_params(),
+    });
+
+    let result = (|| {
+        let run_start = Instant::now();
+        let mut step = 0usize;
+        let mut images_seen = 0usize;
+        let mut first_train_loss = f32::NAN;
+        let mut last = (f32::NAN, None);
+        for epoch in 1..=t.epochs {
+            train_device.seed(mix(config.seed, epoch as u64));
+            let epoch_start = Instant::now();
+            let mut window_start = Instant::now();
+            let mut window_images = 0usize;
+            let mut loss_sum = 0f64;
+            let mut lr = 0f64;
+            for batch in train_loader.epoch(epoch).take(steps_per_epoch) {
+                lr = t
+                    .schedule
+                    .lr(t.optimizer.lr(), step, total_steps, steps_per_epoch);
+                let inputs: Vec<Tensor<4>> = (0..config.method.views())
+                    .map(|v| batch.view_tensor(v, &train_device))
+                    .collect();
+                let out = method.forward(&inputs);
+                let loss: f32 = out.loss.clone().into_scalar();
+                step += 1;
+                if !loss.is_finite() {
+                    return Err(TrainError::Diverged {
+                        step,
+                        epoch,
+                        value: loss,
+                    });
+                }
+                let grads = GradientsParams::from_grads(out.loss.backward(), &method);
+                method = optimizer.step(lr, method, grads);
+                loss_sum += loss as f64;
+                let n = batch.indices.len();
+                images_seen += n;
+                window_images += n;
+                let record = StepRecord {
+                    kind: "step".into(),
+                    step,
+                    epoch,
+                    loss,
+                    lr,
+                    images_per_sec: window_images as f64
+                        / window_start.elapsed().as_secs_f64().max(1e-9),
+                };
+                observer.on_step(&record);
+                if step.is_multiple_of(t.log_every) {
+                    log.write(&record)?;
+                    window_start = Instant::now();
+                    window_images = 0;
+                }
+            }
+            let train_seconds = epoch_start.elapsed().as_secs_f64();
+            let train_loss = (loss_sum / steps_per_epoch as f64) as f32;
+            if epoch == 1 {
+                first_train_loss = train_loss;
+            }
+            let (val_loss, embedding_std) = match &val_loader {
+                Some(l) => {
+                    let (loss, std) = validate(&method.valid(), l, config.method.views(), device);
+                    (Some(loss), Some(std))
+                }
+                None => (None, None),
+            };
+            Checkpoint::save(
+                &run.checkpoint_dir(),
+                &method,
+                &optimizer,
+                &CheckpointState {
+                    epoch,
+                    step,
+                    seed: config.seed,
+                    method: config.method.name().into(),
+                },
+            )?;
+            let record = EpochRecord {
+                kind: "epoch".into(),
+                epoch,
+                step,
+                train_loss,
+                val_loss,
+                embedding_std,
+                lr,
+                images_per_sec: (steps_per_epoch * t.batch_size) as f64 / train_seconds.max(1e-9),
+                seconds: epoch_start.elapsed().as_secs_f64(),
+            };
+            log.write(&record)?;
+            status.epochs_done = epoch;
+            status.last_val_loss = val_loss;
+            status.updated_unix = now_unix();
+            run.write_status(&status)?;
+            observer.on_epoch(&record);
+            last = (train_loss, val_loss);
+        }
+        Ok(Summary {
+            run_dir: run.path().to_path_buf(),
+            epochs: t.epochs,
+            first_train_loss,
+            last_train_loss: last.0,
+            last_val_loss: last.1,
+            images_per_sec: images_seen as f64 / run_start.elapsed().as_secs_f64().max(1e-9),
+        })
+    })();
+
+    status.updated_unix = now_unix();
+    match &result {
+        Ok(_) => status.state = "finished".into(),
+        Err(e) => {
+            status.state = "failed".into();
+            status.error = Some(e.to_string());
+        }
+    }
+    run.write_status(&status)?;
+    result
+}
+
+/// Mean loss over the validation split and the collapse signal of its
+/// embeddings, without gradients.
+fn validate(method: &Method, loader: &BatchLoader, n_views: usize, device: &Device) -> (f32, f32) {
+    let mut loss_sum = 0f64;
+    let mut count = 0usize;
+    let mut embeddings = Vec::new();
+    for batch in loader.epoch(0) {
+        let inputs: Vec<Tensor<4>> = (0..n_views).map(|v| batch.view_tensor(v, device)).collect();
+        let out = method.forward(&inputs);
+        let n = batch.indices.len();
+        loss_sum += out.loss.into_scalar::<f32>() as f64 * n as f64;
+        count += n;
+        embeddings.push(out.embeddings);
+    }
+    let std = embedding_std(Tensor::cat(embeddings, 0));
+    ((loss_sum / count.max(1) as f64) as f32, std)
+}
+
+/// Per-dimension standard deviation of the L2-normalised embeddings, averaged
+/// over dimensions and scaled by `sqrt(dim)`: ≈1 when spread, →0 at collapse.
+///
+/// # Shapes
+/// `h`: `[n, d]`
+pub fn embedding_std(h: Tensor<2>) -> f32 {
+    let [_, d] = h.dims();
+    let norm = h
+        .clone()
+        .powf_scalar(2.0)
+        .sum_dim(1)
+        .sqrt()
+        .clamp_min(1e-12);
+    let z = h / norm; // [n, d]
+    let std: f32 = z.var(0).sqrt().mean().into_scalar();
+    std * (d as f32).sqrt()
+}
