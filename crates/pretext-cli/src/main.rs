@@ -1,0 +1,68 @@
+//! The `pretext` binary: pretrain encoders on unlabelled images from the
+//! command line, on the CPU or the GPU, chosen at run time.
+//!
+//! Every error ends the process with one line on stderr and exit code 2.
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod backend;
+mod cmd;
+mod progress;
+
+/// Learn representations from unlabelled data.
+#[derive(Debug, Parser)]
+#[command(name = "pretext", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Pretrain an encoder from an experiment file.
+    Pretrain(cmd::pretrain::Args),
+    /// Pretrain SimCLR on the bundled MNIST: the quickest way to see pretext work.
+    Quickstart(cmd::quickstart::Args),
+    /// List runs and where they stand.
+    Runs(cmd::runs::Args),
+    /// Measure training images/s of SimCLR on each CPU backend, side by side.
+    Bench(cmd::bench::Args),
+}
+
+fn main() -> ExitCode {
+    // A panic is a bug in pretext, not the user's fault: say so in one line.
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let msg = msg.lines().next().unwrap_or_default().to_string();
+        eprintln!("error: internal error{place}: {msg} (please report this)");
+    }));
+    let cli = Cli::parse();
+    let result = std::panic::catch_unwind(|| match cli.command {
+        Command::Pretrain(args) => cmd::pretrain::run(args),
+        Command::Quickstart(args) => cmd::quickstart::run(args),
+        Command::Runs(args) => cmd::runs::run(args),
+        Command::Bench(args) => cmd::bench::run(args),
+    });
+    match result {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            eprintln!("error: {}", one_line(&format!("{e:#}")));
+            ExitCode::from(2)
+        }
+        Err(_) => ExitCode::from(101),
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,75 @@
+//! A progress bar (indicatif) that follows a run: epoch, loss, images/s, ETA.
+use indicatif::{ProgressBar, ProgressStyle};
+use pretext::train::{EpochRecord, Observer, Plan, StepRecord};
+
+/// Shows a run's progress on stderr.
+pub struct Progress {
+    bar: ProgressBar,
+    epochs: usize,
+}
+
+impl Progress {
+    /// A hidden bar until the run starts.
+    pub fn new() -> Self {
+        Self {
+            bar: ProgressBar::hidden(),
+            epochs: 0,
+        }
+    }
+}
+
+impl Observer for Progress {
+    fn on_start(&mut self, plan: &Plan<'_>) {
+        self.epochs = plan.epochs;
+        eprintln!(
+            "run {}: {} training / {} validation images, {} steps per epoch, {:.2}M parameters",
+            plan.run_dir.display(),
+            plan.train_images,
+            plan.val_images,
+            plan.steps_per_epoch,
+            plan.parameters as f64 / 1e6
+        );
+        let total = (plan.epochs + 1 - plan.first_epoch) * plan.steps_per_epoch;
+        self.bar = ProgressBar::new(total as u64);
+        self.bar.set_style(
+            ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} steps  {msg}  ETA {eta}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        self.bar
+            .set_prefix(format!("epoch {}/{}", plan.first_epoch, plan.epochs));
+    }
+
+    fn on_step(&mut self, r: &StepRecord) {
+        self.bar
+            .set_prefix(format!("epoch {}/{}", r.epoch, self.epochs));
+        self.bar
+            .set_message(format!("loss {:.4}  {:.0} img/s", r.loss, r.images_per_sec));
+        self.bar.inc(1);
+    }
+
+    fn on_epoch(&mut self, r: &EpochRecord) {
+        let val = r
+            .val_loss
+            .map(|v| format!("  val {v:.4}"))
+            .unwrap_or_default();
+        let std = r
+            .embedding_std
+            .map(|v| format!("  emb-std {v:.3}"))
+            .unwrap_or_default();
+        self.bar.println(format!(
+            "epoch {}/{}: train {:.4}{val}{std}  {:.0} img/s  {:.1}s",
+            r.epoch, self.epochs, r.train_loss, r.images_per_sec, r.seconds
+        ));
+    }
+
+    fn on_message(&mut self, message: &str) {
+        self.bar.println(message);
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}

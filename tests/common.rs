@@ -1,0 +1,55 @@
+//! Shared helpers: the test device and the bundled data.
+use std::path::PathBuf;
+
+use burn::tensor::Device;
+
+/// The CPU device every test runs on.
+pub fn device() -> Device {
+    Device::flex()
+}
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The bundled MNIST training images.
+pub fn mnist_images() -> PathBuf {
+    root().join("datasets/mnist/train-images-idx3-ubyte.gz")
+}
+
+/// A small experiment on the first `limit` MNIST images, as TOML.
+pub fn experiment(method: &str, limit: usize) -> String {
+    let (views, augment) = if method == "simclr" {
+        (2, "mnist")
+    } else {
+        (1, "none")
+    };
+    format!(
+        r#"
+name = "test-{method}"
+seed = 7
+[data]
+format = "idx"
+images = "{images}"
+limit = {limit}
+[augment]
+preset = "{augment}"
+views = {views}
+[encoder]
+kind = "small_cnn"
+widths = [8, 16]
+[method]
+name = "{method}"
+[train]
+epochs = 3
+batch_size = 32
+val_fraction = 0.2
+log_every = 2
+[train.optimizer]
+kind = "adam"
+lr = 0.003
+"#,
+        images = mnist_images().display()
+    )
+}

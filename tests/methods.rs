@@ -1,0 +1,90 @@
+//! Every registered method's loss falls within 20 optimiser steps on one real
+//! batch of MNIST (the solo-learn check), on the flex backend.
+use std::sync::Arc;
+
+use burn::optim::GradientsParams;
+use burn::tensor::Tensor;
+use pretext::data::transform::Preset;
+use pretext::data::{AugmentConfig, BatchLoader, ChannelStats, DatasetConfig, LoaderConfig};
+use pretext::methods::{InputSpec, MethodConfig};
+use pretext::nn::encoder::SmallCnnConfig;
+use pretext::nn::{EncoderConfig, InputShape};
+use pretext::train::OptimizerConfig;
+
+use crate::common::{device, mnist_images};
+
+fn loss_falls(method: MethodConfig) {
+    let data = Arc::new(
+        DatasetConfig::Idx {
+            images: mnist_images(),
+            labels: None,
+            limit: Some(64),
+        }
+        .load(std::path::Path::new("."))
+        .unwrap(),
+    );
+    let stats = ChannelStats::of(&data);
+    let augment = AugmentConfig::from_preset(Preset::Mnist);
+    let views = Arc::new(augment.multi_view((28, 28), method.views()).unwrap());
+    let loader = BatchLoader::new(
+        data.clone(),
+        (0..64).collect(),
+        views,
+        stats.clone(),
+        LoaderConfig {
+            batch_size: 64,
+            shuffle: false,
+            drop_last: true,
+            seed: 1,
+            prefetch: 1,
+        },
+    );
+    let batch = loader.epoch(1).next().unwrap();
+    let device = device().autodiff();
+    device.seed(1);
+    let spec = InputSpec {
+        shape: InputShape::new(1, 28, 28),
+        mean: stats.mean,
+        std: stats.std,
+    };
+    let encoder = EncoderConfig::SmallCnn(SmallCnnConfig {
+        widths: vec![8, 16],
+    });
+    let mut model = method.init(&encoder, &spec, &device);
+    let mut optim = OptimizerConfig {
+        weight_decay: 0.0,
+        ..Default::default()
+    }
+    .init(None);
+    let inputs: Vec<Tensor<4>> = (0..method.views())
+        .map(|v| batch.view_tensor(v, &device))
+        .collect();
+    let mut losses = Vec::new();
+    for _ in 0..20 {
+        let out = model.forward(&inputs);
+        losses.push(out.loss.clone().into_scalar::<f32>());
+        let grads = GradientsParams::from_grads(out.loss.backward(), &model);
+        model = optim.step(3e-3, model, grads);
+    }
+    let (first, last) = (losses[0], losses[19]);
+    assert!(
+        last < 0.9 * first,
+        "{}: loss {first} -> {last}: {losses:?}",
+        method.name()
+    );
+}
+
+#[test]
+fn simclr_loss_falls() {
+    loss_falls(MethodConfig::Simclr(Default::default()));
+}
+
+#[test]
+fn autoencoder_loss_falls() {
+    loss_falls(MethodConfig::Autoencoder(Default::default()));
+}
+
+#[test]
+fn denoising_autoencoder_loss_falls() {
+    loss_falls(MethodConfig::DenoisingAutoencoder(Default::default()));
+}

@@ -1,0 +1,6 @@
+//! pretext's integration tests: one binary, one module per area.
+//! All run on the `flex` CPU backend on small slices of the bundled MNIST.
+
+mod common;
+mod methods;
+mod pretrain;
