@@ -67,6 +67,10 @@ fn simclr_run_writes_its_directory_and_the_loss_falls() {
     let state = Checkpoint::load_state(&ckpt).unwrap();
     assert_eq!((state.epoch, state.method.as_str()), (3, "simclr"));
     assert!(!ckpt.with_extension("tmp").exists());
+    assert_eq!(
+        std::fs::read_to_string(ckpt.join("config.toml")).unwrap(),
+        written
+    );
     let spec = InputSpec::new(InputShape::new(1, 28, 28));
     let load = || {
         let fresh = config.method.init(&config.encoder, &spec, &device());

@@ -51,20 +51,22 @@ impl Observer for Progress {
     fn on_epoch(&mut self, r: &EpochRecord) {
         let val = r
             .val_loss
-            .map(|v| format!("  val {v:.4}"))
+            .map(|v| format!("  validation {v:.4}"))
             .unwrap_or_default();
         let std = r
             .embedding_std
             .map(|v| format!("  emb-std {v:.3}"))
             .unwrap_or_default();
-        self.bar.println(format!(
-            "epoch {}/{}: train {:.4}{val}{std}  {:.0} img/s  {:.1}s",
+        let line = format!(
+            "epoch {}/{}: train loss {:.4}{val}{std}  {:.0} img/s  {:.1}s",
             r.epoch, self.epochs, r.train_loss, r.images_per_sec, r.seconds
-        ));
+        );
+        // `suspend` prints even when the bar is hidden (stderr not a terminal).
+        self.bar.suspend(|| eprintln!("{line}"));
     }
 
     fn on_message(&mut self, message: &str) {
-        self.bar.println(message);
+        self.bar.suspend(|| eprintln!("{message}"));
     }
 }
 

@@ -1,5 +1,5 @@
-//! Checkpoints: the method's weights, the optimiser's state and the loop's
-//! position, written to `checkpoint.tmp/` and swapped in whole, so a crash
+//! Checkpoints: the method's weights, the optimiser's state, the loop's
+//! position and the resolved experiment, written to `checkpoint.tmp/` and swapped in whole, so a crash
 //! mid-write leaves the previous checkpoint intact and never a half-written one.
 use std::path::{Path, PathBuf};
 
@@ -34,6 +34,7 @@ pub struct Checkpoint;
 const MODEL: &str = "model.bpk";
 const OPTIMIZER: &str = "optimizer.bpk";
 const STATE: &str = "state.json";
+const CONFIG: &str = "config.toml";
 
 fn ckpt_err(path: PathBuf, reason: impl ToString) -> TrainError {
     TrainError::Checkpoint {
@@ -43,13 +44,15 @@ fn ckpt_err(path: PathBuf, reason: impl ToString) -> TrainError {
 }
 
 impl Checkpoint {
-    /// Writes a complete checkpoint to `dir`, replacing the previous one only
-    /// once the new one is fully on disk.
+    /// Writes a complete checkpoint to `dir` (weights, optimiser state, loop
+    /// position and `config`, the resolved experiment as TOML), replacing the
+    /// previous one only once the new one is fully on disk.
     pub fn save(
         dir: &Path,
         method: &Method,
         optimizer: &ModuleOptimizer,
         state: &CheckpointState,
+        config: &str,
     ) -> Result<(), TrainError> {
         let tmp = dir.with_extension("tmp");
         if tmp.exists() {
@@ -68,6 +71,7 @@ impl Checkpoint {
         write_atomic(&tmp.join(OPTIMIZER), &optim)?;
         let json = serde_json::to_vec_pretty(state).expect("state always serialises");
         write_atomic(&tmp.join(STATE), &json)?;
+        write_atomic(&tmp.join(CONFIG), config.as_bytes())?;
         // Swap: checkpoint -> checkpoint.old, checkpoint.tmp -> checkpoint.
         let old = dir.with_extension("old");
         if old.exists() {

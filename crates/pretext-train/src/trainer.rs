@@ -114,7 +114,8 @@ pub fn pretrain(
     let mut optimizer = t.optimizer.init(t.grad_clip);
 
     let run = RunDir::create(out, &config.name)?;
-    crate::run_dir::write_atomic(&run.config_path(), config.to_toml().as_bytes())?;
+    let config_toml = config.to_toml();
+    crate::run_dir::write_atomic(&run.config_path(), config_toml.as_bytes())?;
     let started = now_unix();
     let mut status = RunStatus {
         name: run.name(),
@@ -216,6 +217,7 @@ pub fn pretrain(
                     seed: config.seed,
                     method: config.method.name().into(),
                 },
+                &config_toml,
             )?;
             let record = EpochRecord {
                 kind: "epoch".into(),
