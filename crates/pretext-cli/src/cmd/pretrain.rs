@@ -12,6 +12,13 @@ use crate::progress::Progress;
 pub struct Args {
     /// The experiment file (TOML).
     pub experiment: PathBuf,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// How to run an experiment: shared by `pretrain` and `quickstart`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
     /// Where to compute.
     #[arg(long, value_enum, default_value = "flex")]
     pub backend: Backend,
@@ -24,8 +31,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let config = ExperimentConfig::load(&args.experiment, &args.overrides)?;
-    train(&config, args.backend, &args.out)?;
+    let config = ExperimentConfig::load(&args.experiment, &args.run.overrides)?;
+    train(&config, args.run.backend, &args.run.out)?;
     Ok(())
 }
 

@@ -1,10 +1,10 @@
 //! `pretext quickstart`: SimCLR on the bundled MNIST, a few minutes on two cores.
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Result;
 use pretext::train::ExperimentConfig;
 
-use crate::backend::Backend;
+use super::pretrain::RunArgs;
 
 /// The embedded default experiment (the same text as `experiments/quickstart.toml`).
 const QUICKSTART: &str = include_str!("../../../../experiments/quickstart.toml");
@@ -12,15 +12,8 @@ const QUICKSTART: &str = include_str!("../../../../experiments/quickstart.toml")
 /// Arguments of `pretext quickstart`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Where to compute.
-    #[arg(long, value_enum, default_value = "flex")]
-    pub backend: Backend,
-    /// Override a setting, e.g. `--set train.epochs=1` (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub overrides: Vec<String>,
-    /// The directory that holds run directories.
-    #[arg(long, default_value = "runs")]
-    pub out: PathBuf,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -30,7 +23,7 @@ pub fn run(args: Args) -> Result<()> {
     let config = ExperimentConfig::from_toml(
         QUICKSTART,
         &experiments.join("quickstart.toml"),
-        &args.overrides,
+        &args.run.overrides,
     )?;
     println!(
         "quickstart: SimCLR, small CNN, unlabelled MNIST ({}), backend {}",
@@ -38,8 +31,8 @@ pub fn run(args: Args) -> Result<()> {
             pretext::data::DatasetConfig::Idx { limit: Some(n), .. } => format!("{n} images"),
             _ => "all images".into(),
         },
-        args.backend.name()
+        args.run.backend.name()
     );
-    super::pretrain::train(&config, args.backend, &args.out)?;
+    super::pretrain::train(&config, args.run.backend, &args.run.out)?;
     Ok(())
 }
