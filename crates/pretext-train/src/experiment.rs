@@ -144,6 +144,10 @@ impl ExperimentConfig {
                 })
             })?;
         config.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        // Data paths become absolute, so the resolved config written into a run
+        // directory reloads from anywhere.
+        let base = std::path::absolute(&config.base_dir).unwrap_or(config.base_dir.clone());
+        config.data = config.data.resolved(&base);
         config.validate().map_err(err)?;
         Ok(config)
     }
@@ -250,6 +254,15 @@ name = "simclr"
         let c = load(BASE, &[]).unwrap();
         assert_eq!(c.seed, 42);
         assert_eq!(c.base_dir, Path::new("exp"));
+        match &c.data {
+            DatasetConfig::Idx { images, .. } => {
+                assert!(
+                    images.is_absolute() && images.ends_with("exp/x.gz"),
+                    "{images:?}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
         let again = load(&c.to_toml(), &[]).unwrap();
         assert_eq!(again, c);
     }

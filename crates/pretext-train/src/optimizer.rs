@@ -18,7 +18,7 @@ pub struct OptimizerConfig {
     pub lr: f64,
     /// Weight decay: an L2 penalty added to the gradient for `adam` and
     /// `sgd`, decoupled decay for `adamw` (Loshchilov & Hutter, 2019).
-    pub weight_decay: f32,
+    pub weight_decay: f64,
     /// Momentum factor (`sgd` only).
     pub momentum: f64,
     /// Nesterov momentum (`sgd` only).
@@ -81,14 +81,15 @@ impl OptimizerConfig {
     /// `grad_clip` when given.
     pub fn init(&self, grad_clip: Option<f32>) -> ModuleOptimizer {
         let clip = grad_clip.map(GradientClippingConfig::Norm);
-        let decay = (self.weight_decay > 0.0).then(|| WeightDecayConfig::new(self.weight_decay));
+        let decay =
+            (self.weight_decay > 0.0).then(|| WeightDecayConfig::new(self.weight_decay as f32));
         match self.kind {
             OptimizerKind::Adam => AdamConfig::new()
                 .with_weight_decay(decay)
                 .with_grad_clipping(clip)
                 .init(),
             OptimizerKind::Adamw => AdamWConfig::new()
-                .with_weight_decay(self.weight_decay)
+                .with_weight_decay(self.weight_decay as f32)
                 .with_grad_clipping(clip)
                 .init(),
             OptimizerKind::Sgd => SgdConfig::new()

@@ -94,6 +94,24 @@ fn ten() -> usize {
 }
 
 impl DatasetConfig {
+    /// The same config with every relative path joined onto `base`
+    /// (absolute paths are kept as they are).
+    pub fn resolved(&self, base: &Path) -> Self {
+        let at = |p: &PathBuf| base.join(p); // `join` keeps an absolute `p` as is
+        let mut out = self.clone();
+        match &mut out {
+            DatasetConfig::Idx { images, labels, .. }
+            | DatasetConfig::Stl10 { images, labels, .. } => {
+                *images = at(images);
+                *labels = labels.as_ref().map(at);
+            }
+            DatasetConfig::ImageFolder { root, .. } => *root = at(root),
+            DatasetConfig::Cifar { files, .. } => *files = files.iter().map(at).collect(),
+            DatasetConfig::DigitsCsv { path, .. } => *path = at(path),
+        }
+        out
+    }
+
     /// Reads the dataset; relative paths are resolved against `base` (the
     /// directory of the experiment file, or the working directory).
     pub fn load(&self, base: &Path) -> Result<ImageDataset, DataError> {
@@ -102,14 +120,12 @@ impl DatasetConfig {
                 "`limit` must be at least 1, got 0".into(),
             ));
         }
-        let at = |p: &PathBuf| base.join(p); // `join` keeps an absolute `p` as is
-        let at_opt = |p: &Option<PathBuf>| p.as_ref().map(at);
-        match self {
+        match self.resolved(base) {
             DatasetConfig::Idx {
                 images,
                 labels,
                 limit,
-            } => idx::load(&at(images), at_opt(labels).as_deref(), *limit),
+            } => idx::load(&images, labels.as_deref(), limit),
             DatasetConfig::ImageFolder {
                 root,
                 labelled,
@@ -117,28 +133,25 @@ impl DatasetConfig {
                 size,
                 limit,
             } => folder::load(
-                &at(root),
+                &root,
                 &FolderOptions {
-                    labelled: *labelled,
-                    channels: *channels,
-                    size: *size,
-                    limit: *limit,
+                    labelled,
+                    channels,
+                    size,
+                    limit,
                 },
             ),
             DatasetConfig::Cifar {
                 files,
                 classes,
                 limit,
-            } => {
-                let files: Vec<PathBuf> = files.iter().map(at).collect();
-                cifar::load(&files, *classes, *limit)
-            }
+            } => cifar::load(&files, classes, limit),
             DatasetConfig::Stl10 {
                 images,
                 labels,
                 limit,
-            } => stl10::load(&at(images), at_opt(labels).as_deref(), *limit),
-            DatasetConfig::DigitsCsv { path, limit } => digits::load(&at(path), *limit),
+            } => stl10::load(&images, labels.as_deref(), limit),
+            DatasetConfig::DigitsCsv { path, limit } => digits::load(&path, limit),
         }
     }
 
