@@ -42,11 +42,7 @@ fn loss_falls(method: MethodConfig) {
     let batch = loader.epoch(1).next().unwrap();
     let device = device().autodiff();
     device.seed(1);
-    let spec = InputSpec {
-        shape: InputShape::new(1, 28, 28),
-        mean: stats.mean,
-        std: stats.std,
-    };
+    let spec = InputSpec::normalized(InputShape::new(1, 28, 28), &stats);
     let encoder = EncoderConfig::SmallCnn(SmallCnnConfig {
         widths: vec![8, 16],
     });

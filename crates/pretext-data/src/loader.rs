@@ -104,6 +104,18 @@ impl Batch {
             device,
         )
     }
+
+    /// Every view as a `[B, C, H, W]` tensor on `device`, moving the buffers
+    /// instead of copying them (the training step's path).
+    pub fn into_view_tensors(self, device: &burn::tensor::Device) -> Vec<burn::tensor::Tensor<4>> {
+        let shape = self.shape;
+        self.views
+            .into_iter()
+            .map(|buf| {
+                burn::tensor::Tensor::from_data(burn::tensor::TensorData::new(buf, shape), device)
+            })
+            .collect()
+    }
 }
 
 /// Yields the batches of one epoch of a dataset, assembling them on a
@@ -625,5 +637,18 @@ mod tests {
         assert_eq!(t.dims(), [4, 3, 6, 6]);
         let values = t.into_data().try_to_vec::<f32>().unwrap();
         assert_eq!(values, batch.views[1]);
+    }
+
+    #[test]
+    fn into_view_tensors_moves_every_view() {
+        let loader = augmenting(noisy(6), 4);
+        let batch = loader.epoch(0).next().unwrap();
+        let expected = batch.views.clone();
+        let tensors = batch.into_view_tensors(&burn::tensor::Device::flex());
+        assert_eq!(tensors.len(), expected.len());
+        for (t, e) in tensors.into_iter().zip(&expected) {
+            assert_eq!(t.dims(), [4, 3, 6, 6]);
+            assert_eq!(&t.into_data().try_to_vec::<f32>().unwrap(), e);
+        }
     }
 }

@@ -7,7 +7,9 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor};
+use pretext_data::transform::derive_seed;
 use pretext_data::{BatchLoader, ChannelStats, LoaderConfig, train_val_split};
+use pretext_methods::loss::l2_normalize;
 use pretext_methods::{InputSpec, Method};
 use pretext_nn::InputShape;
 
@@ -33,14 +35,6 @@ pub struct Summary {
     pub last_val_loss: Option<f32>,
     /// Training images per second over the whole run.
     pub images_per_sec: f64,
-}
-
-/// A 64-bit mixer (splitmix64) to derive independent seeds.
-fn mix(a: u64, b: u64) -> u64 {
-    let mut z = a ^ b.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// Runs one pretraining experiment into a new directory under `out`.
@@ -105,11 +99,7 @@ pub fn pretrain(
 
     let train_device = device.clone().autodiff();
     train_device.seed(config.seed);
-    let spec = InputSpec {
-        shape: InputShape::new(channels, height, width),
-        mean: stats.mean.clone(),
-        std: stats.std.clone(),
-    };
+    let spec = InputSpec::normalized(InputShape::new(channels, height, width), &stats);
     let mut method = config.method.init(&config.encoder, &spec, &train_device);
     let mut optimizer = t.optimizer.init(t.grad_clip);
 
@@ -150,7 +140,7 @@ pub fn pretrain(
         let mut first_train_loss = f32::NAN;
         let mut last = (f32::NAN, None);
         for epoch in 1..=t.epochs {
-            train_device.seed(mix(config.seed, epoch as u64));
+            train_device.seed(derive_seed(config.seed, epoch as u64));
             let epoch_start = Instant::now();
             let mut window_start = Instant::now();
             let mut window_images = 0usize;
@@ -160,9 +150,8 @@ pub fn pretrain(
                 lr = t
                     .schedule
                     .lr(t.optimizer.lr(), step, total_steps, steps_per_epoch);
-                let inputs: Vec<Tensor<4>> = (0..config.method.views())
-                    .map(|v| batch.view_tensor(v, &train_device))
-                    .collect();
+                let n = batch.len();
+                let inputs = batch.into_view_tensors(&train_device);
                 let out = method.forward(&inputs);
                 let loss: f32 = out.loss.clone().into_scalar();
                 step += 1;
@@ -176,7 +165,6 @@ pub fn pretrain(
                 let grads = GradientsParams::from_grads(out.loss.backward(), &method);
                 method = optimizer.step(lr, method, grads);
                 loss_sum += loss as f64;
-                let n = batch.indices.len();
                 images_seen += n;
                 window_images += n;
                 let record = StepRecord {
@@ -202,7 +190,7 @@ pub fn pretrain(
             }
             let (val_loss, embedding_std) = match &val_loader {
                 Some(l) => {
-                    let (loss, std) = validate(&method.valid(), l, config.method.views(), device);
+                    let (loss, std) = validate(&method.valid(), l, device);
                     (Some(loss), Some(std))
                 }
                 None => (None, None),
@@ -262,14 +250,13 @@ pub fn pretrain(
 
 /// Mean loss over the validation split and the collapse signal of its
 /// embeddings, without gradients.
-fn validate(method: &Method, loader: &BatchLoader, n_views: usize, device: &Device) -> (f32, f32) {
+fn validate(method: &Method, loader: &BatchLoader, device: &Device) -> (f32, f32) {
     let mut loss_sum = 0f64;
     let mut count = 0usize;
     let mut embeddings = Vec::new();
     for batch in loader.epoch(0) {
-        let inputs: Vec<Tensor<4>> = (0..n_views).map(|v| batch.view_tensor(v, device)).collect();
-        let out = method.forward(&inputs);
-        let n = batch.indices.len();
+        let n = batch.len();
+        let out = method.forward(&batch.into_view_tensors(device));
         loss_sum += out.loss.into_scalar::<f32>() as f64 * n as f64;
         count += n;
         embeddings.push(out.embeddings);
@@ -285,13 +272,7 @@ fn validate(method: &Method, loader: &BatchLoader, n_views: usize, device: &Devi
 /// `h`: `[n, d]`
 pub fn embedding_std(h: Tensor<2>) -> f32 {
     let [_, d] = h.dims();
-    let norm = h
-        .clone()
-        .powf_scalar(2.0)
-        .sum_dim(1)
-        .sqrt()
-        .clamp_min(1e-12);
-    let z = h / norm; // [n, d]
+    let z = l2_normalize(h); // [n, d]
     let std: f32 = z.var(0).sqrt().mean().into_scalar();
     std * (d as f32).sqrt()
 }

@@ -104,11 +104,7 @@ pub fn run(args: Args) -> Result<()> {
     for backend in &args.backends {
         let device = backend.device()?.autodiff();
         device.seed(0);
-        let spec = InputSpec {
-            shape: InputShape::new(1, 28, 28),
-            mean: stats.mean.clone(),
-            std: stats.std.clone(),
-        };
+        let spec = InputSpec::normalized(InputShape::new(1, 28, 28), &stats);
         let mut method = MethodConfig::default().init(&EncoderConfig::default(), &spec, &device);
         let mut optim = OptimizerConfig::default().init(None);
         let mut times = Vec::new();

@@ -2,5 +2,5 @@
 mod nt_xent;
 mod reconstruction;
 
-pub use nt_xent::nt_xent;
+pub use nt_xent::{l2_normalize, nt_xent};
 pub use reconstruction::{ReconstructionLoss, reconstruction};

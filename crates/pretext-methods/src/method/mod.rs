@@ -4,6 +4,7 @@
 //! folder, a variant in [`MethodConfig`] and one in [`Method`].
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
+use pretext_data::ChannelStats;
 use pretext_nn::{Encoder, EncoderConfig, InputShape};
 use serde::{Deserialize, Serialize};
 
@@ -45,10 +46,15 @@ pub struct InputSpec {
 impl InputSpec {
     /// A spec with identity normalisation.
     pub fn new(shape: InputShape) -> Self {
+        Self::normalized(shape, &ChannelStats::identity(shape.channels))
+    }
+
+    /// A spec for inputs normalised with `stats`.
+    pub fn normalized(shape: InputShape, stats: &ChannelStats) -> Self {
         Self {
             shape,
-            mean: vec![0.0; shape.channels],
-            std: vec![1.0; shape.channels],
+            mean: stats.mean.clone(),
+            std: stats.std.clone(),
         }
     }
 }
