@@ -37,6 +37,9 @@ fn fails_cleanly(out: &Output, dir: &Path, needles: &[&str]) {
     for n in needles {
         assert!(stderr.contains(n), "{n:?} not in {stderr}");
     }
+    // Each cause is said once, not repeated by the error chain.
+    let cause = stderr.rsplit(": ").next().unwrap_or_default().trim();
+    assert_eq!(stderr.matches(cause).count(), 1, "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     let runs = dir.join("runs");
     assert!(

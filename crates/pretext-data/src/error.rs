@@ -5,12 +5,13 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// The file could not be opened or read.
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error. Shown in the message and deliberately not
+        /// exposed as `source()`, so a printed error chain names it once.
+        cause: std::io::Error,
     },
     /// The file was read but its content is not what its format requires.
     #[error("{path}: {reason}")]
@@ -38,7 +39,7 @@ impl DataError {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         DataError::Io {
             path: path.into(),
-            source,
+            cause: source,
         }
     }
 }

@@ -16,12 +16,13 @@ pub enum TrainError {
     #[error(transparent)]
     Data(#[from] pretext_data::DataError),
     /// A run file could not be written or read.
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error. Shown in the message and deliberately not
+        /// exposed as `source()`, so a printed error chain names it once.
+        cause: std::io::Error,
     },
     /// A checkpoint could not be written or read.
     #[error("{path}: {reason}")]
@@ -49,7 +50,7 @@ impl TrainError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         TrainError::Io {
             path: path.into(),
-            source,
+            cause: source,
         }
     }
 }
