@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use burn::module::Module;
 use burn::optim::ModuleOptimizer;
 use burn::store::ModuleRecord;
-use pretext_methods::Method;
+use pretext_methods::{InputSpec, Method};
 use serde::{Deserialize, Serialize};
 
 use crate::TrainError;
@@ -25,6 +25,11 @@ pub struct CheckpointState {
     pub seed: u64,
     /// The method's name, checked on load.
     pub method: String,
+    /// The input the encoder was trained on: image shape and the channel
+    /// statistics its inputs were normalised with. Evaluation normalises
+    /// downstream images the same way. Absent in runs older than this field.
+    #[serde(default)]
+    pub input: Option<InputSpec>,
 }
 
 /// Reading and writing checkpoints in a directory.

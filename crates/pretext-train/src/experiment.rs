@@ -33,6 +33,10 @@ pub struct ExperimentConfig {
     /// Optimisation settings.
     #[serde(default)]
     pub train: TrainConfig,
+    /// The evaluation task `pretext evaluate` runs when given none (a task
+    /// file, relative to this file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<PathBuf>,
     /// The directory relative data paths are read from (the experiment file's
     /// directory); not part of the file.
     #[serde(skip)]
@@ -128,26 +132,14 @@ impl ExperimentConfig {
             path: path.to_path_buf(),
             reason,
         };
-        let mut table: toml::Table =
-            toml::from_str(text).map_err(|e| err(toml_message(&e, text)))?;
-        for o in overrides {
-            apply_override(&mut table, o).map_err(err)?;
-        }
         let mut config: ExperimentConfig =
-            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
-                let path = e.path().to_string();
-                let msg = one_line(e.inner().message());
-                err(if path == "." {
-                    msg
-                } else {
-                    format!("{path}: {msg}")
-                })
-            })?;
+            crate::settings::from_toml_with_overrides(text, overrides).map_err(err)?;
         config.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         // Data paths become absolute, so the resolved config written into a run
         // directory reloads from anywhere.
         let base = std::path::absolute(&config.base_dir).unwrap_or(config.base_dir.clone());
         config.data = config.data.resolved(&base);
+        config.task = config.task.map(|t| base.join(t));
         config.validate().map_err(err)?;
         Ok(config)
     }
@@ -187,48 +179,6 @@ impl ExperimentConfig {
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).expect("an experiment config always serialises")
     }
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// A parse error as one line, with the line number.
-fn toml_message(e: &toml::de::Error, text: &str) -> String {
-    let msg = one_line(e.message());
-    match e.span() {
-        Some(span) => {
-            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-            format!("line {line}: {msg}")
-        }
-        None => msg,
-    }
-}
-
-/// Sets `a.b.c = value` in `table`, creating tables as needed.
-fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<(), String> {
-    let (key, raw) = assignment
-        .split_once('=')
-        .ok_or_else(|| format!("--set {assignment:?}: expected key=value"))?;
-    let (key, raw) = (key.trim(), raw.trim());
-    let value: toml::Value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
-        .ok()
-        .and_then(|mut t| t.remove("v"))
-        .unwrap_or_else(|| toml::Value::String(raw.to_string()));
-    let parts: Vec<&str> = key.split('.').collect();
-    if parts.iter().any(|p| p.is_empty()) {
-        return Err(format!("--set {assignment:?}: empty key"));
-    }
-    let mut node = table;
-    for part in &parts[..parts.len() - 1] {
-        node = node
-            .entry(part.to_string())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
-            .as_table_mut()
-            .ok_or_else(|| format!("--set {key}: {part} is not a table"))?;
-    }
-    node.insert(parts[parts.len() - 1].to_string(), value);
-    Ok(())
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 mod checkpoint;
+mod early_stopping;
 mod error;
 mod experiment;
 mod metrics;
@@ -21,9 +22,11 @@ mod observer;
 mod optimizer;
 mod run_dir;
 mod schedule;
+mod settings;
 mod trainer;
 
 pub use checkpoint::{Checkpoint, CheckpointState};
+pub use early_stopping::{EarlyStopping, Verdict};
 pub use error::TrainError;
 pub use experiment::{ExperimentConfig, TrainConfig};
 pub use metrics::{EpochRecord, MetricsLog, StepRecord};
@@ -31,4 +34,5 @@ pub use observer::{NoObserver, Observer, Plan};
 pub use optimizer::{OptimizerConfig, OptimizerKind};
 pub use run_dir::{RunDir, RunInfo, RunStatus};
 pub use schedule::ScheduleConfig;
+pub use settings::from_toml_with_overrides;
 pub use trainer::{Summary, pretrain};

@@ -204,6 +204,7 @@ pub fn pretrain(
                     step,
                     seed: config.seed,
                     method: config.method.name().into(),
+                    input: Some(spec.clone()),
                 },
                 &config_toml,
             )?;
