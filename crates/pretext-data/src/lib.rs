@@ -14,6 +14,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod budget;
 pub mod dataset;
 mod error;
 mod image;
@@ -22,6 +23,7 @@ mod split;
 mod stats;
 pub mod transform;
 
+pub use budget::{LabelBudget, LabelSplit, draw_labels};
 pub use dataset::{DatasetConfig, ImageDataset};
 pub use error::DataError;
 pub use image::Image;
