@@ -22,5 +22,5 @@ mod input;
 
 pub use decoder::{ConvDecoder, ConvDecoderConfig};
 pub use encoder::{Encoder, EncoderConfig};
-pub use head::{ProjectionHead, ProjectionHeadConfig};
+pub use head::{ClassifierHead, ClassifierHeadConfig, ProjectionHead, ProjectionHeadConfig};
 pub use input::InputShape;

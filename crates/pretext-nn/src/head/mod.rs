@@ -1,4 +1,7 @@
-//! Heads that sit on an encoder during pretraining.
+//! Heads that sit on an encoder: projection heads for pretraining,
+//! classifier heads for downstream evaluation.
+mod classifier;
 mod projection;
 
+pub use classifier::{ClassifierHead, ClassifierHeadConfig};
 pub use projection::{ProjectionHead, ProjectionHeadConfig};
