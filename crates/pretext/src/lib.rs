@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 pub use pretext_data as data;
+pub use pretext_eval as eval;
 pub use pretext_methods as methods;
 pub use pretext_nn as nn;
 pub use pretext_train as train;

@@ -1,0 +1,467 @@
+//! `evaluate`: the run's frozen encoder and every baseline, each head, every
+//! label budget and seed, on the task's data; results into `<run>/eval/`.
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use burn::tensor::Device;
+use pretext_data::transform::derive_seed;
+use pretext_data::{ChannelStats, ImageDataset, LabelBudget, LabelSplit, draw_labels};
+use pretext_methods::{InputSpec, Method};
+use pretext_nn::{Encoder, InputShape};
+use pretext_train::{Checkpoint, ExperimentConfig, RunDir};
+
+use crate::EvalError;
+use crate::embed::{cached, embed_images, pixel_features};
+use crate::features::{Features, accuracy};
+use crate::finetune::{LabelledImages, finetune};
+use crate::knn::knn_predict;
+use crate::linear::fit_linear;
+use crate::mlp::fit_mlp;
+use crate::outcome::HeadOutcome;
+use crate::results::{EvalResults, ResultRow, Source};
+use crate::task::{Baseline, Head, TaskConfig};
+
+/// Streams of the seeds derived from a task's seed.
+const RANDOM_INIT_STREAM: u64 = 0x5241_4E44;
+const HEAD_STREAM: u64 = 0x4845_4144;
+
+/// A run ready to be evaluated: its resolved experiment, the checkpoint and
+/// the input its encoder expects.
+pub struct EvaluatedRun {
+    /// The run directory.
+    pub dir: RunDir,
+    /// The run's resolved experiment.
+    pub config: ExperimentConfig,
+    /// The checkpoint directory.
+    pub checkpoint: PathBuf,
+    /// Completed epochs of the checkpoint.
+    pub epoch: usize,
+    /// Shape and normalisation of the encoder's input.
+    pub input: InputSpec,
+}
+
+impl EvaluatedRun {
+    /// Opens the run at `path`; it must have a checkpoint.
+    pub fn open(path: &Path) -> Result<Self, EvalError> {
+        let dir = RunDir::open(path)?;
+        let checkpoint = dir.checkpoint_dir();
+        if !checkpoint.join("model.bpk").is_file() {
+            return Err(EvalError::Run {
+                path: path.to_path_buf(),
+                reason: "the run has no checkpoint yet (it writes one after each epoch)".into(),
+            });
+        }
+        let config = ExperimentConfig::load(&dir.config_path(), &[])?;
+        let state = Checkpoint::load_state(&checkpoint)?;
+        let input = match state.input {
+            Some(spec) => spec,
+            None => {
+                // Runs older than `state.input`: recompute from the pretraining data.
+                let data = config.data.load(&config.base_dir)?;
+                let (c, h, w) = data.shape();
+                InputSpec::normalized(InputShape::new(c, h, w), &ChannelStats::of(&data))
+            }
+        };
+        Ok(Self {
+            dir,
+            config,
+            checkpoint,
+            epoch: state.epoch,
+            input,
+        })
+    }
+
+    /// The evaluation directory, `<run>/eval`.
+    pub fn eval_dir(&self) -> PathBuf {
+        self.dir.path().join("eval")
+    }
+
+    /// The channel statistics inputs are normalised with.
+    pub fn stats(&self) -> ChannelStats {
+        ChannelStats {
+            mean: self.input.mean.clone(),
+            std: self.input.std.clone(),
+        }
+    }
+
+    /// The pretrained encoder, loaded on `device`.
+    pub fn encoder(&self, device: &Device) -> Result<Encoder, EvalError> {
+        let method: Method = self
+            .config
+            .method
+            .init(&self.config.encoder, &self.input, device);
+        Ok(Checkpoint::load_method(&self.checkpoint, method)?.into_encoder())
+    }
+
+    /// A randomly initialised encoder of the same architecture.
+    pub fn random_encoder(&self, seed: u64, device: &Device) -> Encoder {
+        device.seed(seed);
+        self.config.encoder.init(self.input.shape, device)
+    }
+}
+
+/// The task's labelled pool and test set, checked against the encoder.
+struct TaskData {
+    pool: Arc<ImageDataset>,
+    test: Arc<ImageDataset>,
+    classes: usize,
+}
+
+fn load_task_data(task: &TaskConfig, run: &EvaluatedRun) -> Result<TaskData, EvalError> {
+    let pool = task.train.load(&task.base_dir)?;
+    let test = task.test.load(&task.base_dir)?;
+    let shape = run.input.shape;
+    let want = (shape.channels, shape.height, shape.width);
+    for data in [&pool, &test] {
+        if data.labels().is_none() {
+            return Err(EvalError::Mismatch {
+                path: data.source().to_path_buf(),
+                reason: "has no labels; a task's train and test data must be labelled".into(),
+            });
+        }
+        if data.shape() != want {
+            let (c, h, w) = data.shape();
+            return Err(EvalError::Mismatch {
+                path: data.source().to_path_buf(),
+                reason: format!(
+                    "images are {c}x{h}x{w} but the encoder of run {} takes {}x{}x{}",
+                    run.dir.name(),
+                    want.0,
+                    want.1,
+                    want.2
+                ),
+            });
+        }
+    }
+    let classes = pool.num_classes().unwrap_or(0);
+    let test_classes = test.num_classes().unwrap_or(0);
+    if test_classes > classes {
+        return Err(EvalError::Mismatch {
+            path: test.source().to_path_buf(),
+            reason: format!(
+                "has class {} but the labelled pool {} has only {classes} classes",
+                test_classes - 1,
+                pool.source().display()
+            ),
+        });
+    }
+    Ok(TaskData {
+        pool: Arc::new(pool),
+        test: Arc::new(test),
+        classes,
+    })
+}
+
+/// Every draw of the task: (budget, seed) → split, written to
+/// `<eval>/splits/<budget>-seed<seed>.json` for anyone to reuse.
+fn draw_all(task: &TaskConfig, data: &TaskData, dir: &Path) -> Result<Vec<LabelSplit>, EvalError> {
+    let labels = data.pool.labels().expect("checked labelled");
+    let mut budgets: Vec<LabelBudget> = task.budgets.clone();
+    if task.runs(Head::Finetune) || task.compares_with(Baseline::Supervised) {
+        for b in task.finetune_budgets() {
+            if !budgets.contains(&b) {
+                budgets.push(b);
+            }
+        }
+    }
+    let mut splits = Vec::new();
+    for budget in budgets {
+        for seed in task.seed_list() {
+            let split = draw_labels(labels, data.classes, budget, seed).map_err(|e| {
+                EvalError::Mismatch {
+                    path: data.pool.source().to_path_buf(),
+                    reason: e.to_string(),
+                }
+            })?;
+            splits.push(split);
+        }
+    }
+    let split_dir = dir.join("splits");
+    std::fs::create_dir_all(&split_dir).map_err(|e| EvalError::io(&split_dir, e))?;
+    for s in &splits {
+        let path = split_dir.join(format!("{}-seed{}.json", s.budget.slug(), s.seed));
+        let json = serde_json::to_string(s).expect("a split always serialises");
+        crate::results::write_atomic(&path, json.as_bytes())?;
+    }
+    Ok(splits)
+}
+
+/// FNV-1a, for cache file names.
+fn fnv64(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Runs the task on the run at `run_path`, writing `eval/results.json`,
+/// `eval/results.md` and the label splits. `log` receives one line per step.
+pub fn evaluate(
+    run_path: &Path,
+    task: &TaskConfig,
+    device: &Device,
+    log: &mut dyn FnMut(&str),
+) -> Result<EvalResults, EvalError> {
+    let run = EvaluatedRun::open(run_path)?;
+    let data = load_task_data(task, &run)?;
+    let eval_dir = run.eval_dir();
+    let splits = draw_all(task, &data, &eval_dir)?;
+    let stats = run.stats();
+    let pool_labels = data.pool.labels().expect("checked labelled").to_vec();
+    let test_labels = data.test.labels().expect("checked labelled").to_vec();
+    log(&format!(
+        "task {}: {} labelled / {} test images, {} classes; {} budgets x {} seeds",
+        task.name,
+        data.pool.len(),
+        data.test.len(),
+        data.classes,
+        task.budgets.len(),
+        task.seeds
+    ));
+
+    // Frozen features of each source, for the pool and the test set.
+    let model_stamp = std::fs::metadata(run.checkpoint.join("model.bpk"))
+        .and_then(|m| m.modified())
+        .map(|t| format!("{t:?}"))
+        .unwrap_or_default();
+    let frozen_heads = task.runs(Head::Linear) || task.runs(Head::Knn) || task.runs(Head::Mlp);
+    let mut sources: Vec<(Source, Features, Features)> = Vec::new();
+    if frozen_heads {
+        let t = Instant::now();
+        let encoder = run.encoder(device)?;
+        let key = |which: &str, d: &ImageDataset| {
+            format!(
+                "{which}|epoch {}|{model_stamp}|{}|{}",
+                run.epoch,
+                d.source().display(),
+                d.len()
+            )
+        };
+        let embed = |name: &str, which: &str, encoder: &Encoder, d: &Arc<ImageDataset>| {
+            let k = key(which, d);
+            let path = eval_dir.join(format!("cache/{name}-{:016x}.bin", fnv64(&k)));
+            cached(&path, &k, || embed_images(encoder, d, &stats, device))
+        };
+        sources.push((
+            Source::Pretrained,
+            embed("pretrained", "pretrained", &encoder, &data.pool)?,
+            embed("pretrained", "pretrained", &encoder, &data.test)?,
+        ));
+        log(&format!(
+            "embedded {} + {} images with the pretrained encoder ({:.1} s)",
+            data.pool.len(),
+            data.test.len(),
+            t.elapsed().as_secs_f64()
+        ));
+        if task.compares_with(Baseline::RandomInit) {
+            let seed = derive_seed(task.seed, RANDOM_INIT_STREAM);
+            let random = run.random_encoder(seed, device);
+            let which = format!("random seed {seed}");
+            sources.push((
+                Source::RandomInit,
+                embed("random", &which, &random, &data.pool)?,
+                embed("random", &which, &random, &data.test)?,
+            ));
+        }
+        if task.compares_with(Baseline::RawPixels) {
+            sources.push((
+                Source::RawPixels,
+                pixel_features(&data.pool, &stats),
+                pixel_features(&data.test, &stats),
+            ));
+        }
+    }
+
+    let mut rows = Vec::new();
+    let mut record = |source: Source,
+                      head: String,
+                      split: &LabelSplit,
+                      outcome: HeadOutcome,
+                      seconds: f64,
+                      log: &mut dyn FnMut(&str)| {
+        let row = ResultRow {
+            source,
+            head,
+            budget: split.budget,
+            seed: split.seed,
+            train_labels: split.train.len(),
+            val_labels: split.val.len(),
+            test_accuracy: accuracy(&outcome.test_predictions, &test_labels),
+            val_accuracy: outcome.val_accuracy,
+            best_epoch: outcome.best_epoch,
+            epochs: outcome.epochs,
+            curve: outcome.curve,
+            detail: outcome.detail,
+            seconds,
+        };
+        log(&format!(
+            "{:<8} seed {} {:<28} test {:5.1}%{}",
+            row.budget.to_string(),
+            row.seed,
+            row.label(),
+            100.0 * row.test_accuracy,
+            match (row.best_epoch, row.epochs) {
+                (Some(b), Some(e)) => format!("  (best epoch {b} of {e})"),
+                _ => String::new(),
+            }
+        ));
+        rows.push(row);
+    };
+
+    for split in splits.iter().filter(|s| task.budgets.contains(&s.budget)) {
+        let y_train: Vec<u32> = split.train.iter().map(|&i| pool_labels[i]).collect();
+        let y_val: Vec<u32> = split.val.iter().map(|&i| pool_labels[i]).collect();
+        let head_seed = derive_seed(split.seed, HEAD_STREAM);
+        for (source, pool, test) in &sources {
+            let (x_train, x_val) = (pool.select(&split.train), pool.select(&split.val));
+            if task.runs(Head::Linear) {
+                let t = Instant::now();
+                let fit = fit_linear(
+                    &x_train,
+                    &y_train,
+                    &x_val,
+                    &y_val,
+                    data.classes,
+                    &task.linear,
+                );
+                let outcome = HeadOutcome {
+                    test_predictions: fit.model.predict(test),
+                    val_accuracy: Some(fit.val_accuracy),
+                    best_epoch: Some(fit.best_iteration),
+                    epochs: Some(fit.iterations),
+                    curve: fit
+                        .curve
+                        .iter()
+                        .map(|p| crate::outcome::EpochPoint {
+                            epoch: p.iteration,
+                            train_loss: p.train_loss,
+                            val_accuracy: p.val_accuracy,
+                        })
+                        .collect(),
+                    detail: Some(format!("l2={}", fit.l2)),
+                };
+                record(
+                    *source,
+                    "linear".into(),
+                    split,
+                    outcome,
+                    t.elapsed().as_secs_f64(),
+                    log,
+                );
+            }
+            if task.runs(Head::Knn) {
+                let t = Instant::now();
+                let predictions = knn_predict(&x_train, &y_train, test, data.classes, &task.knn);
+                let seconds = t.elapsed().as_secs_f64();
+                for (k, p) in task.knn.k.iter().zip(predictions) {
+                    record(
+                        *source,
+                        format!("knn-{k}"),
+                        split,
+                        HeadOutcome::untrained(p),
+                        seconds,
+                        log,
+                    );
+                }
+            }
+            if task.runs(Head::Mlp) {
+                let t = Instant::now();
+                let outcome = fit_mlp(
+                    &x_train,
+                    &y_train,
+                    &x_val,
+                    &y_val,
+                    test,
+                    data.classes,
+                    &task.mlp,
+                    head_seed,
+                    device,
+                );
+                record(
+                    *source,
+                    "mlp".into(),
+                    split,
+                    outcome,
+                    t.elapsed().as_secs_f64(),
+                    log,
+                );
+            }
+        }
+    }
+
+    let finetune_budgets = task.finetune_budgets();
+    let augment = task
+        .finetune
+        .augment
+        .clone()
+        .unwrap_or_else(|| run.config.augment.clone());
+    for split in splits
+        .iter()
+        .filter(|s| finetune_budgets.contains(&s.budget))
+    {
+        let labelled = LabelledImages {
+            pool: &data.pool,
+            train: &split.train,
+            val: &split.val,
+            test: &data.test,
+            stats: &stats,
+            classes: data.classes,
+        };
+        let head_seed = derive_seed(split.seed, HEAD_STREAM);
+        let train_device = device.clone().autodiff();
+        let mut jobs: Vec<(Source, Encoder)> = Vec::new();
+        if task.runs(Head::Finetune) {
+            jobs.push((Source::Pretrained, run.encoder(&train_device)?));
+        }
+        if task.compares_with(Baseline::Supervised) {
+            let seed = derive_seed(head_seed, RANDOM_INIT_STREAM);
+            jobs.push((Source::RandomInit, run.random_encoder(seed, &train_device)));
+        }
+        for (source, encoder) in jobs {
+            let t = Instant::now();
+            let outcome = finetune(
+                encoder,
+                source == Source::Pretrained,
+                &labelled,
+                &augment,
+                &task.finetune,
+                head_seed,
+                device,
+            )
+            .map_err(|reason| EvalError::Task {
+                path: task.path.clone(),
+                reason,
+            })?;
+            record(
+                source,
+                "finetune".into(),
+                split,
+                outcome,
+                t.elapsed().as_secs_f64(),
+                log,
+            );
+        }
+    }
+
+    let mut budgets = task.budgets.clone();
+    for b in finetune_budgets {
+        if !budgets.contains(&b) {
+            budgets.push(b);
+        }
+    }
+    let mut results = EvalResults {
+        run: run.dir.name(),
+        task: task.name.clone(),
+        task_file: task.path.display().to_string(),
+        checkpoint_epoch: run.epoch,
+        classes: data.classes,
+        pool_size: data.pool.len(),
+        test_size: data.test.len(),
+        budgets,
+        rows,
+        summary: Vec::new(),
+    };
+    results.summarise();
+    results.save(&eval_dir)?;
+    Ok(results)
+}

@@ -1,0 +1,247 @@
+//! Plain-Rust feature matrices for the downstream probes: a dense row-major
+//! [`Features`] matrix, per-dimension standardisation ([`Standardizer`], the
+//! z-scoring every linear probe applies before fitting) and the two small
+//! helpers the probes share ([`accuracy`], [`argmax`]).
+
+/// A dense row-major matrix of features: one row per sample.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Features {
+    /// Number of samples (rows).
+    pub rows: usize,
+    /// Number of features per sample (columns).
+    pub dim: usize,
+    /// The values, row after row: `data[i * dim + j]` is feature `j` of sample `i`.
+    pub data: Vec<f32>,
+}
+
+impl Features {
+    /// Wraps `data` as a `rows × dim` matrix.
+    ///
+    /// # Panics
+    /// If `data.len() != rows * dim`.
+    pub fn new(rows: usize, dim: usize, data: Vec<f32>) -> Self {
+        assert_eq!(
+            data.len(),
+            rows * dim,
+            "features: {rows} rows × {dim} dims need {} values, got {}",
+            rows * dim,
+            data.len()
+        );
+        Self { rows, dim, data }
+    }
+
+    /// The features of sample `i`.
+    ///
+    /// # Panics
+    /// If `i >= self.rows`.
+    pub fn row(&self, i: usize) -> &[f32] {
+        assert!(i < self.rows, "features: row {i} of {}", self.rows);
+        &self.data[i * self.dim..(i + 1) * self.dim]
+    }
+
+    /// The rows named by `indices`, in that order (repeats allowed).
+    ///
+    /// # Panics
+    /// If an index is out of range.
+    pub fn select(&self, indices: &[usize]) -> Features {
+        let mut data = Vec::with_capacity(indices.len() * self.dim);
+        for &i in indices {
+            data.extend_from_slice(self.row(i));
+        }
+        Features::new(indices.len(), self.dim, data)
+    }
+
+    /// Each row divided by its Euclidean norm (floored at 1e-12, so an all-zero
+    /// row stays zero).
+    pub fn l2_normalized(&self) -> Features {
+        let mut data = self.data.clone();
+        if self.dim > 0 {
+            for row in data.chunks_exact_mut(self.dim) {
+                let norm = row
+                    .iter()
+                    .map(|&v| f64::from(v) * f64::from(v))
+                    .sum::<f64>()
+                    .sqrt()
+                    .max(1e-12);
+                for v in row.iter_mut() {
+                    *v = (f64::from(*v) / norm) as f32;
+                }
+            }
+        }
+        Features::new(self.rows, self.dim, data)
+    }
+}
+
+/// Per-dimension standardisation fitted on training features (mean 0, std 1;
+/// std floored at 1e-6 so constant dims become 0).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Standardizer {
+    /// Per-dimension mean of the training features.
+    pub mean: Vec<f32>,
+    /// Per-dimension (population) standard deviation, floored at 1e-6.
+    pub std: Vec<f32>,
+}
+
+impl Standardizer {
+    /// Smallest standard deviation divided by: a constant dimension maps to 0.
+    const MIN_STD: f64 = 1e-6;
+
+    /// Fits the mean and population standard deviation of each dimension of
+    /// `x` (accumulated in f64, two passes). With no rows the mean is 0 and the
+    /// std is the floor.
+    pub fn fit(x: &Features) -> Self {
+        let dim = x.dim;
+        let mut sum = vec![0.0f64; dim];
+        let mut sq = vec![0.0f64; dim];
+        if dim > 0 {
+            for row in x.data.chunks_exact(dim) {
+                for (s, &v) in sum.iter_mut().zip(row) {
+                    *s += f64::from(v);
+                }
+            }
+        }
+        let n = x.rows.max(1) as f64;
+        let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
+        if dim > 0 {
+            for row in x.data.chunks_exact(dim) {
+                for ((s, &v), &m) in sq.iter_mut().zip(row).zip(&mean) {
+                    let d = f64::from(v) - m;
+                    *s += d * d;
+                }
+            }
+        }
+        Self {
+            mean: mean.iter().map(|&m| m as f32).collect(),
+            std: sq
+                .iter()
+                .map(|s| (s / n).sqrt().max(Self::MIN_STD) as f32)
+                .collect(),
+        }
+    }
+
+    /// `(x - mean) / std`, dimension by dimension.
+    ///
+    /// # Panics
+    /// If `x.dim` differs from the fitted dimension.
+    pub fn apply(&self, x: &Features) -> Features {
+        assert_eq!(
+            x.dim,
+            self.mean.len(),
+            "standardizer fitted on {} dims, applied to {}",
+            self.mean.len(),
+            x.dim
+        );
+        let inv: Vec<f32> = self.std.iter().map(|&s| 1.0 / s).collect();
+        let mut data = x.data.clone();
+        if x.dim > 0 {
+            for row in data.chunks_exact_mut(x.dim) {
+                for ((v, &m), &i) in row.iter_mut().zip(&self.mean).zip(&inv) {
+                    *v = (*v - m) * i;
+                }
+            }
+        }
+        Features::new(x.rows, x.dim, data)
+    }
+}
+
+/// Fraction of predictions equal to the truth (0 for empty input).
+///
+/// # Panics
+/// If the two slices differ in length.
+pub fn accuracy(predicted: &[u32], truth: &[u32]) -> f32 {
+    assert_eq!(
+        predicted.len(),
+        truth.len(),
+        "accuracy: {} predictions for {} labels",
+        predicted.len(),
+        truth.len()
+    );
+    if truth.is_empty() {
+        return 0.0;
+    }
+    let correct = predicted.iter().zip(truth).filter(|(p, t)| p == t).count();
+    (correct as f64 / truth.len() as f64) as f32
+}
+
+/// Index of the largest value (first on ties; NaN never wins; 0 for an empty
+/// slice).
+pub fn argmax(v: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &x) in v.iter().enumerate().skip(1) {
+        if x > v[best] || (v[best].is_nan() && !x.is_nan()) {
+            best = i;
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Features {
+        Features::new(3, 2, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    }
+
+    #[test]
+    fn rows_and_select_follow_the_given_order() {
+        let x = sample();
+        assert_eq!(x.row(1), &[3.0, 4.0]);
+        let s = x.select(&[2, 0, 2]);
+        assert_eq!(s.rows, 3);
+        assert_eq!(s.data, vec![5.0, 6.0, 1.0, 2.0, 5.0, 6.0]);
+        assert_eq!(x.select(&[]).rows, 0);
+    }
+
+    #[test]
+    #[should_panic(expected = "need 6 values")]
+    fn new_rejects_a_wrong_length() {
+        let _ = Features::new(3, 2, vec![0.0; 5]);
+    }
+
+    #[test]
+    fn l2_normalized_rows_have_unit_norm_and_zero_rows_stay_zero() {
+        let x = Features::new(3, 2, vec![3.0, 4.0, 0.0, 0.0, -2.0, 0.0]);
+        let n = x.l2_normalized();
+        assert_eq!(n.data, vec![0.6, 0.8, 0.0, 0.0, -1.0, 0.0]);
+        for i in [0, 2] {
+            let norm: f32 = n.row(i).iter().map(|v| v * v).sum();
+            assert!((norm - 1.0).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn standardizer_gives_zero_mean_unit_std_and_zeroes_constant_dims() {
+        // Column 0: 1, 3, 5 (mean 3, population std sqrt(8/3)); column 1 constant.
+        let x = Features::new(3, 2, vec![1.0, 7.0, 3.0, 7.0, 5.0, 7.0]);
+        let s = Standardizer::fit(&x);
+        assert!((s.mean[0] - 3.0).abs() < 1e-6);
+        assert!((s.std[0] - (8.0f32 / 3.0).sqrt()).abs() < 1e-6);
+        assert_eq!(s.std[1], 1e-6);
+        let z = s.apply(&x);
+        let col0: Vec<f32> = (0..3).map(|i| z.row(i)[0]).collect();
+        let mean: f32 = col0.iter().sum::<f32>() / 3.0;
+        let var: f32 = col0.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / 3.0;
+        assert!(mean.abs() < 1e-6);
+        assert!((var - 1.0).abs() < 1e-5);
+        assert!((0..3).all(|i| z.row(i)[1] == 0.0));
+        // Applying to new data uses the training statistics.
+        let other = s.apply(&Features::new(1, 2, vec![3.0, 8.0]));
+        assert!(other.data[0].abs() < 1e-6);
+        assert!((other.data[1] - 1e6).abs() < 1.0);
+    }
+
+    #[test]
+    fn accuracy_counts_matches() {
+        assert_eq!(accuracy(&[0, 1, 2, 2], &[0, 1, 1, 2]), 0.75);
+        assert_eq!(accuracy(&[], &[]), 0.0);
+    }
+
+    #[test]
+    fn argmax_takes_the_first_of_ties() {
+        assert_eq!(argmax(&[0.1, 0.5, 0.2]), 1);
+        assert_eq!(argmax(&[1.0, 3.0, 3.0]), 1);
+        assert_eq!(argmax(&[f32::NAN, -1.0]), 1);
+        assert_eq!(argmax(&[2.0]), 0);
+    }
+}

@@ -1,0 +1,266 @@
+//! Full fine-tuning: the encoder unfrozen under a linear head, trained on the
+//! labelled images with augmentations, the encoder at a lower learning rate
+//! than the head, with early stopping on validation accuracy.
+//!
+//! The supervised-from-scratch baseline is the same procedure from a random
+//! initialisation: same architecture, augmentations, batch size, steps and
+//! early stopping, every layer at the head's learning rate.
+use std::sync::Arc;
+
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::GradientsParams;
+use burn::tensor::{Device, Tensor};
+use pretext_data::{
+    AugmentConfig, BatchLoader, ChannelStats, ImageDataset, LabelBudget, LoaderConfig, MultiView,
+};
+use pretext_nn::{ClassifierHead, ClassifierHeadConfig, Encoder};
+use pretext_train::{EarlyStopping, OptimizerConfig, OptimizerKind, Verdict};
+use serde::{Deserialize, Serialize};
+
+use crate::features::accuracy;
+use crate::outcome::{EpochPoint, HeadOutcome, labels_tensor, predict_rows};
+
+/// Settings of fine-tuning and of the supervised baseline (`[finetune]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FinetuneConfig {
+    /// Budgets to fine-tune at (fine-tuning costs a training run per seed
+    /// and budget); the task's `budgets` when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budgets: Option<Vec<LabelBudget>>,
+    /// Most epochs (default 30).
+    pub max_epochs: usize,
+    /// Optimiser steps per epoch (default 20): a label budget can be smaller
+    /// than one batch, so an epoch is counted in steps, not passes.
+    pub steps_per_epoch: usize,
+    /// Stop after this many epochs without a better validation accuracy (default 8).
+    pub patience: usize,
+    /// Images per step (default 64; the whole labelled set when smaller).
+    pub batch_size: usize,
+    /// Learning rate of the head, and of every layer of the supervised
+    /// baseline (default 0.001, AdamW).
+    pub lr: f64,
+    /// Learning rate of the pretrained encoder (default 0.0001).
+    pub encoder_lr: f64,
+    /// AdamW decoupled weight decay (default 0.0001).
+    pub weight_decay: f64,
+    /// Augmentations of the labelled images; the run's own when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub augment: Option<AugmentConfig>,
+}
+
+impl Default for FinetuneConfig {
+    fn default() -> Self {
+        Self {
+            budgets: None,
+            max_epochs: 30,
+            steps_per_epoch: 20,
+            patience: 8,
+            batch_size: 64,
+            lr: 1e-3,
+            encoder_lr: 1e-4,
+            weight_decay: 1e-4,
+            augment: None,
+        }
+    }
+}
+
+impl FinetuneConfig {
+    /// Checks the settings, naming the key at fault.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.max_epochs == 0 || self.steps_per_epoch == 0 || self.patience == 0 {
+            return Err(
+                "finetune.max_epochs, finetune.steps_per_epoch and finetune.patience must be at least 1"
+                    .into(),
+            );
+        }
+        if self.batch_size < 2 {
+            return Err(format!(
+                "finetune.batch_size must be at least 2, got {}",
+                self.batch_size
+            ));
+        }
+        for (key, lr) in [("lr", self.lr), ("encoder_lr", self.encoder_lr)] {
+            if !(lr > 0.0 && lr.is_finite()) {
+                return Err(format!("finetune.{key} must be positive, got {lr}"));
+            }
+        }
+        if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
+            return Err(format!(
+                "finetune.weight_decay must be 0 or more, got {}",
+                self.weight_decay
+            ));
+        }
+        if let Some(a) = &self.augment {
+            a.validate().map_err(|e| format!("finetune.{e}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// An encoder with a linear classifier on top.
+#[derive(Module, Debug)]
+pub struct Classifier {
+    /// The encoder being fine-tuned.
+    pub encoder: Encoder,
+    /// The linear head.
+    pub head: ClassifierHead,
+}
+
+impl Classifier {
+    /// # Shapes
+    /// `[b, c, h, w]` → `[b, classes]`
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        self.head.forward(self.encoder.forward(x))
+    }
+}
+
+/// The labelled images one fine-tuning sees.
+pub struct LabelledImages<'a> {
+    /// The labelled pool.
+    pub pool: &'a Arc<ImageDataset>,
+    /// Pool indices of the training labels.
+    pub train: &'a [usize],
+    /// Pool indices of the validation labels.
+    pub val: &'a [usize],
+    /// The test set.
+    pub test: &'a Arc<ImageDataset>,
+    /// Normalisation the encoder was trained with.
+    pub stats: &'a ChannelStats,
+    /// Number of classes.
+    pub classes: usize,
+}
+
+/// Fine-tunes `encoder` (which must live on `device`'s autodiff twin) with a
+/// new linear head. `pretrained` picks the learning rates: the encoder at
+/// `encoder_lr` when pretrained, at `lr` when trained from scratch.
+/// `augment` is the augmentation of the labelled images.
+pub fn finetune(
+    encoder: Encoder,
+    pretrained: bool,
+    data: &LabelledImages,
+    augment: &AugmentConfig,
+    config: &FinetuneConfig,
+    seed: u64,
+    device: &Device,
+) -> Result<HeadOutcome, String> {
+    let train_device = device.clone().autodiff();
+    train_device.seed(seed);
+    let head = ClassifierHeadConfig::linear().init(encoder.out_dim(), data.classes, &train_device);
+    let mut model = Classifier { encoder, head };
+    let adamw = |lr| {
+        OptimizerConfig {
+            kind: OptimizerKind::Adamw,
+            lr,
+            weight_decay: config.weight_decay,
+            ..OptimizerConfig::default()
+        }
+        .init(None)
+    };
+    let encoder_lr = if pretrained {
+        config.encoder_lr
+    } else {
+        config.lr
+    };
+    let (mut opt_encoder, mut opt_head) = (adamw(encoder_lr), adamw(config.lr));
+
+    let (_, h, w) = data.pool.shape();
+    let views = Arc::new(augment.multi_view((h, w), 1)?);
+    let batch = config.batch_size.min(data.train.len());
+    let train_loader = BatchLoader::new(
+        data.pool.clone(),
+        data.train.to_vec(),
+        views,
+        data.stats.clone(),
+        LoaderConfig {
+            batch_size: batch,
+            shuffle: true,
+            drop_last: data.train.len() > batch,
+            seed,
+            prefetch: 2,
+        },
+    );
+    let loss_fn = CrossEntropyLossConfig::new().init(&train_device);
+    let mut batches = (0..).flat_map(|e| train_loader.epoch(e));
+
+    let mut stopper = EarlyStopping::new(config.patience);
+    let mut best = model.valid();
+    let mut curve = Vec::new();
+    for epoch in 1..=config.max_epochs {
+        let mut loss_sum = 0f64;
+        for _ in 0..config.steps_per_epoch {
+            let b = batches.next().expect("an endless stream of batches");
+            let labels = b.labels.clone().expect("the labelled pool has labels");
+            let x = b.into_view_tensors(&train_device).remove(0); // [b, c, h, w]
+            let loss = loss_fn.forward(model.forward(x), labels_tensor(&labels, &train_device));
+            let value: f32 = loss.clone().into_scalar();
+            if !value.is_finite() {
+                return Err(format!(
+                    "the fine-tuning loss became {value} at epoch {epoch}; try a lower finetune.lr"
+                ));
+            }
+            loss_sum += value as f64;
+            let mut grads = loss.backward();
+            let g_encoder = GradientsParams::from_module(&mut grads, &model.encoder);
+            let g_head = GradientsParams::from_module(&mut grads, &model.head);
+            model.encoder = opt_encoder.step(encoder_lr, model.encoder, g_encoder);
+            model.head = opt_head.step(config.lr, model.head, g_head);
+        }
+        let current = model.valid();
+        let val_accuracy = accuracy(
+            &predict_images(&current, data.pool, data.val, data.stats, device),
+            &labels_of(data.pool, data.val),
+        );
+        curve.push(EpochPoint {
+            epoch,
+            train_loss: (loss_sum / config.steps_per_epoch as f64) as f32,
+            val_accuracy,
+        });
+        match stopper.update(epoch, val_accuracy) {
+            Verdict::Improved => best = current,
+            Verdict::Continue => {}
+            Verdict::Stop => break,
+        }
+    }
+    let test_idx: Vec<usize> = (0..data.test.len()).collect();
+    Ok(HeadOutcome {
+        test_predictions: predict_images(&best, data.test, &test_idx, data.stats, device),
+        val_accuracy: Some(stopper.best_score()),
+        best_epoch: Some(stopper.best_epoch()),
+        epochs: Some(curve.len()),
+        curve,
+        detail: Some(format!("encoder_lr={encoder_lr}")),
+    })
+}
+
+/// Labels of the pool images `indices`.
+fn labels_of(data: &ImageDataset, indices: &[usize]) -> Vec<u32> {
+    let labels = data.labels().expect("labelled data");
+    indices.iter().map(|&i| labels[i]).collect()
+}
+
+/// Predicted classes of the (unaugmented, normalised) images `indices`.
+fn predict_images(
+    model: &Classifier,
+    data: &Arc<ImageDataset>,
+    indices: &[usize],
+    stats: &ChannelStats,
+    device: &Device,
+) -> Vec<u32> {
+    let loader = BatchLoader::new(
+        data.clone(),
+        indices.to_vec(),
+        Arc::new(MultiView::identity()),
+        stats.clone(),
+        LoaderConfig {
+            batch_size: 512,
+            shuffle: false,
+            ..LoaderConfig::default()
+        },
+    );
+    loader
+        .epoch(0)
+        .flat_map(|b| predict_rows(model.forward(b.into_view_tensors(device).remove(0))))
+        .collect()
+}

@@ -1,0 +1,376 @@
+//! Evaluation results: one row per (encoder, head, budget, seed), their
+//! mean ± std over seeds, `results.json` and the markdown table, and the
+//! table across runs of `pretext compare`.
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use pretext_data::LabelBudget;
+use serde::{Deserialize, Serialize};
+
+use crate::EvalError;
+use crate::outcome::EpochPoint;
+
+/// Which features or weights a head starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The run's pretrained encoder.
+    Pretrained,
+    /// The normalised pixels (baseline).
+    RawPixels,
+    /// The same architecture, randomly initialised (baseline; fine-tuned, it
+    /// is the supervised-from-scratch baseline).
+    RandomInit,
+}
+
+/// One head on one label draw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultRow {
+    /// Where the features or weights come from.
+    pub source: Source,
+    /// `linear`, `knn-20`, `mlp`, `finetune`, …
+    pub head: String,
+    /// The label budget.
+    pub budget: LabelBudget,
+    /// The seed of the label draw and of the head.
+    pub seed: u64,
+    /// Training labels used.
+    pub train_labels: usize,
+    /// Validation labels used for model selection.
+    pub val_labels: usize,
+    /// Accuracy on the test set.
+    pub test_accuracy: f32,
+    /// Best validation accuracy (trained heads).
+    pub val_accuracy: Option<f32>,
+    /// Epoch whose weights were kept; validation stopped improving after it.
+    pub best_epoch: Option<usize>,
+    /// Epochs run before early stopping.
+    pub epochs: Option<usize>,
+    /// Validation accuracy per epoch.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub curve: Vec<EpochPoint>,
+    /// A chosen hyper-parameter worth reporting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Wall time of this head, seconds.
+    pub seconds: f64,
+}
+
+impl ResultRow {
+    /// How the row is named in tables.
+    pub fn label(&self) -> String {
+        label(self.source, &self.head)
+    }
+}
+
+/// Table name of a (source, head) pair.
+fn label(source: Source, head: &str) -> String {
+    match (source, head) {
+        (Source::RandomInit, "finetune") => "supervised from scratch".into(),
+        (Source::Pretrained, h) => format!("pretrained + {h}"),
+        (Source::RawPixels, h) => format!("raw pixels + {h}"),
+        (Source::RandomInit, h) => format!("random init + {h}"),
+    }
+}
+
+/// Mean and standard deviation of one (source, head, budget) over seeds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummaryRow {
+    /// Where the features or weights come from.
+    pub source: Source,
+    /// The head.
+    pub head: String,
+    /// The label budget.
+    pub budget: LabelBudget,
+    /// Mean test accuracy over seeds.
+    pub mean: f32,
+    /// Sample standard deviation over seeds (0 for one seed).
+    pub std: f32,
+    /// Number of seeds.
+    pub seeds: usize,
+}
+
+/// Everything one evaluation measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalResults {
+    /// The run's name.
+    pub run: String,
+    /// The task's name.
+    pub task: String,
+    /// The task file.
+    pub task_file: String,
+    /// Completed pretraining epochs of the evaluated checkpoint.
+    pub checkpoint_epoch: usize,
+    /// Number of classes.
+    pub classes: usize,
+    /// Images in the labelled pool.
+    pub pool_size: usize,
+    /// Images in the test set.
+    pub test_size: usize,
+    /// The budgets, in the task's order.
+    pub budgets: Vec<LabelBudget>,
+    /// Every head on every draw.
+    pub rows: Vec<ResultRow>,
+    /// Mean ± std over seeds.
+    pub summary: Vec<SummaryRow>,
+}
+
+impl EvalResults {
+    /// Fills [`EvalResults::summary`] from the rows.
+    pub fn summarise(&mut self) {
+        let mut groups: BTreeMap<(Source, String, String), (LabelBudget, Vec<f32>)> =
+            BTreeMap::new();
+        for r in &self.rows {
+            groups
+                .entry((r.source, r.head.clone(), r.budget.to_string()))
+                .or_insert_with(|| (r.budget, Vec::new()))
+                .1
+                .push(r.test_accuracy);
+        }
+        self.summary = groups
+            .into_iter()
+            .map(|((source, head, _), (budget, acc))| {
+                let (mean, std) = mean_std(&acc);
+                SummaryRow {
+                    source,
+                    head,
+                    budget,
+                    mean,
+                    std,
+                    seeds: acc.len(),
+                }
+            })
+            .collect();
+    }
+
+    /// The summary as a markdown table: one row per (source, head), one
+    /// column per budget, cells `mean ± std` in percent.
+    pub fn markdown(&self) -> String {
+        let mut out = format!(
+            "Test accuracy (%) on {} ({} test images), mean ± std over seeds; run {}, checkpoint epoch {}.\n\n",
+            self.task, self.test_size, self.run, self.checkpoint_epoch
+        );
+        out += &table(&[("", self)], &self.budgets);
+        out
+    }
+
+    /// Writes `results.json` and `results.md` into `dir` (each atomically).
+    pub fn save(&self, dir: &Path) -> Result<(), EvalError> {
+        std::fs::create_dir_all(dir).map_err(|e| EvalError::io(dir, e))?;
+        let json = serde_json::to_string_pretty(self).expect("results always serialise");
+        write_atomic(&dir.join("results.json"), json.as_bytes())?;
+        write_atomic(&dir.join("results.md"), self.markdown().as_bytes())
+    }
+
+    /// Reads `results.json`.
+    pub fn load(path: &Path) -> Result<Self, EvalError> {
+        let text = std::fs::read_to_string(path).map_err(|e| EvalError::io(path, e))?;
+        serde_json::from_str(&text).map_err(|e| EvalError::Run {
+            path: path.to_path_buf(),
+            reason: format!("not a results file: {e}"),
+        })
+    }
+}
+
+/// One markdown table across several runs' results: rows (run, source, head),
+/// columns the union of their budgets in first-seen order.
+pub fn compare_table(results: &[(String, EvalResults)]) -> String {
+    let mut budgets: Vec<LabelBudget> = Vec::new();
+    for (_, r) in results {
+        for b in &r.budgets {
+            if !budgets.contains(b) {
+                budgets.push(*b);
+            }
+        }
+    }
+    let named: Vec<(&str, &EvalResults)> = results.iter().map(|(n, r)| (n.as_str(), r)).collect();
+    table(&named, &budgets)
+}
+
+fn table(results: &[(&str, &EvalResults)], budgets: &[LabelBudget]) -> String {
+    let with_run = results.len() > 1 || !results.iter().all(|(n, _)| n.is_empty());
+    let mut header = Vec::new();
+    if with_run {
+        header.push("run".to_string());
+    }
+    header.push("encoder + head".into());
+    header.extend(budgets.iter().map(|b| b.to_string()));
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for (name, r) in results {
+        let mut keys: Vec<(Source, String)> = Vec::new();
+        for s in &r.summary {
+            if !keys.contains(&(s.source, s.head.clone())) {
+                keys.push((s.source, s.head.clone()));
+            }
+        }
+        keys.sort_by_key(|(source, head)| (*source, head_order(head), head.clone()));
+        for (source, head) in keys {
+            let mut row = Vec::new();
+            if with_run {
+                row.push(name.to_string());
+            }
+            row.push(label(source, &head));
+            for b in budgets {
+                let cell = r
+                    .summary
+                    .iter()
+                    .find(|s| s.source == source && s.head == head && s.budget == *b)
+                    .map(|s| {
+                        if s.seeds > 1 {
+                            format!("{:.1} ± {:.1}", 100.0 * s.mean, 100.0 * s.std)
+                        } else {
+                            format!("{:.1}", 100.0 * s.mean)
+                        }
+                    })
+                    .unwrap_or_else(|| "–".into());
+                row.push(cell);
+            }
+            rows.push(row);
+        }
+    }
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].chars().count(), 3])
+                .max()
+                .unwrap_or(3)
+        })
+        .collect();
+    let line = |cells: &[String]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, &w)| format!("{c}{}", " ".repeat(w - c.chars().count())))
+            .collect();
+        format!("| {} |\n", padded.join(" | "))
+    };
+    let mut out = line(&header);
+    let rule: Vec<String> = widths.iter().map(|&w| "-".repeat(w)).collect();
+    out += &line(&rule);
+    for r in &rows {
+        out += &line(r);
+    }
+    out
+}
+
+/// Heads in reading order: linear, kNN, MLP, fine-tune.
+fn head_order(head: &str) -> usize {
+    match head {
+        "linear" => 0,
+        h if h.starts_with("knn") => 1,
+        "mlp" => 2,
+        _ => 3,
+    }
+}
+
+/// Mean and sample standard deviation.
+pub fn mean_std(values: &[f32]) -> (f32, f32) {
+    let n = values.len();
+    if n == 0 {
+        return (f32::NAN, f32::NAN);
+    }
+    let mean = values.iter().map(|&v| v as f64).sum::<f64>() / n as f64;
+    if n == 1 {
+        return (mean as f32, 0.0);
+    }
+    let var = values
+        .iter()
+        .map(|&v| (v as f64 - mean).powi(2))
+        .sum::<f64>()
+        / (n - 1) as f64;
+    (mean as f32, var.sqrt() as f32)
+}
+
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EvalError> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).map_err(|e| EvalError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| EvalError::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(source: Source, head: &str, budget: &str, seed: u64, acc: f32) -> ResultRow {
+        ResultRow {
+            source,
+            head: head.into(),
+            budget: budget.parse().unwrap(),
+            seed,
+            train_labels: 10,
+            val_labels: 10,
+            test_accuracy: acc,
+            val_accuracy: None,
+            best_epoch: None,
+            epochs: None,
+            curve: vec![],
+            detail: None,
+            seconds: 0.0,
+        }
+    }
+
+    fn results() -> EvalResults {
+        let mut r = EvalResults {
+            run: "r".into(),
+            task: "t".into(),
+            task_file: "t.toml".into(),
+            checkpoint_epoch: 3,
+            classes: 10,
+            pool_size: 100,
+            test_size: 50,
+            budgets: vec!["1/class".parse().unwrap(), "all".parse().unwrap()],
+            rows: vec![
+                row(Source::RawPixels, "linear", "1/class", 0, 0.5),
+                row(Source::Pretrained, "linear", "1/class", 0, 0.8),
+                row(Source::Pretrained, "linear", "1/class", 1, 0.9),
+                row(Source::Pretrained, "knn-20", "all", 0, 0.95),
+                row(Source::RandomInit, "finetune", "1/class", 0, 0.4),
+            ],
+            summary: vec![],
+        };
+        r.summarise();
+        r
+    }
+
+    #[test]
+    fn summary_is_the_mean_and_sample_std_over_seeds() {
+        let r = results();
+        let s = r
+            .summary
+            .iter()
+            .find(|s| s.source == Source::Pretrained && s.head == "linear")
+            .unwrap();
+        assert_eq!(s.seeds, 2);
+        assert!((s.mean - 0.85).abs() < 1e-6);
+        assert!((s.std - 0.070_710_7).abs() < 1e-5, "{}", s.std);
+        assert_eq!(mean_std(&[0.3]), (0.3, 0.0));
+    }
+
+    #[test]
+    fn the_table_has_a_row_per_encoder_and_head_and_a_column_per_budget() {
+        let md = results().markdown();
+        let lines: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
+        assert_eq!(lines.len(), 2 + 4, "{md}");
+        assert!(lines[0].contains("1/class") && lines[0].contains("all"));
+        assert!(lines[2].contains("pretrained + linear") && lines[2].contains("85.0 ± 7.1"));
+        assert!(lines[3].contains("pretrained + knn-20") && lines[3].contains("95.0"));
+        assert!(md.contains("supervised from scratch"));
+        assert!(md.contains("raw pixels + linear"));
+        let cmp = compare_table(&[("a".into(), results()), ("b".into(), results())]);
+        assert_eq!(cmp.lines().count(), 2 + 8);
+        assert!(cmp.lines().nth(2).unwrap().starts_with("| a "));
+    }
+
+    #[test]
+    fn results_round_trip_through_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = results();
+        r.save(dir.path()).unwrap();
+        assert_eq!(
+            EvalResults::load(&dir.path().join("results.json")).unwrap(),
+            r
+        );
+        assert!(dir.path().join("results.md").is_file());
+    }
+}
