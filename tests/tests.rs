@@ -2,5 +2,6 @@
 //! All run on the `flex` CPU backend on small slices of the bundled MNIST.
 
 mod common;
+mod evaluate;
 mod methods;
 mod pretrain;

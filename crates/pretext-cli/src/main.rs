@@ -24,6 +24,10 @@ enum Command {
     Pretrain(cmd::pretrain::Args),
     /// Pretrain SimCLR on the bundled MNIST: the quickest way to see pretext work.
     Quickstart(cmd::quickstart::Args),
+    /// Evaluate a run's encoder with few labels, against baselines.
+    Evaluate(cmd::evaluate::Args),
+    /// One table of evaluation results across runs.
+    Compare(cmd::compare::Args),
     /// List runs and where they stand.
     Runs(cmd::runs::Args),
     /// Measure training images/s of SimCLR on each CPU backend, side by side.
@@ -50,6 +54,8 @@ fn main() -> ExitCode {
     let result = std::panic::catch_unwind(|| match cli.command {
         Command::Pretrain(args) => cmd::pretrain::run(args),
         Command::Quickstart(args) => cmd::quickstart::run(args),
+        Command::Evaluate(args) => cmd::evaluate::run(args),
+        Command::Compare(args) => cmd::compare::run(args),
         Command::Runs(args) => cmd::runs::run(args),
         Command::Bench(args) => cmd::bench::run(args),
     });

@@ -1,5 +1,7 @@
 //! One file per subcommand.
 pub mod bench;
+pub mod compare;
+pub mod evaluate;
 pub mod pretrain;
 pub mod quickstart;
 pub mod runs;

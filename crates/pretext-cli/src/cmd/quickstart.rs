@@ -1,7 +1,9 @@
-//! `pretext quickstart`: SimCLR on the bundled MNIST, a few minutes on two cores.
+//! `pretext quickstart`: SimCLR on the bundled MNIST, then a few-label
+//! evaluation against baselines; a few minutes on two cores.
 use std::path::Path;
 
 use anyhow::Result;
+use pretext::eval::TaskConfig;
 use pretext::train::ExperimentConfig;
 
 use super::pretrain::RunArgs;
@@ -33,6 +35,13 @@ pub fn run(args: Args) -> Result<()> {
         },
         args.run.backend.name()
     );
-    super::pretrain::train(&config, args.run.backend, &args.run.out)?;
+    let summary = super::pretrain::train(&config, args.run.backend, &args.run.out)?;
+    // Then the promise, tested: the frozen encoder with few labels, against
+    // raw pixels and a random encoder on the same labels.
+    if let Some(task_path) = &config.task {
+        println!("\nevaluating with few labels ({})", task_path.display());
+        let task = TaskConfig::load(task_path, &[])?;
+        super::evaluate::evaluate_and_print(&summary.run_dir, &task, args.run.backend)?;
+    }
     Ok(())
 }

@@ -1,0 +1,61 @@
+//! `pretext evaluate <run> [--task task.toml] [--backend ..] [--set key=value]..`
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use pretext::eval::{EvalResults, TaskConfig, evaluate};
+use pretext::train::ExperimentConfig;
+
+use crate::backend::Backend;
+
+/// Arguments of `pretext evaluate`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The run directory (e.g. `runs/quickstart`).
+    pub run: PathBuf,
+    /// The evaluation task; the run's own `task` when absent.
+    #[arg(long)]
+    pub task: Option<PathBuf>,
+    /// Where to compute.
+    #[arg(long, value_enum, default_value = "flex")]
+    pub backend: Backend,
+    /// Override a task setting, e.g. `--set seeds=1` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let task_path = match args.task {
+        Some(t) => t,
+        None => run_task(&args.run)?,
+    };
+    let task = TaskConfig::load(&task_path, &args.overrides)?;
+    evaluate_and_print(&args.run, &task, args.backend)?;
+    Ok(())
+}
+
+/// The task the run's experiment names.
+fn run_task(run: &Path) -> Result<PathBuf> {
+    let config_path = run.join("config.toml");
+    if !config_path.is_file() {
+        bail!("{}: not a run directory (no config.toml)", run.display());
+    }
+    let config = ExperimentConfig::load(&config_path, &[])?;
+    config.task.with_context(|| {
+        format!(
+            "{}: the run's experiment names no evaluation task; pass --task FILE (e.g. experiments/tasks/mnist.toml)",
+            run.display()
+        )
+    })
+}
+
+/// Evaluates, streaming one line per head to stderr, then prints the table.
+pub fn evaluate_and_print(run: &Path, task: &TaskConfig, backend: Backend) -> Result<EvalResults> {
+    let device = backend.device()?;
+    let results = evaluate(run, task, &device, &mut |line| eprintln!("  {line}"))?;
+    println!("\n{}", results.markdown());
+    println!(
+        "results in {}/eval/: results.json, results.md, splits/ (the label draws)",
+        run.display()
+    );
+    Ok(results)
+}
