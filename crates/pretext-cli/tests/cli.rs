@@ -162,3 +162,64 @@ fn a_short_pretraining_run_reports_where_its_outputs_are() {
         "{listed}"
     );
 }
+
+/// A run directory as `pretrain` leaves it before its first checkpoint.
+fn run_without_checkpoint(dir: &Path, task: Option<&str>) -> PathBuf {
+    let run = dir.join("runs/early");
+    std::fs::create_dir_all(&run).unwrap();
+    std::fs::write(run.join("run.json"), "{}").unwrap();
+    let task = task
+        .map(|t| format!("task = \"{t}\"\n"))
+        .unwrap_or_default();
+    std::fs::write(
+        run.join("config.toml"),
+        format!(
+            "name = \"early\"\n{task}[data]\nformat = \"idx\"\nimages = \"{}\"\n",
+            mnist().display()
+        ),
+    )
+    .unwrap();
+    run
+}
+
+/// Asserts exit code 2 and one line on stderr containing every `needle`.
+fn fails_with_one_line(out: &Output, needles: &[&str]) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "stderr: {stderr}");
+    for n in needles {
+        assert!(stderr.contains(n), "{n:?} not in {stderr}");
+    }
+}
+
+#[test]
+fn evaluating_a_run_without_a_checkpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tasks = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/tasks");
+    let run = run_without_checkpoint(
+        tmp.path(),
+        Some(&tasks.join("mnist.toml").display().to_string()),
+    );
+    let out = pretext(&["evaluate", run.to_str().unwrap()], tmp.path());
+    fails_with_one_line(&out, &["runs/early", "no checkpoint"]);
+    assert!(!run.join("eval").exists(), "nothing is written");
+}
+
+#[test]
+fn evaluating_a_run_that_names_no_task() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = run_without_checkpoint(tmp.path(), None);
+    let out = pretext(&["evaluate", run.to_str().unwrap()], tmp.path());
+    fails_with_one_line(&out, &["runs/early", "--task"]);
+}
+
+#[test]
+fn comparing_a_run_that_was_not_evaluated() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = run_without_checkpoint(tmp.path(), None);
+    let out = pretext(&["compare", run.to_str().unwrap()], tmp.path());
+    fails_with_one_line(
+        &out,
+        &["runs/early", "no evaluation results", "pretext evaluate"],
+    );
+}

@@ -198,3 +198,86 @@ impl TaskConfig {
             .unwrap_or_else(|| self.budgets.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TASK: &str = r#"
+name = "t"
+[train]
+format = "idx"
+images = "pool.gz"
+labels = "pool-labels.gz"
+[test]
+format = "idx"
+images = "/abs/test.gz"
+labels = "/abs/test-labels.gz"
+"#;
+
+    fn load(text: &str, overrides: &[&str]) -> Result<TaskConfig, String> {
+        let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+        TaskConfig::from_toml(text, Path::new("tasks/t.toml"), &o).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_run_every_head_and_baseline_at_every_budget() {
+        let t = load(TASK, &[]).unwrap();
+        assert_eq!(t.budgets.len(), 7);
+        assert_eq!(t.seed_list(), [0, 1, 2]);
+        assert!(t.runs(Head::Finetune) && t.compares_with(Baseline::Supervised));
+        assert_eq!(t.finetune_budgets(), t.budgets);
+        match &t.train {
+            DatasetConfig::Idx { images, .. } => {
+                assert!(images.is_absolute() && images.ends_with("tasks/pool.gz"))
+            }
+            other => panic!("{other:?}"),
+        }
+        match &t.test {
+            DatasetConfig::Idx { images, .. } => assert_eq!(images, Path::new("/abs/test.gz")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn overrides_and_sections_set_what_runs() {
+        let t = load(
+            TASK,
+            &[
+                "budgets=[\"10/class\", \"1%\"]",
+                "seeds=1",
+                "heads=[\"linear\"]",
+                "finetune.budgets=[\"10/class\"]",
+                "knn.k=[5]",
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            t.budgets,
+            ["10/class".parse().unwrap(), LabelBudget::Fraction(0.01)]
+        );
+        assert_eq!(t.seed_list(), [0]);
+        assert!(t.runs(Head::Linear) && !t.runs(Head::Knn));
+        assert_eq!(t.finetune_budgets(), [LabelBudget::PerClass(10)]);
+        assert_eq!(t.knn.k, [5]);
+    }
+
+    #[test]
+    fn bad_values_name_the_file_and_key() {
+        let e = load(TASK, &["seeds=0"]).unwrap_err();
+        assert_eq!(e, "tasks/t.toml: seeds must be at least 1, got 0");
+        let e = load(TASK, &["budgets=[\"ten\"]"]).unwrap_err();
+        assert!(
+            e.starts_with("tasks/t.toml: budgets[0]: not a label budget"),
+            "{e}"
+        );
+        let e = load(TASK, &["heads=[\"svm\"]"]).unwrap_err();
+        assert!(e.contains("heads[0]: unknown variant `svm`"), "{e}");
+        let e = load(TASK, &["mlp.dropout=2"]).unwrap_err();
+        assert!(e.contains("mlp.dropout must be in [0, 1)"), "{e}");
+        let e = load(TASK, &["finetune.encoder_lr=0"]).unwrap_err();
+        assert!(e.contains("finetune.encoder_lr must be positive"), "{e}");
+        let e = load(&TASK.replace("[test]", "[tset]"), &[]).unwrap_err();
+        assert!(e.contains("unknown field `tset`"), "{e}");
+    }
+}
