@@ -20,17 +20,7 @@ pub fn embed_images(
     stats: &ChannelStats,
     device: &Device,
 ) -> Features {
-    let loader = BatchLoader::new(
-        data.clone(),
-        (0..data.len()).collect(),
-        Arc::new(MultiView::identity()),
-        stats.clone(),
-        LoaderConfig {
-            batch_size: 512,
-            shuffle: false,
-            ..LoaderConfig::default()
-        },
-    );
+    let loader = plain_loader(data, (0..data.len()).collect(), stats);
     let dim = encoder.out_dim();
     let mut values = Vec::with_capacity(data.len() * dim);
     for batch in loader.epoch(0) {
@@ -43,6 +33,26 @@ pub fn embed_images(
         );
     }
     Features::new(data.len(), dim, values)
+}
+
+/// Batches of the images `indices` of `data` in order, normalised with
+/// `stats` and not augmented: what frozen encoders and test scores see.
+pub(crate) fn plain_loader(
+    data: &Arc<ImageDataset>,
+    indices: Vec<usize>,
+    stats: &ChannelStats,
+) -> BatchLoader {
+    BatchLoader::new(
+        data.clone(),
+        indices,
+        Arc::new(MultiView::identity()),
+        stats.clone(),
+        LoaderConfig {
+            batch_size: 512,
+            shuffle: false,
+            ..LoaderConfig::default()
+        },
+    )
 }
 
 /// Every image of `data` as a flat vector of normalised pixels.

@@ -182,7 +182,7 @@ fn draw_all(task: &TaskConfig, data: &TaskData, dir: &Path) -> Result<Vec<LabelS
     for s in &splits {
         let path = split_dir.join(format!("{}-seed{}.json", s.budget.slug(), s.seed));
         let json = serde_json::to_string(s).expect("a split always serialises");
-        crate::results::write_atomic(&path, json.as_bytes())?;
+        pretext_train::write_atomic(&path, json.as_bytes())?;
     }
     Ok(splits)
 }

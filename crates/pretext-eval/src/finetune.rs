@@ -12,7 +12,7 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor};
 use pretext_data::{
-    AugmentConfig, BatchLoader, ChannelStats, ImageDataset, LabelBudget, LoaderConfig, MultiView,
+    AugmentConfig, BatchLoader, ChannelStats, ImageDataset, LabelBudget, LoaderConfig,
 };
 use pretext_nn::{ClassifierHead, ClassifierHeadConfig, Encoder};
 use pretext_train::{EarlyStopping, OptimizerConfig, OptimizerKind, Verdict};
@@ -248,18 +248,7 @@ fn predict_images(
     stats: &ChannelStats,
     device: &Device,
 ) -> Vec<u32> {
-    let loader = BatchLoader::new(
-        data.clone(),
-        indices.to_vec(),
-        Arc::new(MultiView::identity()),
-        stats.clone(),
-        LoaderConfig {
-            batch_size: 512,
-            shuffle: false,
-            ..LoaderConfig::default()
-        },
-    );
-    loader
+    crate::embed::plain_loader(data, indices.to_vec(), stats)
         .epoch(0)
         .flat_map(|b| predict_rows(model.forward(b.into_view_tensors(device).remove(0))))
         .collect()

@@ -7,6 +7,8 @@ use std::path::Path;
 use pretext_data::LabelBudget;
 use serde::{Deserialize, Serialize};
 
+use pretext_train::write_atomic;
+
 use crate::EvalError;
 use crate::outcome::EpochPoint;
 
@@ -159,7 +161,8 @@ impl EvalResults {
         std::fs::create_dir_all(dir).map_err(|e| EvalError::io(dir, e))?;
         let json = serde_json::to_string_pretty(self).expect("results always serialise");
         write_atomic(&dir.join("results.json"), json.as_bytes())?;
-        write_atomic(&dir.join("results.md"), self.markdown().as_bytes())
+        write_atomic(&dir.join("results.md"), self.markdown().as_bytes())?;
+        Ok(())
     }
 
     /// Reads `results.json`.
@@ -280,12 +283,6 @@ pub fn mean_std(values: &[f32]) -> (f32, f32) {
         .sum::<f64>()
         / (n - 1) as f64;
     (mean as f32, var.sqrt() as f32)
-}
-
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EvalError> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| EvalError::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| EvalError::io(path, e))
 }
 
 #[cfg(test)]

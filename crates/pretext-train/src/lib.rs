@@ -32,7 +32,7 @@ pub use experiment::{ExperimentConfig, TrainConfig};
 pub use metrics::{EpochRecord, MetricsLog, StepRecord};
 pub use observer::{NoObserver, Observer, Plan};
 pub use optimizer::{OptimizerConfig, OptimizerKind};
-pub use run_dir::{RunDir, RunInfo, RunStatus};
+pub use run_dir::{RunDir, RunInfo, RunStatus, write_atomic};
 pub use schedule::ScheduleConfig;
 pub use settings::from_toml_with_overrides;
 pub use trainer::{Summary, pretrain};

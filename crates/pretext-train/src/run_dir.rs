@@ -60,8 +60,9 @@ pub(crate) fn now_unix() -> u64 {
         .unwrap_or(0)
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file beside it, fsync, rename.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
+/// Writes `bytes` to `path` atomically: a temporary file beside it, fsync,
+/// rename. A reader sees the old file or the new one, never half of one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
     let tmp = path.with_extension(format!(
         "{}tmp",
         path.extension()

@@ -2,8 +2,9 @@
 //!
 //! This facade re-exports the crates users build on: [`data`] (datasets,
 //! augmentations, batches), [`nn`] (encoders, heads, decoders), [`methods`]
-//! (SimCLR, autoencoders) and [`train`] (the pretraining loop and run
-//! directories). The backend is a run-time `burn::tensor::Device`.
+//! (SimCLR, autoencoders), [`train`] (the pretraining loop and run
+//! directories) and [`eval`] (few-label evaluation against baselines). The
+//! backend is a run-time `burn::tensor::Device`.
 //!
 //! ```no_run
 //! use burn::tensor::Device;
