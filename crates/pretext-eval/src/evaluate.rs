@@ -462,6 +462,17 @@ pub fn evaluate(
         summary: Vec::new(),
     };
     results.summarise();
+    let earlier_path = eval_dir.join("results.json");
+    if earlier_path.is_file()
+        && let Ok(earlier) = EvalResults::load(&earlier_path)
+    {
+        let kept = results.merge_earlier(earlier);
+        if kept > 0 {
+            log(&format!(
+                "kept {kept} earlier results this evaluation did not redo"
+            ));
+        }
+    }
     results.save(&eval_dir)?;
     Ok(results)
 }

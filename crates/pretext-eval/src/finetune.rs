@@ -29,12 +29,12 @@ pub struct FinetuneConfig {
     /// and budget); the task's `budgets` when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub budgets: Option<Vec<LabelBudget>>,
-    /// Most epochs (default 30).
+    /// Most epochs (default 100).
     pub max_epochs: usize,
     /// Optimiser steps per epoch (default 20): a label budget can be smaller
     /// than one batch, so an epoch is counted in steps, not passes.
     pub steps_per_epoch: usize,
-    /// Stop after this many epochs without a better validation accuracy (default 8).
+    /// Stop after this many epochs without a better validation accuracy (default 15).
     pub patience: usize,
     /// Images per step (default 64; the whole labelled set when smaller).
     pub batch_size: usize,
@@ -54,9 +54,9 @@ impl Default for FinetuneConfig {
     fn default() -> Self {
         Self {
             budgets: None,
-            max_epochs: 30,
+            max_epochs: 100,
             steps_per_epoch: 20,
-            patience: 8,
+            patience: 15,
             batch_size: 64,
             lr: 1e-3,
             encoder_lr: 1e-4,

@@ -156,6 +156,39 @@ impl EvalResults {
         out
     }
 
+    /// Adds the rows of `earlier` that this evaluation did not redo (same
+    /// source, head, budget and seed), when `earlier` evaluated the same
+    /// checkpoint on the same task; returns how many were kept. So a partial
+    /// re-evaluation (`--set heads=["finetune"]`) updates the results instead
+    /// of discarding the rest.
+    pub fn merge_earlier(&mut self, earlier: EvalResults) -> usize {
+        let same = earlier.run == self.run
+            && earlier.task == self.task
+            && earlier.checkpoint_epoch == self.checkpoint_epoch
+            && earlier.pool_size == self.pool_size
+            && earlier.test_size == self.test_size;
+        if !same {
+            return 0;
+        }
+        let redone = |r: &ResultRow| {
+            self.rows.iter().any(|n| {
+                n.source == r.source && n.head == r.head && n.budget == r.budget && n.seed == r.seed
+            })
+        };
+        let kept: Vec<ResultRow> = earlier.rows.into_iter().filter(|r| !redone(r)).collect();
+        let count = kept.len();
+        let mut budgets = earlier.budgets;
+        for b in &self.budgets {
+            if !budgets.contains(b) {
+                budgets.push(*b);
+            }
+        }
+        self.budgets = budgets;
+        self.rows.splice(0..0, kept);
+        self.summarise();
+        count
+    }
+
     /// Writes `results.json` and `results.md` into `dir` (each atomically).
     pub fn save(&self, dir: &Path) -> Result<(), EvalError> {
         std::fs::create_dir_all(dir).map_err(|e| EvalError::io(dir, e))?;
@@ -357,6 +390,28 @@ mod tests {
         let cmp = compare_table(&[("a".into(), results()), ("b".into(), results())]);
         assert_eq!(cmp.lines().count(), 2 + 8);
         assert!(cmp.lines().nth(2).unwrap().starts_with("| a "));
+    }
+
+    #[test]
+    fn a_partial_evaluation_replaces_its_rows_and_keeps_the_others() {
+        let earlier = results();
+        let mut partial = results();
+        partial.rows = vec![row(Source::Pretrained, "linear", "1/class", 0, 0.7)];
+        partial.budgets = vec!["1/class".parse().unwrap()];
+        assert_eq!(partial.merge_earlier(earlier.clone()), 4);
+        assert_eq!(partial.rows.len(), 5);
+        assert_eq!(partial.budgets, earlier.budgets);
+        let s = partial
+            .summary
+            .iter()
+            .find(|s| s.source == Source::Pretrained && s.head == "linear")
+            .unwrap();
+        assert!((s.mean - 0.8).abs() < 1e-6, "{s:?}");
+        // Another checkpoint's results are not mixed in.
+        let mut other = results();
+        other.checkpoint_epoch = 9;
+        assert_eq!(other.merge_earlier(earlier), 0);
+        assert_eq!(other.rows.len(), 5);
     }
 
     #[test]
