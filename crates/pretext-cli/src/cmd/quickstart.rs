@@ -22,6 +22,7 @@ pub fn run(args: Args) -> Result<()> {
     // Relative data paths resolve against the experiments folder of the source
     // tree this binary was built from, where the bundled MNIST lives.
     let experiments = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
+    let experiments = std::fs::canonicalize(&experiments).unwrap_or(experiments);
     let config = ExperimentConfig::from_toml(
         QUICKSTART,
         &experiments.join("quickstart.toml"),
