@@ -209,7 +209,7 @@ impl EvalResults {
 }
 
 /// One markdown table across several runs' results: rows (run, source, head),
-/// columns the union of their budgets in first-seen order.
+/// columns the union of their budgets, fewest labels first.
 pub fn compare_table(results: &[(String, EvalResults)]) -> String {
     let mut budgets: Vec<LabelBudget> = Vec::new();
     for (_, r) in results {
@@ -219,6 +219,17 @@ pub fn compare_table(results: &[(String, EvalResults)]) -> String {
             }
         }
     }
+    // Fewest labels first: n/class, then fractions, then all.
+    let order = |b: &LabelBudget| match *b {
+        LabelBudget::PerClass(n) => (0, n as f64),
+        LabelBudget::Fraction(f) => (1, f),
+        LabelBudget::All => (2, 0.0),
+    };
+    budgets.sort_by(|a, b| {
+        order(a)
+            .partial_cmp(&order(b))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
     let named: Vec<(&str, &EvalResults)> = results.iter().map(|(n, r)| (n.as_str(), r)).collect();
     table(&named, &budgets)
 }
@@ -390,6 +401,21 @@ mod tests {
         let cmp = compare_table(&[("a".into(), results()), ("b".into(), results())]);
         assert_eq!(cmp.lines().count(), 2 + 8);
         assert!(cmp.lines().nth(2).unwrap().starts_with("| a "));
+        let mut other = results();
+        other.budgets = vec![
+            "all".parse().unwrap(),
+            "10%".parse().unwrap(),
+            "5/class".parse().unwrap(),
+        ];
+        let cmp = compare_table(&[("a".into(), results()), ("b".into(), other)]);
+        let header: Vec<&str> = cmp
+            .lines()
+            .next()
+            .unwrap()
+            .split('|')
+            .map(str::trim)
+            .collect();
+        assert_eq!(header[3..7], ["1/class", "5/class", "10%", "all"], "{cmp}");
     }
 
     #[test]
