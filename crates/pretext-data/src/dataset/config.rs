@@ -95,9 +95,13 @@ fn ten() -> usize {
 
 impl DatasetConfig {
     /// The same config with every relative path joined onto `base`
-    /// (absolute paths are kept as they are).
+    /// (absolute paths are kept as they are) and, where the file exists,
+    /// made canonical (`a/b/../c` reads `a/c` in messages and run configs).
     pub fn resolved(&self, base: &Path) -> Self {
-        let at = |p: &PathBuf| base.join(p); // `join` keeps an absolute `p` as is
+        let at = |p: &PathBuf| {
+            let joined = base.join(p); // `join` keeps an absolute `p` as is
+            std::fs::canonicalize(&joined).unwrap_or(joined)
+        };
         let mut out = self.clone();
         match &mut out {
             DatasetConfig::Idx { images, labels, .. }
