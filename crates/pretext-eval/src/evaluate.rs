@@ -329,15 +329,7 @@ pub fn evaluate(
                     val_accuracy: Some(fit.val_accuracy),
                     best_epoch: Some(fit.best_iteration),
                     epochs: Some(fit.iterations),
-                    curve: fit
-                        .curve
-                        .iter()
-                        .map(|p| crate::outcome::EpochPoint {
-                            epoch: p.iteration,
-                            train_loss: p.train_loss,
-                            val_accuracy: p.val_accuracy,
-                        })
-                        .collect(),
+                    curve: fit.curve,
                     detail: Some(format!("l2={}", fit.l2)),
                 };
                 record(

@@ -184,6 +184,7 @@ pub fn finetune(
     let loss_fn = CrossEntropyLossConfig::new().init(&train_device);
     let mut batches = (0..).flat_map(|e| train_loader.epoch(e));
 
+    let val_labels = labels_of(data.pool, data.val);
     let mut stopper = EarlyStopping::new(config.patience);
     let mut best = model.valid();
     let mut curve = Vec::new();
@@ -210,7 +211,7 @@ pub fn finetune(
         let current = model.valid();
         let val_accuracy = accuracy(
             &predict_images(&current, data.pool, data.val, data.stats, device),
-            &labels_of(data.pool, data.val),
+            &val_labels,
         );
         curve.push(EpochPoint {
             epoch,

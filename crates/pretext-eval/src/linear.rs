@@ -23,6 +23,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::features::{Features, Standardizer, accuracy, argmax};
+use crate::outcome::EpochPoint;
 
 /// (s, y) pairs L-BFGS remembers.
 const MEMORY: usize = 10;
@@ -164,17 +165,6 @@ impl LinearModel {
     }
 }
 
-/// One point of the validation curve.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct CurvePoint {
-    /// L-BFGS iteration (0: the starting weights, before any step).
-    pub iteration: usize,
-    /// Training objective at that iteration: mean cross-entropy plus the L2 term.
-    pub train_loss: f32,
-    /// Validation accuracy of that iteration's weights.
-    pub val_accuracy: f32,
-}
-
 /// Result of one strength of the grid.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GridPoint {
@@ -201,8 +191,10 @@ pub struct LinearFit {
     pub best_iteration: usize,
     /// Iterations run for the chosen strength.
     pub iterations: usize,
-    /// Per iteration of the chosen strength, starting with iteration 0.
-    pub curve: Vec<CurvePoint>,
+    /// Per iteration of the chosen strength, starting with iteration 0 (the
+    /// starting weights); `epoch` counts L-BFGS iterations and `train_loss` is
+    /// the objective (mean cross-entropy plus the L2 term).
+    pub curve: Vec<EpochPoint>,
     /// Every strength, in the order fitted: strongest first.
     pub grid: Vec<GridPoint>,
 }
@@ -276,7 +268,7 @@ pub fn fit_linear(
 
     let mut theta = vec![0.0f64; classes * (dim + 1)];
     let mut grid = Vec::with_capacity(strengths.len());
-    let mut chosen: Option<(GridPoint, Vec<f64>, Vec<CurvePoint>)> = None;
+    let mut chosen: Option<(GridPoint, Vec<f64>, Vec<EpochPoint>)> = None;
     for l2 in strengths {
         let problem = Problem {
             x: &xt,
@@ -295,8 +287,8 @@ pub fn fit_linear(
             f64::from(config.tolerance),
             |iteration, params, loss| {
                 let val_accuracy = params_accuracy(params, &xv, val_labels, classes);
-                curve.push(CurvePoint {
-                    iteration,
+                curve.push(EpochPoint {
+                    epoch: iteration,
                     train_loss: loss as f32,
                     val_accuracy,
                 });
@@ -362,7 +354,7 @@ impl Problem<'_> {
                     let xi = &self.x.data[i * d..(i + 1) * d];
                     let y = self.labels[i] as usize;
                     for (k, zk) in z.iter_mut().enumerate() {
-                        *zk = b[k] + dot_f64_f32(&w[k * d..(k + 1) * d], xi);
+                        *zk = b[k] + dot(&w[k * d..(k + 1) * d], xi);
                     }
                     let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                     let zy = z[y] - max;
@@ -594,26 +586,9 @@ fn line_search(
     None
 }
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    const LANES: usize = 8;
-    let mut acc = [0.0f64; LANES];
-    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let tail: f64 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for ((s, p), q) in acc.iter_mut().zip(x).zip(y) {
-            *s += p * q;
-        }
-    }
-    acc.iter().sum::<f64>() + tail
-}
-
-/// `w · x` in f64, eight independent partial sums so the loop vectorises.
-fn dot_f64_f32(w: &[f64], x: &[f32]) -> f64 {
+/// `w · x` in f64 for `x` in f64 or f32, eight independent partial sums so
+/// the loop vectorises.
+fn dot<T: Copy + Into<f64>>(w: &[f64], x: &[T]) -> f64 {
     const LANES: usize = 8;
     let mut acc = [0.0f64; LANES];
     let (cw, cx) = (w.chunks_exact(LANES), x.chunks_exact(LANES));
@@ -621,11 +596,11 @@ fn dot_f64_f32(w: &[f64], x: &[f32]) -> f64 {
         .remainder()
         .iter()
         .zip(cx.remainder())
-        .map(|(a, &b)| a * f64::from(b))
+        .map(|(a, &b)| a * b.into())
         .sum();
     for (a, b) in cw.zip(cx) {
         for ((s, p), &q) in acc.iter_mut().zip(a).zip(b) {
-            *s += p * f64::from(q);
+            *s += p * q.into();
         }
     }
     acc.iter().sum::<f64>() + tail
@@ -889,7 +864,7 @@ mod tests {
         // One curve point per iteration, starting at 0; the kept weights are
         // the first to reach the best accuracy.
         assert_eq!(fit.curve.len(), fit.iterations + 1);
-        assert!(fit.curve.iter().enumerate().all(|(i, p)| p.iteration == i));
+        assert!(fit.curve.iter().enumerate().all(|(i, p)| p.epoch == i));
         let kept = fit.curve[fit.best_iteration];
         assert_eq!(kept.val_accuracy, fit.val_accuracy);
         assert!(
