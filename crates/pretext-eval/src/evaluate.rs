@@ -13,7 +13,7 @@ use pretext_train::{Checkpoint, ExperimentConfig, RunDir};
 
 use crate::EvalError;
 use crate::embed::{cached, embed_images, pixel_features};
-use crate::features::{Features, accuracy};
+use crate::features::{Features, accuracy, confusion_matrix};
 use crate::finetune::{LabelledImages, finetune};
 use crate::knn::knn_predict;
 use crate::linear::fit_linear;
@@ -87,11 +87,17 @@ impl EvaluatedRun {
 
     /// The pretrained encoder, loaded on `device`.
     pub fn encoder(&self, device: &Device) -> Result<Encoder, EvalError> {
+        Ok(self.method(device)?.into_encoder())
+    }
+
+    /// The whole pretrained method (encoder, and projector or decoder),
+    /// loaded on `device`.
+    pub fn method(&self, device: &Device) -> Result<Method, EvalError> {
         let method: Method = self
             .config
             .method
             .init(&self.config.encoder, &self.input, device);
-        Ok(Checkpoint::load_method(&self.checkpoint, method)?.into_encoder())
+        Ok(Checkpoint::load_method(&self.checkpoint, method)?)
     }
 
     /// A randomly initialised encoder of the same architecture.
@@ -287,6 +293,7 @@ pub fn evaluate(
             train_labels: split.train.len(),
             val_labels: split.val.len(),
             test_accuracy: accuracy(&outcome.test_predictions, &test_labels),
+            confusion: confusion_matrix(&outcome.test_predictions, &test_labels, data.classes),
             val_accuracy: outcome.val_accuracy,
             best_epoch: outcome.best_epoch,
             epochs: outcome.epochs,

@@ -163,6 +163,19 @@ pub fn accuracy(predicted: &[u32], truth: &[u32]) -> f32 {
     (correct as f64 / truth.len() as f64) as f32
 }
 
+/// The confusion matrix: `m[t][p]` counts test images of class `t`
+/// predicted as `p` (`classes × classes`; out-of-range classes are dropped).
+pub fn confusion_matrix(predicted: &[u32], truth: &[u32], classes: usize) -> Vec<Vec<u32>> {
+    assert_eq!(predicted.len(), truth.len(), "confusion: lengths differ");
+    let mut m = vec![vec![0u32; classes]; classes];
+    for (&p, &t) in predicted.iter().zip(truth) {
+        if let Some(cell) = m.get_mut(t as usize).and_then(|r| r.get_mut(p as usize)) {
+            *cell += 1;
+        }
+    }
+    m
+}
+
 /// Index of the largest value (first on ties; NaN never wins; 0 for an empty
 /// slice).
 pub fn argmax(v: &[f32]) -> usize {
@@ -177,6 +190,14 @@ pub fn argmax(v: &[f32]) -> usize {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn confusion_counts_truth_by_prediction() {
+        let m = confusion_matrix(&[0, 1, 1, 2, 0], &[0, 1, 2, 2, 1], 3);
+        assert_eq!(m, vec![vec![1, 0, 0], vec![1, 1, 0], vec![0, 1, 1]]);
+        let total: u32 = m.iter().flatten().sum();
+        assert_eq!(total, 5);
+    }
+
     use super::*;
 
     fn sample() -> Features {

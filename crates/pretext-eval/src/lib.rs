@@ -23,6 +23,7 @@ mod error;
 mod evaluate;
 pub mod features;
 pub mod finetune;
+mod inspect;
 pub mod knn;
 pub mod linear;
 pub mod mlp;
@@ -32,6 +33,7 @@ mod task;
 
 pub use error::EvalError;
 pub use evaluate::{EvaluatedRun, evaluate};
+pub use inspect::{InspectConfig, Inspection, inspect};
 pub use outcome::{EpochPoint, HeadOutcome};
 pub use results::{EvalResults, ResultRow, Source, SummaryRow, compare_table, mean_std};
 pub use task::{Baseline, Head, TaskConfig};

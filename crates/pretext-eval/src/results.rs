@@ -56,12 +56,21 @@ pub struct ResultRow {
     pub detail: Option<String>,
     /// Wall time of this head, seconds.
     pub seconds: f64,
+    /// Test confusion matrix: `confusion[t][p]` counts images of class `t`
+    /// predicted as `p`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub confusion: Vec<Vec<u32>>,
 }
 
 impl ResultRow {
     /// How the row is named in tables.
     pub fn label(&self) -> String {
         label(self.source, &self.head)
+    }
+
+    /// How a (source, head) pair is named in tables and figures.
+    pub fn label_of(source: Source, head: &str) -> String {
+        label(source, head)
     }
 }
 
@@ -156,6 +165,12 @@ impl EvalResults {
         out
     }
 
+    /// The summary table as cells, for other formats (the HTML report):
+    /// the header, then one row per (source, head).
+    pub fn summary_cells(&self) -> (Vec<String>, Vec<Vec<String>>) {
+        cells(&[("", self)], &self.budgets)
+    }
+
     /// Adds the rows of `earlier` that this evaluation did not redo (same
     /// source, head, budget and seed), when `earlier` evaluated the same
     /// checkpoint on the same task; returns how many were kept. So a partial
@@ -235,6 +250,38 @@ pub fn compare_table(results: &[(String, EvalResults)]) -> String {
 }
 
 fn table(results: &[(&str, &EvalResults)], budgets: &[LabelBudget]) -> String {
+    let (header, rows) = cells(results, budgets);
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].chars().count(), 3])
+                .max()
+                .unwrap_or(3)
+        })
+        .collect();
+    let line = |cells: &[String]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, &w)| format!("{c}{}", " ".repeat(w - c.chars().count())))
+            .collect();
+        format!("| {} |\n", padded.join(" | "))
+    };
+    let mut out = line(&header);
+    let rule: Vec<String> = widths.iter().map(|&w| "-".repeat(w)).collect();
+    out += &line(&rule);
+    for r in &rows {
+        out += &line(r);
+    }
+    out
+}
+
+/// The header and rows of the summary table (cells `mean ± std`, percent).
+fn cells(
+    results: &[(&str, &EvalResults)],
+    budgets: &[LabelBudget],
+) -> (Vec<String>, Vec<Vec<String>>) {
     let with_run = results.len() > 1 || !results.iter().all(|(n, _)| n.is_empty());
     let mut header = Vec::new();
     if with_run {
@@ -275,30 +322,7 @@ fn table(results: &[(&str, &EvalResults)], budgets: &[LabelBudget]) -> String {
             rows.push(row);
         }
     }
-    let widths: Vec<usize> = (0..header.len())
-        .map(|i| {
-            rows.iter()
-                .map(|r| r[i].chars().count())
-                .chain([header[i].chars().count(), 3])
-                .max()
-                .unwrap_or(3)
-        })
-        .collect();
-    let line = |cells: &[String]| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, &w)| format!("{c}{}", " ".repeat(w - c.chars().count())))
-            .collect();
-        format!("| {} |\n", padded.join(" | "))
-    };
-    let mut out = line(&header);
-    let rule: Vec<String> = widths.iter().map(|&w| "-".repeat(w)).collect();
-    out += &line(&rule);
-    for r in &rows {
-        out += &line(r);
-    }
-    out
+    (header, rows)
 }
 
 /// Heads in reading order: linear, kNN, MLP, fine-tune.
@@ -348,6 +372,7 @@ mod tests {
             curve: vec![],
             detail: None,
             seconds: 0.0,
+            confusion: Vec::new(),
         }
     }
 

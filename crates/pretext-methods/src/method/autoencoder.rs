@@ -158,20 +158,23 @@ impl Autoencoder {
     fn target(&self, x: Tensor<4>) -> Tensor<4> {
         match self.loss {
             ReconstructionLoss::Mse => x,
-            ReconstructionLoss::Bce => {
-                let device = x.device();
-                let c = self.normalization.0.len();
-                let mean = Tensor::<4>::from_data(
-                    TensorData::new(self.normalization.0.clone(), [1, c, 1, 1]),
-                    &device,
-                );
-                let std = Tensor::<4>::from_data(
-                    TensorData::new(self.normalization.1.clone(), [1, c, 1, 1]),
-                    &device,
-                );
-                (x * std + mean).clamp(0.0, 1.0)
-            }
+            ReconstructionLoss::Bce => self.to_pixels(x),
         }
+    }
+
+    /// Undoes the input normalisation: pixels in `[0, 1]`.
+    fn to_pixels(&self, x: Tensor<4>) -> Tensor<4> {
+        let device = x.device();
+        let c = self.normalization.0.len();
+        let mean = Tensor::<4>::from_data(
+            TensorData::new(self.normalization.0.clone(), [1, c, 1, 1]),
+            &device,
+        );
+        let std = Tensor::<4>::from_data(
+            TensorData::new(self.normalization.1.clone(), [1, c, 1, 1]),
+            &device,
+        );
+        (x * std + mean).clamp(0.0, 1.0)
     }
 
     /// Reconstructs a batch (without corruption). For BCE the output is in
@@ -181,6 +184,20 @@ impl Autoencoder {
     /// `[b, c, h, w]` → `[b, c, h, w]`
     pub fn reconstruct(&self, x: Tensor<4>) -> Tensor<4> {
         self.decoder.forward(self.encoder.forward(x))
+    }
+
+    /// Reconstructs a batch of normalised inputs as pixels in `[0, 1]`, what
+    /// a person compares with the input (the sigmoid of BCE logits, or the
+    /// MSE output with the normalisation undone).
+    ///
+    /// # Shapes
+    /// `[b, c, h, w]` → `[b, c, h, w]`
+    pub fn reconstruct_pixels(&self, x: Tensor<4>) -> Tensor<4> {
+        let out = self.reconstruct(x);
+        match self.loss {
+            ReconstructionLoss::Mse => self.to_pixels(out),
+            ReconstructionLoss::Bce => burn::tensor::activation::sigmoid(out),
+        }
     }
 
     /// # Shapes

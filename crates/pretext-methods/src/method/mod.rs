@@ -138,6 +138,19 @@ impl Method {
         }
     }
 
+    /// For methods that reconstruct their input (autoencoders), the
+    /// reconstruction of a normalised batch as pixels in `[0, 1]`; `None`
+    /// for methods that do not.
+    ///
+    /// # Shapes
+    /// `[b, c, h, w]` → `[b, c, h, w]`
+    pub fn reconstruct_pixels(&self, x: Tensor<4>) -> Option<Tensor<4>> {
+        match self {
+            Method::Simclr(_) => None,
+            Method::Autoencoder(m) => Some(m.reconstruct_pixels(x)),
+        }
+    }
+
     /// Consumes the method, keeping only its encoder.
     pub fn into_encoder(self) -> Encoder {
         match self {
