@@ -3,7 +3,8 @@
 //! This facade re-exports the crates users build on: [`data`] (datasets,
 //! augmentations, batches), [`nn`] (encoders, heads, decoders), [`methods`]
 //! (SimCLR, autoencoders), [`train`] (the pretraining loop and run
-//! directories) and [`eval`] (few-label evaluation against baselines). The
+//! directories), [`eval`] (few-label evaluation against baselines) and
+//! [`report`] (figures and the HTML report of a run). The
 //! backend is a run-time `burn::tensor::Device`.
 //!
 //! ```no_run
@@ -21,4 +22,5 @@ pub use pretext_data as data;
 pub use pretext_eval as eval;
 pub use pretext_methods as methods;
 pub use pretext_nn as nn;
+pub use pretext_report as report;
 pub use pretext_train as train;
