@@ -1,7 +1,8 @@
 //! Shared helpers: the test device and the bundled data.
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
+use pretext::train::{ExperimentConfig, NoObserver, RunInfo, pretrain};
 
 /// The CPU device every test runs on.
 pub fn device() -> Device {
@@ -52,4 +53,17 @@ lr = 0.003
 "#,
         images = mnist_images().display()
     )
+}
+
+/// Pretrains [`experiment`]`(method, limit)` into `out` and returns the run directory.
+pub fn pretrain_small(method: &str, limit: usize, out: &Path) -> PathBuf {
+    let config =
+        ExperimentConfig::from_toml(&experiment(method, limit), Path::new("e.toml"), &[]).unwrap();
+    let info = RunInfo {
+        backend: "flex".into(),
+        git_revision: None,
+    };
+    pretrain(&config, out, &info, &device(), &mut NoObserver)
+        .unwrap()
+        .run_dir
 }

@@ -4,25 +4,16 @@
 use std::path::{Path, PathBuf};
 
 use pretext::eval::{EvalError, EvalResults, Source, TaskConfig, evaluate};
-use pretext::train::{ExperimentConfig, NoObserver, RunInfo, pretrain};
 
-use crate::common::{device, experiment, root};
+use crate::common::{device, pretrain_small, root};
 
 /// Pretrains the small SimCLR experiment into `out` and returns the run.
 fn pretrained_run(out: &Path) -> PathBuf {
-    let config =
-        ExperimentConfig::from_toml(&experiment("simclr", 640), Path::new("e.toml"), &[]).unwrap();
-    let info = RunInfo {
-        backend: "flex".into(),
-        git_revision: None,
-    };
-    pretrain(&config, out, &info, &device(), &mut NoObserver)
-        .unwrap()
-        .run_dir
+    pretrain_small("simclr", 640, out)
 }
 
 /// A task on the first `pool` MNIST training images and 300 test images.
-fn task_toml(pool: usize, extra: &str) -> String {
+pub(crate) fn task_toml(pool: usize, extra: &str) -> String {
     let mnist = root().join("datasets/mnist");
     format!(
         r#"

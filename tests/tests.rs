@@ -5,3 +5,4 @@ mod common;
 mod evaluate;
 mod methods;
 mod pretrain;
+mod report;

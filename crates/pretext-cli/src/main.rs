@@ -26,6 +26,8 @@ enum Command {
     Quickstart(cmd::quickstart::Args),
     /// Evaluate a run's encoder with few labels, against baselines.
     Evaluate(cmd::evaluate::Args),
+    /// Draw a run's figures and write its self-contained report.html.
+    Report(cmd::report::Args),
     /// One table of evaluation results across runs.
     Compare(cmd::compare::Args),
     /// List runs and where they stand.
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         Command::Quickstart(args) => cmd::quickstart::run(args),
         Command::Evaluate(args) => cmd::evaluate::run(args),
         Command::Compare(args) => cmd::compare::run(args),
+        Command::Report(args) => cmd::report::run(args),
         Command::Runs(args) => cmd::runs::run(args),
         Command::Bench(args) => cmd::bench::run(args),
     });

@@ -151,6 +151,15 @@ fn a_short_pretraining_run_reports_where_its_outputs_are() {
     ] {
         assert!(tmp.path().join("runs/cli").join(f).is_file(), "{f}");
     }
+    // The report is written at the end of the run.
+    assert!(stdout.contains("report: runs/cli/report.html"), "{stdout}");
+    for f in [
+        "report.html",
+        "figures/training.png",
+        "figures/training.svg",
+    ] {
+        assert!(tmp.path().join("runs/cli").join(f).is_file(), "{f}");
+    }
     let listed = pretext(&["runs"], tmp.path());
     let listed = String::from_utf8_lossy(&listed.stdout);
     assert!(
@@ -218,4 +227,25 @@ fn comparing_a_run_that_was_not_evaluated() {
         &out,
         &["runs/early", "no evaluation results", "pretext evaluate"],
     );
+}
+
+#[test]
+fn reporting_a_directory_that_is_not_a_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = pretext(&["report", "runs/nowhere"], tmp.path());
+    fails_with_one_line(&out, &["runs/nowhere"]);
+}
+
+#[test]
+fn reporting_a_run_without_a_checkpoint_says_what_is_missing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = run_without_checkpoint(tmp.path(), None);
+    let out = pretext(&["report", run.to_str().unwrap()], tmp.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    for needle in ["metrics.jsonl", "not evaluated yet", "no checkpoint"] {
+        assert!(stderr.contains(needle), "{needle:?} not in {stderr}");
+    }
+    let html = std::fs::read_to_string(run.join("report.html")).unwrap();
+    assert!(html.contains("Missing or unreadable"), "{html}");
 }

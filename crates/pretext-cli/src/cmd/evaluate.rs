@@ -30,6 +30,7 @@ pub fn run(args: Args) -> Result<()> {
     };
     let task = TaskConfig::load(&task_path, &args.overrides)?;
     evaluate_and_print(&args.run, &task, args.backend)?;
+    super::report::write(&args.run, args.backend)?;
     Ok(())
 }
 

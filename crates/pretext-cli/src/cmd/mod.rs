@@ -4,4 +4,5 @@ pub mod compare;
 pub mod evaluate;
 pub mod pretrain;
 pub mod quickstart;
+pub mod report;
 pub mod runs;

@@ -32,7 +32,8 @@ pub struct RunArgs {
 
 pub fn run(args: Args) -> Result<()> {
     let config = ExperimentConfig::load(&args.experiment, &args.run.overrides)?;
-    train(&config, args.run.backend, &args.run.out)?;
+    let summary = train(&config, args.run.backend, &args.run.out)?;
+    super::report::write(&summary.run_dir, args.run.backend)?;
     Ok(())
 }
 

@@ -44,5 +44,7 @@ pub fn run(args: Args) -> Result<()> {
         let task = TaskConfig::load(task_path, &[])?;
         super::evaluate::evaluate_and_print(&summary.run_dir, &task, args.run.backend)?;
     }
+    println!();
+    super::report::write(&summary.run_dir, args.run.backend)?;
     Ok(())
 }

@@ -1,0 +1,69 @@
+//! `pretext report <run> [--backend ..]`: the run's figures (PNG and SVG in
+//! `<run>/figures/`) and `<run>/report.html`. Also written at the end of
+//! `pretrain`, `evaluate` and `quickstart`.
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use burn::tensor::Device;
+use pretext::eval::{EvaluatedRun, InspectConfig, Inspection, TaskConfig, inspect};
+use pretext::report::{Report, ReportInputs, write_report};
+
+use crate::backend::Backend;
+
+/// Arguments of `pretext report`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The run directory (e.g. `runs/quickstart`).
+    pub run: PathBuf,
+    /// Where to compute the embeddings the maps and neighbours show.
+    #[arg(long, value_enum, default_value = "flex")]
+    pub backend: Backend,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    write(&args.run, args.backend)?;
+    Ok(())
+}
+
+/// Writes the report of the run at `run`, saying where it is and what it
+/// could not show.
+pub fn write(run: &Path, backend: Backend) -> Result<Report> {
+    let mut inputs = ReportInputs::read(run)?;
+    let device = backend.device()?;
+    match inspect_encoder(run, &inputs, &device) {
+        Ok(inspection) => inputs.inspection = Some(inspection),
+        Err(e) => inputs
+            .notes
+            .push(format!("cannot inspect the encoder: {e:#}")),
+    }
+    let report = write_report(&inputs)?;
+    for note in &report.notes {
+        eprintln!("  note: {note}");
+    }
+    println!(
+        "report: {} ({} figures, PNG and SVG, in {}/figures/)",
+        report.html.display(),
+        report.figures.len(),
+        run.display()
+    );
+    Ok(report)
+}
+
+/// Samples the test set of the task the run was evaluated on (else the task
+/// its experiment names, else its own pretraining data) through its encoder.
+fn inspect_encoder(run: &Path, inputs: &ReportInputs, device: &Device) -> Result<Inspection> {
+    let evaluated = EvaluatedRun::open(run)?;
+    let task_file = match &inputs.eval {
+        Some(results) => Some(PathBuf::from(&results.task_file)),
+        None => evaluated.config.task.clone(),
+    };
+    let task = task_file
+        .map(|path| TaskConfig::load(&path, &[]))
+        .transpose()?;
+    Ok(inspect(
+        &evaluated,
+        task.as_ref(),
+        &InspectConfig::default(),
+        device,
+    )?)
+}
