@@ -3,11 +3,12 @@
 use std::path::Path;
 
 use burn::tensor::Tensor;
+use pretext::eval::EvaluatedRun;
 use pretext::methods::InputSpec;
 use pretext::nn::InputShape;
-use pretext::train::{Checkpoint, ExperimentConfig, NoObserver, RunDir, RunInfo, pretrain};
+use pretext::train::{Checkpoint, ExperimentConfig, NoObserver, RunDir, RunInfo, pretrain, resume};
 
-use crate::common::{device, experiment};
+use crate::common::{device, experiment, pretrain_small};
 
 fn info() -> RunInfo {
     RunInfo {
@@ -142,4 +143,48 @@ fn a_batch_larger_than_the_data_is_a_clear_error_and_writes_no_run() {
         "{err}"
     );
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_corrupt_latest_checkpoint_falls_back_to_the_previous_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = pretrain_small("autoencoder", 128, tmp.path());
+    let latest = run.join("checkpoint");
+    let prev = run.join("checkpoint.prev");
+    assert_eq!(Checkpoint::verify(&latest).unwrap().epoch, 3);
+    assert_eq!(Checkpoint::verify(&prev).unwrap().epoch, 2);
+
+    // A checkpoint cut short by a full disk: same name, fewer bytes.
+    let model = latest.join("model.bpk");
+    let bytes = std::fs::read(&model).unwrap();
+    std::fs::write(&model, &bytes[..bytes.len() / 2]).unwrap();
+    let err = Checkpoint::verify(&latest).unwrap_err().to_string();
+    assert!(
+        err.contains("model.bpk") && err.contains("corrupt or truncated"),
+        "{err}"
+    );
+    let good = Checkpoint::find_good(&latest).unwrap();
+    assert_eq!(good.dir, prev);
+    assert_eq!(good.state.epoch, 2);
+    let warning = good.warning.unwrap();
+    assert!(
+        warning.contains("using the previous checkpoint (epoch 2)"),
+        "{warning}"
+    );
+
+    // Evaluation and resuming use the previous checkpoint; resuming redoes epoch 3.
+    let evaluated = EvaluatedRun::open(&run).unwrap();
+    assert_eq!(evaluated.epoch, 2);
+    assert!(evaluated.warning.is_some());
+    let summary = resume(&run, &info(), &device(), &mut NoObserver).unwrap();
+    assert_eq!(summary.epochs, 3);
+    assert_eq!(Checkpoint::verify(&latest).unwrap().epoch, 3);
+    let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    assert_eq!(metrics.matches(r#""kind":"epoch""#).count(), 3, "{metrics}");
+
+    // With both checkpoints damaged there is nothing to fall back to.
+    std::fs::write(latest.join("state.json"), "{").unwrap();
+    std::fs::write(prev.join("model.bpk"), b"").unwrap();
+    let err = Checkpoint::find_good(&latest).unwrap_err().to_string();
+    assert!(err.contains("state.json"), "{err}");
 }

@@ -5,6 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "cases/bad_input.rs"]
+mod bad_input;
+
 fn pretext(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pretext"))
         .args(args)
@@ -42,81 +45,6 @@ fn fails_cleanly(out: &Output, dir: &Path, needles: &[&str]) {
         !runs.exists() || std::fs::read_dir(&runs).unwrap().count() == 0,
         "a run directory was left behind"
     );
-}
-
-#[test]
-fn a_missing_experiment_file() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = pretext(&["pretrain", "nope.toml"], tmp.path());
-    fails_cleanly(&out, tmp.path(), &["nope.toml", "No such file"]);
-}
-
-#[test]
-fn a_missing_data_file() {
-    let tmp = tempfile::tempdir().unwrap();
-    let e = experiment(tmp.path(), &tmp.path().join("absent.gz"), "");
-    let out = pretext(&["pretrain", e.to_str().unwrap()], tmp.path());
-    fails_cleanly(&out, tmp.path(), &["absent.gz"]);
-}
-
-#[test]
-fn an_unknown_config_key() {
-    let tmp = tempfile::tempdir().unwrap();
-    let e = experiment(
-        tmp.path(),
-        &mnist(),
-        "[method]\nname = \"simclr\"\ntemprature = 0.1",
-    );
-    let out = pretext(&["pretrain", e.to_str().unwrap()], tmp.path());
-    fails_cleanly(&out, tmp.path(), &["e.toml", "unknown field `temprature`"]);
-}
-
-#[test]
-fn a_batch_size_of_zero() {
-    let tmp = tempfile::tempdir().unwrap();
-    let e = experiment(tmp.path(), &mnist(), "");
-    let out = pretext(
-        &[
-            "pretrain",
-            e.to_str().unwrap(),
-            "--set",
-            "train.batch_size=0",
-        ],
-        tmp.path(),
-    );
-    fails_cleanly(&out, tmp.path(), &["e.toml", "train.batch_size", "got 0"]);
-}
-
-#[test]
-fn an_idx_header_that_disagrees_with_the_file_size() {
-    let tmp = tempfile::tempdir().unwrap();
-    // Header: magic 0x00000803, 1000 images of 28x28, but only 10 bytes of pixels.
-    let mut bytes = vec![0, 0, 8, 3];
-    for n in [1000u32, 28, 28] {
-        bytes.extend_from_slice(&n.to_be_bytes());
-    }
-    bytes.extend_from_slice(&[0; 10]);
-    let idx = tmp.path().join("short-idx3-ubyte");
-    std::fs::write(&idx, bytes).unwrap();
-    let e = experiment(tmp.path(), &idx, "");
-    let out = pretext(&["pretrain", e.to_str().unwrap()], tmp.path());
-    fails_cleanly(&out, tmp.path(), &["short-idx3-ubyte", "1000"]);
-}
-
-#[test]
-fn a_corrupt_image_in_a_folder() {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("imgs");
-    std::fs::create_dir(&root).unwrap();
-    std::fs::write(root.join("broken.png"), b"\x89PNG\r\n\x1a\nnot really").unwrap();
-    let e = tmp.path().join("e.toml");
-    std::fs::write(
-        &e,
-        "name = \"cli\"\n[data]\nformat = \"image_folder\"\nroot = \"imgs\"\nlabelled = false\n",
-    )
-    .unwrap();
-    let out = pretext(&["pretrain", e.to_str().unwrap()], tmp.path());
-    fails_cleanly(&out, tmp.path(), &["broken.png"]);
 }
 
 #[test]
@@ -248,4 +176,199 @@ fn reporting_a_run_without_a_checkpoint_says_what_is_missing() {
     }
     let html = std::fs::read_to_string(run.join("report.html")).unwrap();
     assert!(html.contains("Missing or unreadable"), "{html}");
+}
+
+/// A SimCLR experiment small enough for ndarray, logging every step.
+fn resumable(dir: &Path) -> PathBuf {
+    let path = dir.join("resumable.toml");
+    let text = format!(
+        r#"name = "resumable"
+seed = 3
+[data]
+format = "idx"
+images = "{}"
+limit = 960
+[augment]
+preset = "mnist"
+views = 2
+[encoder]
+kind = "small_cnn"
+widths = [4, 8]
+[method]
+name = "simclr"
+[train]
+epochs = 3
+batch_size = 32
+val_fraction = 0.2
+log_every = 1
+"#,
+        mnist().display()
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The metrics lines of `kind` in a run's log, as JSON.
+fn lines_of(run: &Path, kind: &str) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(run.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["kind"] == kind)
+        .collect()
+}
+
+#[test]
+fn a_run_killed_mid_epoch_resumes_to_the_losses_of_an_uninterrupted_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let e = resumable(tmp.path());
+    let e = e.to_str().unwrap();
+    let whole = pretext(
+        &["pretrain", e, "--backend", "ndarray", "--out", "whole"],
+        tmp.path(),
+    );
+    assert!(
+        whole.status.success(),
+        "{}",
+        String::from_utf8_lossy(&whole.stderr)
+    );
+
+    // The same run, killed (SIGKILL) once it is into its second epoch.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pretext"))
+        .args(["pretrain", e, "--backend", "ndarray", "--out", "cut"])
+        .current_dir(tmp.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let run = tmp.path().join("cut/resumable");
+    let started = std::time::Instant::now();
+    loop {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it could be killed"
+        );
+        assert!(
+            started.elapsed().as_secs() < 300,
+            "the run never reached epoch 2"
+        );
+        let text = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap_or_default();
+        if text.contains(r#""kind":"step","step":"#) && text.contains(r#""epoch":2,"loss""#) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    // While it trains, a second process may not touch the run.
+    let busy = pretext(
+        &[
+            "pretrain",
+            "--resume",
+            "cut/resumable",
+            "--backend",
+            "ndarray",
+        ],
+        tmp.path(),
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    fails_with_one_line(&busy, &["cut/resumable", "another pretext process"]);
+    let status = std::fs::read_to_string(run.join("run.json")).unwrap();
+    assert!(status.contains(r#""state": "running""#), "{status}");
+
+    let resumed = pretext(
+        &[
+            "pretrain",
+            "--resume",
+            "cut/resumable",
+            "--backend",
+            "ndarray",
+        ],
+        tmp.path(),
+    );
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let (a, b) = (
+        lines_of(&tmp.path().join("whole/resumable"), "epoch"),
+        lines_of(&run, "epoch"),
+    );
+    assert_eq!(a.len(), 3);
+    assert_eq!(b.len(), 3, "one line per epoch, none repeated");
+    for (x, y) in a.iter().zip(&b) {
+        for key in ["train_loss", "val_loss", "embedding_std"] {
+            let (x, y) = (x[key].as_f64().unwrap(), y[key].as_f64().unwrap());
+            assert!(
+                (x - y).abs() <= 1e-5,
+                "{key}: uninterrupted {x}, resumed {y}"
+            );
+        }
+    }
+    let steps: Vec<u64> = lines_of(&run, "step")
+        .iter()
+        .map(|v| v["step"].as_u64().unwrap())
+        .collect();
+    let whole_steps: Vec<u64> = lines_of(&tmp.path().join("whole/resumable"), "step")
+        .iter()
+        .map(|v| v["step"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        steps, whole_steps,
+        "the interrupted epoch's lines are replaced, not repeated"
+    );
+
+    // A finished run has nothing to resume; a resumed run takes no --set.
+    let again = pretext(&["pretrain", "--resume", "cut/resumable"], tmp.path());
+    fails_with_one_line(&again, &["already completed all 3 epochs"]);
+    let set = pretext(
+        &[
+            "pretrain",
+            "--resume",
+            "cut/resumable",
+            "--set",
+            "train.epochs=5",
+        ],
+        tmp.path(),
+    );
+    fails_with_one_line(&set, &["--set cannot change a resumed run"]);
+}
+
+#[test]
+fn a_diverging_run_stops_at_the_step_and_says_what_it_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let e = experiment(
+        tmp.path(),
+        &mnist(),
+        "[method]\nname = \"autoencoder\"\nloss = \"mse\"\n[encoder]\nkind = \"small_cnn\"\nwidths = [4, 8]",
+    );
+    let out = pretext(
+        &[
+            "pretrain",
+            e.to_str().unwrap(),
+            "--set",
+            "train.optimizer.kind=\"sgd\"",
+            "--set",
+            "train.optimizer.lr=1e12",
+        ],
+        tmp.path(),
+    );
+    // The run had started (its plan is on stderr); the error is the last line.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let last = stderr.trim_end().lines().last().unwrap_or_default();
+    for n in [
+        "error: the loss became",
+        "at step",
+        "(epoch 1)",
+        "no checkpoint was written yet",
+        "train.optimizer.lr",
+    ] {
+        assert!(last.contains(n), "{n:?} not in {last}");
+    }
+    let status = std::fs::read_to_string(tmp.path().join("runs/cli/run.json")).unwrap();
+    assert!(
+        status.contains(r#""state": "failed""#) && status.contains("the loss became"),
+        "{status}"
+    );
 }

@@ -39,21 +39,24 @@ pub struct EvaluatedRun {
     pub epoch: usize,
     /// Shape and normalisation of the encoder's input.
     pub input: InputSpec,
+    /// Why the latest checkpoint was passed over for the previous one, if it was.
+    pub warning: Option<String>,
 }
 
 impl EvaluatedRun {
     /// Opens the run at `path`; it must have a checkpoint.
     pub fn open(path: &Path) -> Result<Self, EvalError> {
         let dir = RunDir::open(path)?;
-        let checkpoint = dir.checkpoint_dir();
-        if !checkpoint.join("model.bpk").is_file() {
+        let latest = dir.checkpoint_dir();
+        if !latest.join("model.bpk").is_file() && !latest.with_extension("prev").is_dir() {
             return Err(EvalError::Run {
                 path: path.to_path_buf(),
                 reason: "the run has no checkpoint yet (it writes one after each epoch)".into(),
             });
         }
         let config = ExperimentConfig::load(&dir.config_path(), &[])?;
-        let state = Checkpoint::load_state(&checkpoint)?;
+        let good = Checkpoint::find_good(&latest)?;
+        let (checkpoint, state, warning) = (good.dir, good.state, good.warning);
         let input = match state.input {
             Some(spec) => spec,
             None => {
@@ -69,6 +72,7 @@ impl EvaluatedRun {
             checkpoint,
             epoch: state.epoch,
             input,
+            warning,
         })
     }
 
@@ -209,7 +213,13 @@ pub fn evaluate(
     log: &mut dyn FnMut(&str),
 ) -> Result<EvalResults, EvalError> {
     let run = EvaluatedRun::open(run_path)?;
+    if let Some(warning) = &run.warning {
+        log(&format!("warning: {warning}"));
+    }
     let data = load_task_data(task, &run)?;
+    // Loaded before anything is written: a checkpoint that does not fit its
+    // experiment fails here, leaving no label splits behind.
+    let encoder = run.encoder(device)?;
     let eval_dir = run.eval_dir();
     let splits = draw_all(task, &data, &eval_dir)?;
     let stats = run.stats();
@@ -234,7 +244,6 @@ pub fn evaluate(
     let mut sources: Vec<(Source, Features, Features)> = Vec::new();
     if frozen_heads {
         let t = Instant::now();
-        let encoder = run.encoder(device)?;
         let key = |which: &str, d: &ImageDataset| {
             format!(
                 "{which}|epoch {}|{model_stamp}|{}|{}",

@@ -1,6 +1,11 @@
 //! Checkpoints: the method's weights, the optimiser's state, the loop's
-//! position and the resolved experiment, written to `checkpoint.tmp/` and swapped in whole, so a crash
-//! mid-write leaves the previous checkpoint intact and never a half-written one.
+//! position and the resolved experiment, written to `checkpoint.tmp/` and
+//! swapped in whole, so a crash mid-write leaves the previous checkpoint
+//! intact and never a half-written one. `state.json` holds a CRC-32 of each
+//! weight file; the checkpoint before the latest is kept in
+//! `checkpoint.prev/`, and [`Checkpoint::find_good`] falls back to it when
+//! the latest is truncated or corrupt.
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
@@ -30,6 +35,21 @@ pub struct CheckpointState {
     /// downstream images the same way. Absent in runs older than this field.
     #[serde(default)]
     pub input: Option<InputSpec>,
+    /// CRC-32 of each weight file (`model.bpk`, `optimizer.bpk`), checked
+    /// on load. Filled in by [`Checkpoint::save`]; absent in older runs.
+    #[serde(default)]
+    pub checksums: BTreeMap<String, u32>,
+}
+
+/// A checkpoint that passed its checks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GoodCheckpoint {
+    /// Its directory (`checkpoint/`, or `checkpoint.prev/` after a fallback).
+    pub dir: PathBuf,
+    /// Its loop position.
+    pub state: CheckpointState,
+    /// Why the latest checkpoint was passed over, when it was.
+    pub warning: Option<String>,
 }
 
 /// Reading and writing checkpoints in a directory.
@@ -45,6 +65,18 @@ fn ckpt_err(path: PathBuf, reason: impl ToString) -> TrainError {
     TrainError::Checkpoint {
         path,
         reason: reason.to_string(),
+    }
+}
+
+/// The first of burn's load errors, in one line, with how many more there
+/// are: `Simclr.encoder…conv.weight: shape mismatch, expected … but record
+/// has … (and 10 more)`.
+fn first_mismatch(debug: &str) -> String {
+    let items: Vec<&str> = debug.split("\\\"").skip(1).step_by(2).collect();
+    match items.split_first() {
+        Some((first, rest)) if !rest.is_empty() => format!("{first} (and {} more)", rest.len()),
+        Some((first, _)) => first.to_string(),
+        None => debug.lines().next().unwrap_or_default().to_string(),
     }
 }
 
@@ -74,22 +106,76 @@ impl Checkpoint {
             .into_bytes()
             .map_err(|e| ckpt_err(tmp.join(OPTIMIZER), format!("{e:?}")))?;
         write_atomic(&tmp.join(OPTIMIZER), &optim)?;
-        let json = serde_json::to_vec_pretty(state).expect("state always serialises");
+        let mut state = state.clone();
+        state.checksums = BTreeMap::from([
+            (MODEL.to_string(), crc32fast::hash(&model)),
+            (OPTIMIZER.to_string(), crc32fast::hash(&optim)),
+        ]);
+        let json = serde_json::to_vec_pretty(&state).expect("state always serialises");
         write_atomic(&tmp.join(STATE), &json)?;
         write_atomic(&tmp.join(CONFIG), config.as_bytes())?;
-        // Swap: checkpoint -> checkpoint.old, checkpoint.tmp -> checkpoint.
-        let old = dir.with_extension("old");
-        if old.exists() {
-            std::fs::remove_dir_all(&old).map_err(|e| TrainError::io(&old, e))?;
-        }
+        // Swap: checkpoint -> checkpoint.prev, checkpoint.tmp -> checkpoint.
+        let prev = dir.with_extension("prev");
         if dir.exists() {
-            std::fs::rename(dir, &old).map_err(|e| TrainError::io(dir, e))?;
+            if prev.exists() {
+                std::fs::remove_dir_all(&prev).map_err(|e| TrainError::io(&prev, e))?;
+            }
+            std::fs::rename(dir, &prev).map_err(|e| TrainError::io(dir, e))?;
         }
         std::fs::rename(&tmp, dir).map_err(|e| TrainError::io(dir, e))?;
-        if old.exists() {
-            std::fs::remove_dir_all(&old).map_err(|e| TrainError::io(&old, e))?;
-        }
         Ok(())
+    }
+
+    /// Checks the checkpoint in `dir`: its state parses and every weight
+    /// file matches its checksum. Returns the state.
+    pub fn verify(dir: &Path) -> Result<CheckpointState, TrainError> {
+        let state = Self::load_state(dir)?;
+        for (name, want) in &state.checksums {
+            let path = dir.join(name);
+            let bytes = std::fs::read(&path).map_err(|e| TrainError::io(&path, e))?;
+            let got = crc32fast::hash(&bytes);
+            if got != *want {
+                return Err(ckpt_err(
+                    path,
+                    format!("corrupt or truncated (CRC-32 {got:08x}, expected {want:08x})"),
+                ));
+            }
+        }
+        if !dir.join(MODEL).is_file() {
+            return Err(ckpt_err(
+                dir.join(MODEL),
+                "no checkpoint here (model.bpk is missing)",
+            ));
+        }
+        Ok(state)
+    }
+
+    /// The newest checkpoint of a run that passes [`Checkpoint::verify`]:
+    /// `dir` itself, else the previous one kept beside it (with a warning
+    /// saying why the newest was passed over).
+    pub fn find_good(dir: &Path) -> Result<GoodCheckpoint, TrainError> {
+        let latest = match Self::verify(dir) {
+            Ok(state) => {
+                return Ok(GoodCheckpoint {
+                    dir: dir.to_path_buf(),
+                    state,
+                    warning: None,
+                });
+            }
+            Err(e) => e,
+        };
+        let prev = dir.with_extension("prev");
+        match Self::verify(&prev) {
+            Ok(state) => Ok(GoodCheckpoint {
+                warning: Some(format!(
+                    "{latest}; using the previous checkpoint (epoch {})",
+                    state.epoch
+                )),
+                dir: prev,
+                state,
+            }),
+            Err(_) => Err(latest),
+        }
     }
 
     /// Reads the loop position of the checkpoint in `dir`.
@@ -111,7 +197,10 @@ impl Checkpoint {
         method.try_load_record(record).map_err(|e| {
             ckpt_err(
                 path,
-                format!("the checkpoint does not fit this architecture: {e:?}"),
+                format!(
+                    "the checkpoint does not fit this architecture: {}",
+                    first_mismatch(&format!("{e:?}"))
+                ),
             )
         })
     }
@@ -125,5 +214,20 @@ impl Checkpoint {
         optimizer
             .load(&path)
             .map_err(|e| ckpt_err(path, format!("{e:?}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_load_error_is_cut_to_its_first_mismatch() {
+        let debug = r#"Validation("Apply errors: [\"a.weight: shape mismatch, expected [8] but record has [4]\", \"b.bias: shape mismatch\"]")"#;
+        assert_eq!(
+            first_mismatch(debug),
+            "a.weight: shape mismatch, expected [8] but record has [4] (and 1 more)"
+        );
+        assert_eq!(first_mismatch("Other(\"x\")\nmore"), "Other(\"x\")");
     }
 }

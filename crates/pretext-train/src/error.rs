@@ -32,9 +32,15 @@ pub enum TrainError {
         /// What went wrong.
         reason: String,
     },
+    /// Another process holds the run's lock.
+    #[error("{path}: another pretext process is training this run (it holds {path}/lock)")]
+    Busy {
+        /// The run directory.
+        path: PathBuf,
+    },
     /// The loss became NaN or infinite.
     #[error(
-        "the loss became {value} at step {step} (epoch {epoch}); the last good checkpoint is kept; try a lower learning rate or gradient clipping (train.grad_clip)"
+        "the loss became {value} at step {step} (epoch {epoch}); {kept}; try a lower train.optimizer.lr or gradient clipping (train.grad_clip)"
     )]
     Diverged {
         /// The global step.
@@ -43,6 +49,9 @@ pub enum TrainError {
         epoch: usize,
         /// The loss value.
         value: f32,
+        /// What was kept: `the checkpoint of epoch 3 is kept, resume from it
+        /// with --resume` or `no checkpoint was written yet`.
+        kept: String,
     },
 }
 

@@ -25,14 +25,14 @@ mod schedule;
 mod settings;
 mod trainer;
 
-pub use checkpoint::{Checkpoint, CheckpointState};
+pub use checkpoint::{Checkpoint, CheckpointState, GoodCheckpoint};
 pub use early_stopping::{EarlyStopping, Verdict};
 pub use error::TrainError;
 pub use experiment::{ExperimentConfig, TrainConfig};
-pub use metrics::{EpochRecord, MetricsLog, StepRecord};
+pub use metrics::{EpochRecord, MetricsLog, StepRecord, truncate_after};
 pub use observer::{NoObserver, Observer, Plan};
 pub use optimizer::{OptimizerConfig, OptimizerKind};
-pub use run_dir::{RunDir, RunInfo, RunStatus, write_atomic};
+pub use run_dir::{RunDir, RunInfo, RunLock, RunStatus, write_atomic};
 pub use schedule::ScheduleConfig;
 pub use settings::from_toml_with_overrides;
-pub use trainer::{Summary, pretrain};
+pub use trainer::{Summary, pretrain, resume};

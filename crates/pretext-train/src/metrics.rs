@@ -51,6 +51,47 @@ pub struct EpochRecord {
     pub seconds: f64,
 }
 
+/// Cuts the log at `path` back to a checkpoint taken after `step` and
+/// `epoch`: step lines up to `step` and epoch lines up to `epoch` stay, later
+/// lines (an interrupted epoch) and damaged ones (a line cut by a crash) go.
+/// Rewritten atomically. Returns the epoch lines kept.
+pub fn truncate_after(
+    path: &Path,
+    step: usize,
+    epoch: usize,
+) -> Result<Vec<EpochRecord>, TrainError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(TrainError::io(path, e)),
+    };
+    let mut kept = String::new();
+    let mut epochs = Vec::new();
+    for line in text.lines() {
+        let keep = if let Ok(r) = serde_json::from_str::<StepRecord>(line)
+            && r.kind == "step"
+        {
+            r.step <= step
+        } else if let Ok(r) = serde_json::from_str::<EpochRecord>(line)
+            && r.kind == "epoch"
+        {
+            let keep = r.epoch <= epoch;
+            if keep {
+                epochs.push(r);
+            }
+            keep
+        } else {
+            false
+        };
+        if keep {
+            kept.push_str(line);
+            kept.push('\n');
+        }
+    }
+    crate::run_dir::write_atomic(path, kept.as_bytes())?;
+    Ok(epochs)
+}
+
 /// An append-only JSON-lines log.
 #[derive(Debug)]
 pub struct MetricsLog {
@@ -80,5 +121,46 @@ impl MetricsLog {
             .write_all(line.as_bytes())
             .and_then(|_| self.file.flush())
             .map_err(|e| TrainError::io(&self.path, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_keeps_lines_up_to_the_checkpoint_and_drops_damage() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("metrics.jsonl");
+        let step = |s: usize, e: usize| {
+            format!(
+                r#"{{"kind":"step","step":{s},"epoch":{e},"loss":1.0,"lr":0.1,"images_per_sec":1.0}}"#
+            )
+        };
+        let epoch = |e: usize, s: usize| {
+            format!(
+                r#"{{"kind":"epoch","epoch":{e},"step":{s},"train_loss":1.0,"val_loss":null,"embedding_std":null,"lr":0.1,"images_per_sec":1.0,"seconds":1.0}}"#
+            )
+        };
+        let text = [
+            step(5, 1),
+            step(10, 1),
+            epoch(1, 10),
+            step(15, 2),
+            step(20, 2)[..30].to_string(),
+        ]
+        .join("\n");
+        std::fs::write(&path, text).unwrap();
+        let kept = truncate_after(&path, 10, 1).unwrap();
+        assert_eq!(kept.len(), 1);
+        let after = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            after,
+            format!("{}\n{}\n{}\n", step(5, 1), step(10, 1), epoch(1, 10))
+        );
+        // Appending goes on from there.
+        let mut log = MetricsLog::append(&path).unwrap();
+        log.write(&serde_json::json!({"kind": "x"})).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 4);
     }
 }

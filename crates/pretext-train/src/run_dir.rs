@@ -43,6 +43,13 @@ pub struct RunStatus {
     pub error: Option<String>,
 }
 
+/// The exclusive lock of a run directory, held while a process trains it
+/// and released when dropped, or by the system when the process dies.
+#[derive(Debug)]
+pub struct RunLock {
+    _file: std::fs::File,
+}
+
 /// A run found by [`RunDir::list`], with its status or why it is unreadable.
 pub type ListedRun = (RunDir, Result<RunStatus, TrainError>);
 
@@ -151,6 +158,25 @@ impl RunDir {
         self.path.join("run.json")
     }
 
+    /// Takes the run's lock (`<run>/lock`), so two processes never train
+    /// one run; fails at once, without waiting, if another holds it.
+    pub fn lock(&self) -> Result<RunLock, TrainError> {
+        let path = self.path.join("lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| TrainError::io(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => Ok(RunLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(TrainError::Busy {
+                path: self.path.clone(),
+            }),
+            Err(std::fs::TryLockError::Error(e)) => Err(TrainError::io(&path, e)),
+        }
+    }
+
     /// Writes `run.json` atomically.
     pub fn write_status(&self, status: &RunStatus) -> Result<(), TrainError> {
         let json = serde_json::to_vec_pretty(status).expect("status always serialises");
@@ -199,6 +225,20 @@ mod tests {
         let b = RunDir::create(tmp.path(), "x").unwrap();
         assert_eq!(a.name(), "x");
         assert_eq!(b.name(), "x-2");
+    }
+
+    #[test]
+    fn a_second_lock_on_a_run_is_refused_until_the_first_is_dropped() {
+        let tmp = tempfile::tempdir().unwrap();
+        let run = RunDir::create(tmp.path(), "x").unwrap();
+        let held = run.lock().unwrap();
+        let again = run.lock().unwrap_err();
+        assert!(
+            again.to_string().contains("another pretext process"),
+            "{again}"
+        );
+        drop(held);
+        run.lock().unwrap();
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::GradientsParams;
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
 use pretext_data::transform::derive_seed;
 use pretext_data::{BatchLoader, ChannelStats, LoaderConfig, train_val_split};
@@ -37,6 +37,79 @@ pub struct Summary {
     pub images_per_sec: f64,
 }
 
+/// The data side of a run: loaders, normalisation and step counts, all
+/// derived from the experiment (so a resumed run rebuilds them exactly).
+struct Setup {
+    train_loader: BatchLoader,
+    val_loader: Option<BatchLoader>,
+    spec: InputSpec,
+    steps_per_epoch: usize,
+    total_steps: usize,
+    train_images: usize,
+    val_images: usize,
+}
+
+impl Setup {
+    fn new(config: &ExperimentConfig) -> Result<Self, TrainError> {
+        let t = &config.train;
+        let data = Arc::new(config.data.load(&config.base_dir)?.without_labels());
+        let (channels, height, width) = data.shape();
+        let (train_idx, val_idx) = train_val_split(data.len(), t.val_fraction, config.seed);
+        if train_idx.len() < t.batch_size {
+            return Err(TrainError::Config {
+                path: data.source().to_path_buf(),
+                reason: format!(
+                    "train.batch_size ({}) is larger than the training split ({} images)",
+                    t.batch_size,
+                    train_idx.len()
+                ),
+            });
+        }
+        let stats = ChannelStats::of(&data);
+        let views = Arc::new(
+            config
+                .augment
+                .multi_view((height, width), config.method.views())
+                .map_err(|reason| TrainError::Config {
+                    path: config.base_dir.join("augment"),
+                    reason,
+                })?,
+        );
+        let loader = |indices: Vec<usize>, shuffle: bool, drop_last: bool| {
+            BatchLoader::new(
+                data.clone(),
+                indices,
+                views.clone(),
+                stats.clone(),
+                LoaderConfig {
+                    batch_size: t.batch_size,
+                    shuffle,
+                    drop_last,
+                    seed: config.seed,
+                    prefetch: 2,
+                },
+            )
+        };
+        let (train_images, val_images) = (train_idx.len(), val_idx.len());
+        let train_loader = loader(train_idx, true, true);
+        // Validation views are drawn once (epoch 0's seed) so epochs compare alike;
+        // a last batch of one image would break batch statistics, so keep it only if ≥ 2.
+        let val_loader = (val_images >= 2).then(|| loader(val_idx, false, false));
+        let steps_per_epoch = train_loader
+            .batches_per_epoch()
+            .min(t.max_steps_per_epoch.unwrap_or(usize::MAX));
+        Ok(Self {
+            train_loader,
+            val_loader,
+            spec: InputSpec::normalized(InputShape::new(channels, height, width), &stats),
+            steps_per_epoch,
+            total_steps: steps_per_epoch * t.epochs,
+            train_images,
+            val_images,
+        })
+    }
+}
+
 /// Runs one pretraining experiment into a new directory under `out`.
 ///
 /// `device` is the plain (inference) device of the backend the user chose;
@@ -48,108 +121,177 @@ pub fn pretrain(
     device: &Device,
     observer: &mut dyn Observer,
 ) -> Result<Summary, TrainError> {
-    let t = &config.train;
-    let data = Arc::new(config.data.load(&config.base_dir)?.without_labels());
-    let (channels, height, width) = data.shape();
-    let (train_idx, val_idx) = train_val_split(data.len(), t.val_fraction, config.seed);
-    if train_idx.len() < t.batch_size {
-        return Err(TrainError::Config {
-            path: data.source().to_path_buf(),
-            reason: format!(
-                "train.batch_size ({}) is larger than the training split ({} images)",
-                t.batch_size,
-                train_idx.len()
-            ),
-        });
-    }
-    let stats = ChannelStats::of(&data);
-    let views = Arc::new(
-        config
-            .augment
-            .multi_view((height, width), config.method.views())
-            .map_err(|reason| TrainError::Config {
-                path: config.base_dir.join("augment"),
-                reason,
-            })?,
-    );
-    let loader = |indices: Vec<usize>, shuffle: bool, drop_last: bool| {
-        BatchLoader::new(
-            data.clone(),
-            indices,
-            views.clone(),
-            stats.clone(),
-            LoaderConfig {
-                batch_size: t.batch_size,
-                shuffle,
-                drop_last,
-                seed: config.seed,
-                prefetch: 2,
-            },
-        )
-    };
-    let train_loader = loader(train_idx.clone(), true, true);
-    // Validation views are drawn once (epoch 0's seed) so epochs compare alike;
-    // a last batch of one image would break batch statistics, so keep it only if ≥ 2.
-    let val_loader = (val_idx.len() >= 2).then(|| loader(val_idx.clone(), false, false));
-
-    let steps_per_epoch = train_loader
-        .batches_per_epoch()
-        .min(t.max_steps_per_epoch.unwrap_or(usize::MAX));
-    let total_steps = steps_per_epoch * t.epochs;
-
+    let setup = Setup::new(config)?;
     let train_device = device.clone().autodiff();
     train_device.seed(config.seed);
-    let spec = InputSpec::normalized(InputShape::new(channels, height, width), &stats);
-    let mut method = config.method.init(&config.encoder, &spec, &train_device);
-    let mut optimizer = t.optimizer.init(t.grad_clip);
+    let method = config
+        .method
+        .init(&config.encoder, &setup.spec, &train_device);
+    let optimizer = config.train.optimizer.init(config.train.grad_clip);
 
     let run = RunDir::create(out, &config.name)?;
-    let config_toml = config.to_toml();
-    crate::run_dir::write_atomic(&run.config_path(), config_toml.as_bytes())?;
+    let _lock = run.lock()?;
+    crate::run_dir::write_atomic(&run.config_path(), config.to_toml().as_bytes())?;
     let started = now_unix();
-    let mut status = RunStatus {
+    let status = RunStatus {
         name: run.name(),
         state: "running".into(),
         method: config.method.name().into(),
         seed: config.seed,
         info: info.clone(),
         epochs_done: 0,
-        epochs: t.epochs,
+        epochs: config.train.epochs,
         last_val_loss: None,
         started_unix: started,
         updated_unix: started,
         error: None,
     };
+    let start = Start {
+        epoch: 1,
+        step: 0,
+        first_train_loss: None,
+    };
+    train(
+        config, &setup, &run, status, method, optimizer, start, device, observer,
+    )
+}
+
+/// Continues the run at `run_path` from its last good checkpoint (the one
+/// before it, with a warning, if the last is corrupt), with the run's own
+/// experiment. The metrics log is cut back to the checkpoint, so the lines
+/// of the interrupted epoch are replaced, not repeated. With the same
+/// backend, the losses are those of an uninterrupted run: every random
+/// stream is seeded from (seed, epoch).
+pub fn resume(
+    run_path: &Path,
+    info: &RunInfo,
+    device: &Device,
+    observer: &mut dyn Observer,
+) -> Result<Summary, TrainError> {
+    let run = RunDir::open(run_path)?;
+    let _lock = run.lock()?;
+    let config = ExperimentConfig::load(&run.config_path(), &[])?;
+    let good = Checkpoint::find_good(&run.checkpoint_dir())?;
+    if let Some(warning) = &good.warning {
+        observer.on_message(&format!("warning: {warning}"));
+    }
+    let state = &good.state;
+    if state.method != config.method.name() {
+        return Err(TrainError::Checkpoint {
+            path: good.dir.clone(),
+            reason: format!(
+                "holds a {} checkpoint but the run's experiment is {}",
+                state.method,
+                config.method.name()
+            ),
+        });
+    }
+    if state.epoch >= config.train.epochs {
+        return Err(TrainError::Config {
+            path: run.config_path(),
+            reason: format!(
+                "the run already completed all {} epochs; nothing to resume",
+                config.train.epochs
+            ),
+        });
+    }
+    let setup = Setup::new(&config)?;
+    let train_device = device.clone().autodiff();
+    let spec = state.input.clone().unwrap_or_else(|| setup.spec.clone());
+    let method = config.method.init(&config.encoder, &spec, &train_device);
+    let method = Checkpoint::load_method(&good.dir, method)?;
+    let optimizer = config.train.optimizer.init(config.train.grad_clip);
+    let optimizer = Checkpoint::load_optimizer(&good.dir, optimizer)?;
+
+    let kept = crate::metrics::truncate_after(&run.metrics_path(), state.step, state.epoch)?;
+    let first_train_loss = kept.iter().find(|e| e.epoch == 1).map(|e| e.train_loss);
+    let now = now_unix();
+    let mut status = run.status().unwrap_or_else(|_| RunStatus {
+        name: run.name(),
+        state: String::new(),
+        method: config.method.name().into(),
+        seed: config.seed,
+        info: info.clone(),
+        epochs_done: 0,
+        epochs: config.train.epochs,
+        last_val_loss: None,
+        started_unix: now,
+        updated_unix: now,
+        error: None,
+    });
+    status.state = "running".into();
+    status.info = info.clone();
+    status.epochs_done = state.epoch;
+    status.error = None;
+    status.updated_unix = now;
+    let start = Start {
+        epoch: state.epoch + 1,
+        step: state.step,
+        first_train_loss,
+    };
+    train(
+        &config, &setup, &run, status, method, optimizer, start, device, observer,
+    )
+}
+
+/// Where the loop starts.
+struct Start {
+    /// First epoch to run (1-based).
+    epoch: usize,
+    /// Optimiser steps already taken.
+    step: usize,
+    /// Mean training loss of epoch 1, when it ran before.
+    first_train_loss: Option<f32>,
+}
+
+/// The epochs from `start` to the end, then the run's final state.
+#[allow(clippy::too_many_arguments)]
+fn train(
+    config: &ExperimentConfig,
+    setup: &Setup,
+    run: &RunDir,
+    mut status: RunStatus,
+    mut method: Method,
+    mut optimizer: ModuleOptimizer,
+    start: Start,
+    device: &Device,
+    observer: &mut dyn Observer,
+) -> Result<Summary, TrainError> {
+    let t = &config.train;
+    let train_device = device.clone().autodiff();
     run.write_status(&status)?;
     let mut log = MetricsLog::append(&run.metrics_path())?;
-
+    let config_toml = config.to_toml();
     observer.on_start(&Plan {
         run_dir: run.path(),
-        first_epoch: 1,
+        first_epoch: start.epoch,
         epochs: t.epochs,
-        steps_per_epoch,
-        train_images: train_idx.len(),
-        val_images: val_idx.len(),
+        steps_per_epoch: setup.steps_per_epoch,
+        train_images: setup.train_images,
+        val_images: setup.val_images,
         parameters: method.num_params(),
     });
 
     let result = (|| {
         let run_start = Instant::now();
-        let mut step = 0usize;
+        let mut step = start.step;
         let mut images_seen = 0usize;
-        let mut first_train_loss = f32::NAN;
+        let mut first_train_loss = start.first_train_loss.unwrap_or(f32::NAN);
         let mut last = (f32::NAN, None);
-        for epoch in 1..=t.epochs {
+        for epoch in start.epoch..=t.epochs {
             train_device.seed(derive_seed(config.seed, epoch as u64));
             let epoch_start = Instant::now();
             let mut window_start = Instant::now();
             let mut window_images = 0usize;
             let mut loss_sum = 0f64;
             let mut lr = 0f64;
-            for batch in train_loader.epoch(epoch).take(steps_per_epoch) {
-                lr = t
-                    .schedule
-                    .lr(t.optimizer.lr(), step, total_steps, steps_per_epoch);
+            for batch in setup.train_loader.epoch(epoch).take(setup.steps_per_epoch) {
+                lr = t.schedule.lr(
+                    t.optimizer.lr(),
+                    step,
+                    setup.total_steps,
+                    setup.steps_per_epoch,
+                );
                 let n = batch.len();
                 let inputs = batch.into_view_tensors(&train_device);
                 let out = method.forward(&inputs);
@@ -160,6 +302,13 @@ pub fn pretrain(
                         step,
                         epoch,
                         value: loss,
+                        kept: match epoch - 1 {
+                            0 => "no checkpoint was written yet".into(),
+                            e => format!(
+                                "the checkpoint of epoch {e} is kept (pretext pretrain --resume {} continues from it)",
+                                run.path().display()
+                            ),
+                        },
                     });
                 }
                 let grads = GradientsParams::from_grads(out.loss.backward(), &method);
@@ -184,11 +333,11 @@ pub fn pretrain(
                 }
             }
             let train_seconds = epoch_start.elapsed().as_secs_f64();
-            let train_loss = (loss_sum / steps_per_epoch as f64) as f32;
+            let train_loss = (loss_sum / setup.steps_per_epoch as f64) as f32;
             if epoch == 1 {
                 first_train_loss = train_loss;
             }
-            let (val_loss, embedding_std) = match &val_loader {
+            let (val_loss, embedding_std) = match &setup.val_loader {
                 Some(l) => {
                     let (loss, std) = validate(&method.valid(), l, device);
                     (Some(loss), Some(std))
@@ -204,7 +353,8 @@ pub fn pretrain(
                     step,
                     seed: config.seed,
                     method: config.method.name().into(),
-                    input: Some(spec.clone()),
+                    input: Some(setup.spec.clone()),
+                    checksums: Default::default(),
                 },
                 &config_toml,
             )?;
@@ -216,7 +366,8 @@ pub fn pretrain(
                 val_loss,
                 embedding_std,
                 lr,
-                images_per_sec: (steps_per_epoch * t.batch_size) as f64 / train_seconds.max(1e-9),
+                images_per_sec: (setup.steps_per_epoch * t.batch_size) as f64
+                    / train_seconds.max(1e-9),
                 seconds: epoch_start.elapsed().as_secs_f64(),
             };
             log.write(&record)?;

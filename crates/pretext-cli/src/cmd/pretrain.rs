@@ -1,8 +1,9 @@
 //! `pretext pretrain <experiment.toml> [--backend ..] [--set key=value].. [--out DIR]`
+//! and `pretext pretrain --resume runs/<name>`.
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
-use pretext::train::{ExperimentConfig, RunInfo, Summary, pretrain};
+use anyhow::{Result, bail};
+use pretext::train::{ExperimentConfig, RunInfo, Summary, pretrain, resume};
 
 use crate::backend::Backend;
 use crate::progress::Progress;
@@ -11,7 +12,12 @@ use crate::progress::Progress;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The experiment file (TOML).
-    pub experiment: PathBuf,
+    #[arg(required_unless_present = "resume")]
+    pub experiment: Option<PathBuf>,
+    /// Continue an interrupted run (e.g. `runs/simclr-mnist`) from its last
+    /// good checkpoint, with its own experiment.
+    #[arg(long, value_name = "RUN", conflicts_with = "experiment")]
+    pub resume: Option<PathBuf>,
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -31,8 +37,27 @@ pub struct RunArgs {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let config = ExperimentConfig::load(&args.experiment, &args.run.overrides)?;
-    let summary = train(&config, args.run.backend, &args.run.out)?;
+    let summary = match (&args.resume, &args.experiment) {
+        (Some(run), _) => {
+            if !args.run.overrides.is_empty() {
+                bail!(
+                    "{}: --set cannot change a resumed run (it continues with its own config.toml)",
+                    run.display()
+                );
+            }
+            let device = args.run.backend.device()?;
+            let mut progress = Progress::new();
+            let summary = resume(run, &run_info(args.run.backend), &device, &mut progress)?;
+            drop(progress);
+            print_summary(&summary, args.run.backend);
+            summary
+        }
+        (None, Some(experiment)) => {
+            let config = ExperimentConfig::load(experiment, &args.run.overrides)?;
+            train(&config, args.run.backend, &args.run.out)?
+        }
+        (None, None) => unreachable!("clap requires an experiment or --resume"),
+    };
     super::report::write(&summary.run_dir, args.run.backend)?;
     Ok(())
 }
@@ -40,13 +65,23 @@ pub fn run(args: Args) -> Result<()> {
 /// Runs `config` on `backend` with a progress bar and prints where the outputs are.
 pub fn train(config: &ExperimentConfig, backend: Backend, out: &Path) -> Result<Summary> {
     let device = backend.device()?;
-    let info = RunInfo {
+    let mut progress = Progress::new();
+    let summary = pretrain(config, out, &run_info(backend), &device, &mut progress)?;
+    drop(progress);
+    print_summary(&summary, backend);
+    Ok(summary)
+}
+
+/// What a run records about where it ran.
+fn run_info(backend: Backend) -> RunInfo {
+    RunInfo {
         backend: backend.name().into(),
         git_revision: git_revision(),
-    };
-    let mut progress = Progress::new();
-    let summary = pretrain(config, out, &info, &device, &mut progress)?;
-    drop(progress);
+    }
+}
+
+/// The run's losses and speed, and where its outputs are.
+fn print_summary(summary: &Summary, backend: Backend) {
     let dir = summary.run_dir.display();
     println!(
         "finished {} epochs: train loss {:.4} -> {:.4}{}, {:.0} img/s on {}",
@@ -61,7 +96,6 @@ pub fn train(config: &ExperimentConfig, backend: Backend, out: &Path) -> Result<
         backend.name()
     );
     println!("outputs in {dir}/: config.toml, metrics.jsonl, run.json, checkpoint/");
-    Ok(summary)
 }
 
 /// The current git revision, if the working directory is in a repository.

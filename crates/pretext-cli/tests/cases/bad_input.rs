@@ -1,0 +1,426 @@
+//! The bad-input matrix: every case is a file or setting a user could give,
+//! and each must end with exit code 2, one line on stderr naming the file or
+//! key and the cause, and no run directory left behind.
+use std::path::{Path, PathBuf};
+
+use super::{fails_cleanly, mnist, pretext};
+
+/// A case: prepares files in a fresh directory and returns the arguments.
+struct Case {
+    name: &'static str,
+    setup: fn(&Path) -> Vec<String>,
+    /// Each must appear in the one line of stderr.
+    needles: &'static [&'static str],
+}
+
+/// Writes an experiment whose `[data]` table is `data` (plus `extra`) and
+/// returns `pretrain <it>`.
+fn pretrain_with(dir: &Path, data: &str, extra: &str) -> Vec<String> {
+    let path = dir.join("e.toml");
+    std::fs::write(
+        &path,
+        format!("name = \"bad\"\n[data]\n{data}\n{extra}\n[train]\nepochs = 1\nbatch_size = 4\n"),
+    )
+    .unwrap();
+    vec!["pretrain".into(), path.display().to_string()]
+}
+
+/// `pretrain` on MNIST with `extra` settings appended.
+fn mnist_with(dir: &Path, extra: &str) -> Vec<String> {
+    let data = format!(
+        "format = \"idx\"\nimages = \"{}\"\nlimit = 64",
+        mnist().display()
+    );
+    pretrain_with(dir, &data, extra)
+}
+
+/// An image folder `imgs/` holding `files` (name, bytes).
+fn folder(dir: &Path, files: &[(&str, Vec<u8>)]) -> Vec<String> {
+    let root = dir.join("imgs");
+    std::fs::create_dir_all(&root).unwrap();
+    for (name, bytes) in files {
+        std::fs::write(root.join(name), bytes).unwrap();
+    }
+    pretrain_with(
+        dir,
+        "format = \"image_folder\"\nroot = \"imgs\"\nlabelled = false",
+        "",
+    )
+}
+
+/// A grey PNG of `w` x `h` pixels.
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::GrayImage::from_pixel(w, h, image::Luma([128]))
+        .write_to(&mut out, image::ImageFormat::Png)
+        .unwrap();
+    out.into_inner()
+}
+
+/// A grey JPEG of 8 x 8 pixels.
+fn jpeg() -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::GrayImage::from_pixel(8, 8, image::Luma([128]))
+        .write_to(&mut out, image::ImageFormat::Jpeg)
+        .unwrap();
+    out.into_inner()
+}
+
+/// An IDX images header (magic 0x00000803) for `n` images of 28 x 28, then `pixels` bytes.
+fn idx(dir: &Path, magic: [u8; 4], n: u32, pixels: usize) -> PathBuf {
+    let mut bytes = magic.to_vec();
+    for v in [n, 28, 28] {
+        bytes.extend_from_slice(&v.to_be_bytes());
+    }
+    bytes.resize(bytes.len() + pixels, 0);
+    let path = dir.join("x-idx3-ubyte");
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn idx_case(dir: &Path, magic: [u8; 4], n: u32, pixels: usize) -> Vec<String> {
+    let path = idx(dir, magic, n, pixels);
+    pretrain_with(
+        dir,
+        &format!("format = \"idx\"\nimages = \"{}\"", path.display()),
+        "",
+    )
+}
+
+/// A run directory with a checkpoint, trained once per test binary.
+fn trained_run(dir: &Path) -> PathBuf {
+    let e = dir.join("tiny.toml");
+    std::fs::write(
+        &e,
+        format!(
+            "name = \"tiny\"\n[data]\nformat = \"idx\"\nimages = \"{}\"\nlimit = 64\n[encoder]\nkind = \"small_cnn\"\nwidths = [4, 8]\n[train]\nepochs = 1\nbatch_size = 16\n",
+            mnist().display()
+        ),
+    )
+    .unwrap();
+    let out = pretext(&["pretrain", e.to_str().unwrap(), "--out", "trained"], dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir.join("trained/tiny")
+}
+
+const CASES: &[Case] = &[
+    Case {
+        name: "a zero-byte PNG",
+        setup: |d| folder(d, &[("a.png", png(8, 8)), ("empty.png", Vec::new())]),
+        needles: &["empty.png"],
+    },
+    Case {
+        name: "a truncated PNG",
+        setup: |d| {
+            let p = png(8, 8);
+            folder(
+                d,
+                &[("a.png", png(8, 8)), ("cut.png", p[..p.len() / 2].to_vec())],
+            )
+        },
+        needles: &["cut.png"],
+    },
+    Case {
+        name: "a corrupt PNG",
+        setup: |d| folder(d, &[("bad.png", b"\x89PNG\r\n\x1a\nnot really".to_vec())]),
+        needles: &["bad.png"],
+    },
+    Case {
+        name: "a zero-byte JPEG",
+        setup: |d| folder(d, &[("a.png", png(8, 8)), ("empty.jpg", Vec::new())]),
+        needles: &["empty.jpg"],
+    },
+    Case {
+        name: "a truncated JPEG",
+        setup: |d| {
+            let j = jpeg();
+            folder(
+                d,
+                &[("a.png", png(8, 8)), ("cut.jpg", j[..j.len() / 3].to_vec())],
+            )
+        },
+        needles: &["cut.jpg"],
+    },
+    Case {
+        name: "a corrupt JPEG",
+        setup: |d| {
+            folder(
+                d,
+                &[("bad.jpg", b"\xff\xd8\xff\xe0garbage garbage".to_vec())],
+            )
+        },
+        needles: &["bad.jpg"],
+    },
+    Case {
+        name: "a text file named .png",
+        setup: |d| folder(d, &[("notes.png", b"hello".to_vec())]),
+        needles: &["notes.png"],
+    },
+    Case {
+        name: "an image folder of mixed sizes",
+        setup: |d| folder(d, &[("a.png", png(8, 8)), ("b.png", png(9, 8))]),
+        needles: &["imgs", "size"],
+    },
+    Case {
+        name: "an empty image folder",
+        setup: |d| folder(d, &[]),
+        needles: &["imgs"],
+    },
+    Case {
+        name: "wrong IDX magic",
+        setup: |d| idx_case(d, [0, 0, 8, 1], 2, 2 * 784),
+        needles: &["x-idx3-ubyte", "magic"],
+    },
+    Case {
+        name: "an IDX header claiming more images than the file holds",
+        setup: |d| idx_case(d, [0, 0, 8, 3], 1000, 10),
+        needles: &["x-idx3-ubyte", "1000"],
+    },
+    Case {
+        name: "an IDX header claiming 2^31 images",
+        setup: |d| idx_case(d, [0, 0, 8, 3], 1 << 31, 784),
+        needles: &["x-idx3-ubyte", "2147483648"],
+    },
+    Case {
+        name: "an IDX file with no images",
+        setup: |d| idx_case(d, [0, 0, 8, 3], 0, 0),
+        needles: &["x-idx3-ubyte"],
+    },
+    Case {
+        name: "an IDX file shorter than its header",
+        setup: |d| {
+            std::fs::write(d.join("x-idx3-ubyte"), [0, 0, 8, 3, 0]).unwrap();
+            let data = format!(
+                "format = \"idx\"\nimages = \"{}\"",
+                d.join("x-idx3-ubyte").display()
+            );
+            pretrain_with(d, &data, "")
+        },
+        needles: &["x-idx3-ubyte"],
+    },
+    Case {
+        name: "label and image counts that disagree",
+        setup: |d| {
+            let images = idx(d, [0, 0, 8, 3], 3, 3 * 784);
+            let mut labels = vec![0, 0, 8, 1];
+            labels.extend_from_slice(&5u32.to_be_bytes());
+            labels.extend_from_slice(&[1, 2, 3, 4, 5]);
+            std::fs::write(d.join("y-idx1-ubyte"), labels).unwrap();
+            let data = format!(
+                "format = \"idx\"\nimages = \"{}\"\nlabels = \"{}\"",
+                images.display(),
+                d.join("y-idx1-ubyte").display()
+            );
+            pretrain_with(d, &data, "")
+        },
+        needles: &["idx", "5", "3"],
+    },
+    Case {
+        name: "a CIFAR file of the wrong length",
+        setup: |d| {
+            std::fs::write(d.join("data_batch_1.bin"), vec![0u8; 3073 * 2 + 100]).unwrap();
+            pretrain_with(d, "format = \"cifar\"\nfiles = [\"data_batch_1.bin\"]", "")
+        },
+        needles: &["data_batch_1.bin", "3073"],
+    },
+    Case {
+        name: "a missing data file",
+        setup: |d| pretrain_with(d, "format = \"idx\"\nimages = \"absent.gz\"", ""),
+        needles: &["absent.gz", "No such file"],
+    },
+    Case {
+        name: "a missing experiment file",
+        setup: |_| vec!["pretrain".into(), "nope.toml".into()],
+        needles: &["nope.toml", "No such file"],
+    },
+    Case {
+        name: "an experiment that is not UTF-8",
+        setup: |d| {
+            std::fs::write(d.join("e.toml"), b"name = \"caf\xe9\"\n").unwrap();
+            vec!["pretrain".into(), d.join("e.toml").display().to_string()]
+        },
+        needles: &["e.toml", "UTF-8"],
+    },
+    Case {
+        name: "a TOML syntax error",
+        setup: |d| {
+            std::fs::write(d.join("e.toml"), "name = \"x\"\n[data\n").unwrap();
+            vec!["pretrain".into(), d.join("e.toml").display().to_string()]
+        },
+        needles: &["e.toml", "line 2"],
+    },
+    Case {
+        name: "an unknown config key",
+        setup: |d| mnist_with(d, "[method]\nname = \"simclr\"\ntemprature = 0.1"),
+        needles: &["e.toml", "unknown field `temprature`"],
+    },
+    Case {
+        name: "an unknown method",
+        setup: |d| mnist_with(d, "[method]\nname = \"simclear\""),
+        needles: &["e.toml", "simclear"],
+    },
+    Case {
+        name: "a value of the wrong type",
+        setup: |d| mnist_with(d, "[encoder]\nkind = \"small_cnn\"\nwidths = \"wide\""),
+        needles: &["e.toml", "encoder", "\"wide\"", "expected a sequence"],
+    },
+    Case {
+        name: "a batch size of 0",
+        setup: |d| {
+            let mut a = mnist_with(d, "");
+            a.extend(["--set".into(), "train.batch_size=0".into()]);
+            a
+        },
+        needles: &["e.toml", "train.batch_size", "got 0"],
+    },
+    Case {
+        name: "a temperature of 0",
+        setup: |d| mnist_with(d, "[method]\nname = \"simclr\"\ntemperature = 0.0"),
+        needles: &["e.toml", "temperature"],
+    },
+    Case {
+        name: "a negative learning rate",
+        setup: |d| {
+            let mut a = mnist_with(d, "");
+            a.extend(["--set".into(), "train.optimizer.lr=-0.1".into()]);
+            a
+        },
+        needles: &["e.toml", "lr"],
+    },
+    Case {
+        name: "a validation fraction above 1",
+        setup: |d| {
+            let mut a = mnist_with(d, "");
+            a.extend(["--set".into(), "train.val_fraction=1.5".into()]);
+            a
+        },
+        needles: &["e.toml", "val_fraction"],
+    },
+    Case {
+        name: "a batch larger than the data",
+        setup: |d| {
+            let mut a = mnist_with(d, "");
+            a.extend(["--set".into(), "train.batch_size=1000".into()]);
+            a
+        },
+        needles: &["train.batch_size", "1000"],
+    },
+    Case {
+        name: "an override of an unknown key",
+        setup: |d| {
+            let mut a = mnist_with(d, "");
+            a.extend(["--set".into(), "train.epoks=2".into()]);
+            a
+        },
+        needles: &["epoks"],
+    },
+    Case {
+        name: "resuming a directory that is not a run",
+        setup: |_| vec!["pretrain".into(), "--resume".into(), "runs/nowhere".into()],
+        needles: &["runs/nowhere", "not a run directory"],
+    },
+    Case {
+        name: "evaluating a checkpoint of another architecture",
+        setup: |d| {
+            let run = trained_run(d);
+            // The run's experiment now says wider layers than its weights have.
+            let config = run.join("config.toml");
+            let text = std::fs::read_to_string(&config)
+                .unwrap()
+                .replace("4,\n    8,", "8,\n    16,");
+            std::fs::write(&config, text).unwrap();
+            let task = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../experiments/tasks/quickstart.toml");
+            vec![
+                "evaluate".into(),
+                run.display().to_string(),
+                "--task".into(),
+                task.display().to_string(),
+            ]
+        },
+        needles: &["model.bpk", "does not fit this architecture"],
+    },
+    Case {
+        name: "evaluating with a task whose images do not fit the encoder",
+        setup: |d| {
+            let run = trained_run(d);
+            for class in ["a", "b"] {
+                std::fs::create_dir_all(d.join("small").join(class)).unwrap();
+                for i in 0..3 {
+                    std::fs::write(
+                        d.join("small").join(class).join(format!("{i}.png")),
+                        png(8, 8),
+                    )
+                    .unwrap();
+                }
+            }
+            let task = d.join("task.toml");
+            std::fs::write(
+                &task,
+                "name = \"small\"\nbudgets = [\"1/class\"]\n[train]\nformat = \"image_folder\"\nroot = \"small\"\n[test]\nformat = \"image_folder\"\nroot = \"small\"\n",
+            )
+            .unwrap();
+            vec![
+                "evaluate".into(),
+                run.display().to_string(),
+                "--task".into(),
+                task.display().to_string(),
+            ]
+        },
+        needles: &["small", "1x8x8", "1x28x28"],
+    },
+];
+
+/// Files a failed command must not leave: temporaries and evaluation output.
+fn half_written(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name.ends_with("tmp") || name == "eval" {
+                found.push(path.clone());
+            }
+            if path.is_dir() {
+                stack.push(path);
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn every_bad_input_is_one_line_and_exit_2() {
+    assert!(CASES.len() >= 25, "the matrix has {} cases", CASES.len());
+    let mut failures = Vec::new();
+    for case in CASES {
+        let tmp = tempfile::tempdir().unwrap();
+        let args = (case.setup)(tmp.path());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = pretext(&args, tmp.path());
+        let result = std::panic::catch_unwind(|| {
+            fails_cleanly(&out, tmp.path(), case.needles);
+            let leftovers = half_written(tmp.path());
+            assert!(leftovers.is_empty(), "left behind: {leftovers:?}");
+        });
+        if result.is_err() {
+            failures.push(format!(
+                "{}: exit {:?}, stderr: {}",
+                case.name,
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
