@@ -155,8 +155,9 @@ fn bad_tasks_and_runs_are_one_line_errors_naming_the_file() {
         "{e}"
     );
 
-    // A run without a checkpoint.
+    // A run without a checkpoint (neither the latest nor the one before).
     std::fs::remove_dir_all(run.join("checkpoint")).unwrap();
+    std::fs::remove_dir_all(run.join("checkpoint.prev")).unwrap();
     let task = load_task(&task_toml(600, "")).unwrap();
     let e = evaluate(&run, &task, &device(), &mut |_| {})
         .unwrap_err()
