@@ -18,7 +18,9 @@ mod budget;
 pub mod dataset;
 mod error;
 mod image;
+#[cfg(feature = "tensor")]
 pub mod loader;
+pub mod settings;
 mod split;
 mod stats;
 pub mod transform;
@@ -27,7 +29,9 @@ pub use budget::{LabelBudget, LabelSplit, draw_labels};
 pub use dataset::{DatasetConfig, ImageDataset};
 pub use error::DataError;
 pub use image::Image;
+#[cfg(feature = "tensor")]
 pub use loader::{Batch, BatchLoader, LoaderConfig};
+pub use settings::from_toml_with_overrides;
 pub use split::train_val_split;
 pub use stats::ChannelStats;
 pub use transform::{AugmentConfig, MultiView, Pipeline, Transform, TransformConfig};

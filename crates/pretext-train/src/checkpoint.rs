@@ -96,6 +96,32 @@ impl Checkpoint {
             std::fs::remove_dir_all(&tmp).map_err(|e| TrainError::io(&tmp, e))?;
         }
         std::fs::create_dir_all(&tmp).map_err(|e| TrainError::io(&tmp, e))?;
+        let written = Self::write_files(&tmp, method, optimizer, state, config);
+        if written.is_err() {
+            // A full disk: leave no half-written checkpoint behind.
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+        written?;
+        // Swap: checkpoint -> checkpoint.prev, checkpoint.tmp -> checkpoint.
+        let prev = dir.with_extension("prev");
+        if dir.exists() {
+            if prev.exists() {
+                std::fs::remove_dir_all(&prev).map_err(|e| TrainError::io(&prev, e))?;
+            }
+            std::fs::rename(dir, &prev).map_err(|e| TrainError::io(dir, e))?;
+        }
+        std::fs::rename(&tmp, dir).map_err(|e| TrainError::io(dir, e))?;
+        Ok(())
+    }
+
+    /// The files of a checkpoint, written into `tmp`.
+    fn write_files(
+        tmp: &Path,
+        method: &Method,
+        optimizer: &ModuleOptimizer,
+        state: &CheckpointState,
+        config: &str,
+    ) -> Result<(), TrainError> {
         let model = method
             .clone()
             .into_record()
@@ -113,17 +139,7 @@ impl Checkpoint {
         ]);
         let json = serde_json::to_vec_pretty(&state).expect("state always serialises");
         write_atomic(&tmp.join(STATE), &json)?;
-        write_atomic(&tmp.join(CONFIG), config.as_bytes())?;
-        // Swap: checkpoint -> checkpoint.prev, checkpoint.tmp -> checkpoint.
-        let prev = dir.with_extension("prev");
-        if dir.exists() {
-            if prev.exists() {
-                std::fs::remove_dir_all(&prev).map_err(|e| TrainError::io(&prev, e))?;
-            }
-            std::fs::rename(dir, &prev).map_err(|e| TrainError::io(dir, e))?;
-        }
-        std::fs::rename(&tmp, dir).map_err(|e| TrainError::io(dir, e))?;
-        Ok(())
+        write_atomic(&tmp.join(CONFIG), config.as_bytes())
     }
 
     /// Checks the checkpoint in `dir`: its state parses and every weight

@@ -133,7 +133,7 @@ impl ExperimentConfig {
             reason,
         };
         let mut config: ExperimentConfig =
-            crate::settings::from_toml_with_overrides(text, overrides).map_err(err)?;
+            pretext_data::from_toml_with_overrides(text, overrides).map_err(err)?;
         config.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         // Data paths become absolute, so the resolved config written into a run
         // directory reloads from anywhere.

@@ -22,7 +22,6 @@ mod observer;
 mod optimizer;
 mod run_dir;
 mod schedule;
-mod settings;
 mod trainer;
 
 pub use checkpoint::{Checkpoint, CheckpointState, GoodCheckpoint};
@@ -32,7 +31,7 @@ pub use experiment::{ExperimentConfig, TrainConfig};
 pub use metrics::{EpochRecord, MetricsLog, StepRecord, truncate_after};
 pub use observer::{NoObserver, Observer, Plan};
 pub use optimizer::{OptimizerConfig, OptimizerKind};
+pub use pretext_data::from_toml_with_overrides;
 pub use run_dir::{RunDir, RunInfo, RunLock, RunStatus, write_atomic};
 pub use schedule::ScheduleConfig;
-pub use settings::from_toml_with_overrides;
 pub use trainer::{Summary, pretrain, resume};
