@@ -3,6 +3,7 @@
 
 mod common;
 mod evaluate;
+mod export;
 mod methods;
 mod pretrain;
 mod report;

@@ -28,6 +28,10 @@ enum Command {
     Evaluate(cmd::evaluate::Args),
     /// Draw a run's figures and write its self-contained report.html.
     Report(cmd::report::Args),
+    /// Write a run's encoder alone (safetensors with PyTorch names, config.json).
+    Export(cmd::export::Args),
+    /// Embed a dataset with a run's encoder into a NumPy .npy file.
+    Embed(cmd::embed::Args),
     /// One table of evaluation results across runs.
     Compare(cmd::compare::Args),
     /// List runs and where they stand.
@@ -59,6 +63,8 @@ fn main() -> ExitCode {
         Command::Evaluate(args) => cmd::evaluate::run(args),
         Command::Compare(args) => cmd::compare::run(args),
         Command::Report(args) => cmd::report::run(args),
+        Command::Export(args) => cmd::export::run(args),
+        Command::Embed(args) => cmd::embed::run(args),
         Command::Runs(args) => cmd::runs::run(args),
         Command::Bench(args) => cmd::bench::run(args),
     });

@@ -79,6 +79,47 @@ fn a_short_pretraining_run_reports_where_its_outputs_are() {
     ] {
         assert!(tmp.path().join("runs/cli").join(f).is_file(), "{f}");
     }
+    // The encoder alone, and embeddings as NumPy arrays.
+    let export = pretext(&["export", "runs/cli"], tmp.path());
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    for f in ["export/encoder.safetensors", "export/config.json"] {
+        assert!(tmp.path().join("runs/cli").join(f).is_file(), "{f}");
+    }
+    let test_images = mnist().with_file_name("t10k-images-idx3-ubyte.gz");
+    let embed = pretext(
+        &[
+            "embed",
+            "runs/cli",
+            test_images.to_str().unwrap(),
+            "--out",
+            "e.npy",
+        ],
+        tmp.path(),
+    );
+    assert!(
+        embed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&embed.stderr)
+    );
+    let header = |f: &str| {
+        let bytes = std::fs::read(tmp.path().join(f)).unwrap();
+        String::from_utf8_lossy(&bytes[10..128.min(bytes.len())]).to_string()
+    };
+    assert!(
+        header("e.npy").contains("'descr': '<f4'")
+            && header("e.npy").contains("'shape': (10000, 8)"),
+        "{}",
+        header("e.npy")
+    );
+    assert!(
+        header("labels.npy").contains("'descr': '<i8'")
+            && header("labels.npy").contains("'shape': (10000,)")
+    );
+
     // The report is written at the end of the run.
     assert!(stdout.contains("report: runs/cli/report.html"), "{stdout}");
     for f in [
@@ -371,4 +412,40 @@ fn a_diverging_run_stops_at_the_step_and_says_what_it_kept() {
         status.contains(r#""state": "failed""#) && status.contains("the loss became"),
         "{status}"
     );
+}
+
+#[test]
+fn a_disk_that_fills_while_a_checkpoint_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let e = experiment(
+        tmp.path(),
+        &mnist(),
+        "[encoder]\nkind = \"small_cnn\"\nwidths = [4, 8]",
+    );
+    // Files may grow to 200 KiB: the log and run files fit, the weights do not.
+    // (SIGXFSZ is ignored so the write fails with EFBIG, as on a full disk.)
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "trap '' XFSZ; ulimit -f 400; exec {} pretrain {}",
+            env!("CARGO_BIN_EXE_pretext"),
+            e.display()
+        ))
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let last = stderr.trim_end().lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: ") && last.contains("checkpoint.tmp/model.bpk"),
+        "{last}"
+    );
+    assert!(last.contains("too large"), "{last}");
+    let run = tmp.path().join("runs/cli");
+    for gone in ["checkpoint", "checkpoint.tmp", "checkpoint.prev"] {
+        assert!(!run.join(gone).exists(), "{gone} left behind");
+    }
+    let status = std::fs::read_to_string(run.join("run.json")).unwrap();
+    assert!(status.contains(r#""state": "failed""#), "{status}");
 }

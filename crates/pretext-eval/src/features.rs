@@ -74,7 +74,7 @@ impl Features {
 
 /// Per-dimension standardisation fitted on training features (mean 0, std 1;
 /// std floored at 1e-6 so constant dims become 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Standardizer {
     /// Per-dimension mean of the training features.
     pub mean: Vec<f32>,

@@ -92,8 +92,9 @@ impl LinearProbeConfig {
 }
 
 /// A fitted probe: the training standardisation followed by an affine map to
-/// one logit per class.
-#[derive(Debug, Clone)]
+/// one logit per class. Serialisable, so a fitted head can be saved and
+/// used again (`serde_json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinearModel {
     standardizer: Standardizer,
     /// `[classes][dim]`, row-major.

@@ -18,6 +18,15 @@
 //! ```
 #![warn(missing_docs)]
 
+mod encoder;
+mod error;
+pub mod export;
+pub mod npy;
+
+pub use encoder::Encoder;
+pub use error::Error;
+pub use export::{export_safetensors, import_safetensors};
+
 pub use pretext_data as data;
 pub use pretext_eval as eval;
 pub use pretext_methods as methods;

@@ -1,7 +1,9 @@
 //! One file per subcommand.
 pub mod bench;
 pub mod compare;
+pub mod embed;
 pub mod evaluate;
+pub mod export;
 pub mod pretrain;
 pub mod quickstart;
 pub mod report;

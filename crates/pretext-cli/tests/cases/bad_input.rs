@@ -373,6 +373,38 @@ const CASES: &[Case] = &[
         },
         needles: &["small", "1x8x8", "1x28x28"],
     },
+    Case {
+        name: "embedding images of another size",
+        setup: |d| {
+            let run = trained_run(d);
+            let digits =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/digits/digits.csv.gz");
+            vec![
+                "embed".into(),
+                run.display().to_string(),
+                digits.display().to_string(),
+            ]
+        },
+        needles: &["digits.csv.gz", "1x8x8", "1x28x28"],
+    },
+    Case {
+        name: "embedding a file of unknown format",
+        setup: |d| {
+            let run = trained_run(d);
+            std::fs::write(d.join("notes.txt"), "hello").unwrap();
+            vec![
+                "embed".into(),
+                run.display().to_string(),
+                "notes.txt".into(),
+            ]
+        },
+        needles: &["notes.txt", "cannot tell the format"],
+    },
+    Case {
+        name: "exporting a directory that is not a run",
+        setup: |_| vec!["export".into(), "runs/nowhere".into()],
+        needles: &["runs/nowhere", "not a run directory"],
+    },
 ];
 
 /// Files a failed command must not leave: temporaries and evaluation output.

@@ -159,6 +159,62 @@ impl DatasetConfig {
         }
     }
 
+    /// The dataset a path points to, by its form: a folder is an image
+    /// folder (labelled when it holds subfolders); `*idx3-ubyte[.gz]` is IDX,
+    /// with the labels file beside it (`images` → `labels`, `idx3` → `idx1`)
+    /// when there is one; `*.bin` is a CIFAR batch; `*.csv[.gz]` the digits.
+    pub fn from_path(path: &Path) -> Result<Self, DataError> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        if path.is_dir() {
+            let labelled = std::fs::read_dir(path)
+                .map_err(|e| DataError::io(path, e))?
+                .flatten()
+                .any(|e| e.path().is_dir());
+            return Ok(DatasetConfig::ImageFolder {
+                root: path.to_path_buf(),
+                labelled,
+                channels: None,
+                size: None,
+                limit: None,
+            });
+        }
+        if !path.exists() {
+            return Err(DataError::io(
+                path,
+                std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory"),
+            ));
+        }
+        if name.contains("idx3-ubyte") {
+            let labels =
+                path.with_file_name(name.replace("images", "labels").replace("idx3", "idx1"));
+            return Ok(DatasetConfig::Idx {
+                images: path.to_path_buf(),
+                labels: (labels != path && labels.is_file()).then_some(labels),
+                limit: None,
+            });
+        }
+        if name.ends_with(".bin") {
+            return Ok(DatasetConfig::Cifar {
+                files: vec![path.to_path_buf()],
+                classes: 10,
+                limit: None,
+            });
+        }
+        if name.ends_with(".csv") || name.ends_with(".csv.gz") {
+            return Ok(DatasetConfig::DigitsCsv {
+                path: path.to_path_buf(),
+                limit: None,
+            });
+        }
+        Err(DataError::format(
+            path,
+            "cannot tell the format: give an image folder, an `*idx3-ubyte[.gz]` file, a CIFAR `.bin` batch or a digits `.csv[.gz]`",
+        ))
+    }
+
     /// The number of images to keep, if limited.
     pub fn limit(&self) -> Option<usize> {
         match self {
@@ -177,6 +233,45 @@ mod tests {
     use serde::de::value::{Error, MapDeserializer};
 
     const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+
+    #[test]
+    fn a_path_names_its_format() {
+        let mnist = Path::new(REPO).join("datasets/mnist/t10k-images-idx3-ubyte.gz");
+        match DatasetConfig::from_path(&mnist).unwrap() {
+            DatasetConfig::Idx {
+                labels: Some(l), ..
+            } => {
+                assert!(l.ends_with("t10k-labels-idx1-ubyte.gz"), "{}", l.display())
+            }
+            other => panic!("{other:?}"),
+        }
+        let digits = Path::new(REPO).join("datasets/digits/digits.csv.gz");
+        assert!(matches!(
+            DatasetConfig::from_path(&digits).unwrap(),
+            DatasetConfig::DigitsCsv { .. }
+        ));
+        let tmp = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            DatasetConfig::from_path(tmp.path()).unwrap(),
+            DatasetConfig::ImageFolder {
+                labelled: false,
+                ..
+            }
+        ));
+        std::fs::create_dir(tmp.path().join("cats")).unwrap();
+        assert!(matches!(
+            DatasetConfig::from_path(tmp.path()).unwrap(),
+            DatasetConfig::ImageFolder { labelled: true, .. }
+        ));
+        let odd = tmp.path().join("notes.txt");
+        std::fs::write(&odd, "x").unwrap();
+        let e = DatasetConfig::from_path(&odd).unwrap_err().to_string();
+        assert!(
+            e.contains("notes.txt") && e.contains("cannot tell the format"),
+            "{e}"
+        );
+        assert!(DatasetConfig::from_path(&tmp.path().join("absent")).is_err());
+    }
 
     /// Deserializes a config from string keys and values, as a TOML table would give.
     fn from_pairs(pairs: &[(&'static str, &'static str)]) -> Result<DatasetConfig, Error> {
