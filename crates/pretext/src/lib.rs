@@ -1,20 +1,43 @@
 //! pretext: learn representations from unlabelled data.
 //!
-//! This facade re-exports the crates users build on: [`data`] (datasets,
-//! augmentations, batches), [`nn`] (encoders, heads, decoders), [`methods`]
-//! (SimCLR, autoencoders), [`train`] (the pretraining loop and run
-//! directories), [`eval`] (few-label evaluation against baselines) and
-//! [`report`] (figures and the HTML report of a run). The
+//! [`Encoder`] is what other programs use: load a pretrained encoder from a
+//! run in one line, embed images, export it to safetensors for other
+//! frameworks. The facade also re-exports the crates pretext is built from:
+//! [`data`] (datasets, augmentations, batches), [`nn`] (encoders, heads,
+//! decoders), [`methods`] (SimCLR, autoencoders), [`train`] (the pretraining
+//! loop and run directories), [`eval`] (few-label evaluation against
+//! baselines) and [`report`] (figures and the HTML report of a run). The
 //! backend is a run-time `burn::tensor::Device`.
 //!
-//! ```no_run
+//! Pretrain a (tiny) encoder, load it, embed images, export and import it:
+//!
+//! ```
 //! use burn::tensor::Device;
 //! use pretext::train::{ExperimentConfig, NoObserver, RunInfo, pretrain};
 //!
-//! let config = ExperimentConfig::load("experiments/simclr-mnist.toml".as_ref(), &[]).unwrap();
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mnist = concat!(env!("CARGO_MANIFEST_DIR"), "/../../datasets/mnist/train-images-idx3-ubyte.gz");
+//! let experiment = format!(
+//!     "name = \"tiny\"\n[data]\nformat = \"idx\"\nimages = \"{mnist}\"\nlimit = 256\n\
+//!      [encoder]\nkind = \"small_cnn\"\nwidths = [4, 8]\n[train]\nepochs = 1\nbatch_size = 64\n"
+//! );
+//! let config = ExperimentConfig::from_toml(&experiment, "tiny.toml".as_ref(), &[])?;
+//! let runs = tempfile::tempdir()?;
 //! let info = RunInfo { backend: "flex".into(), git_revision: None };
-//! let summary = pretrain(&config, "runs".as_ref(), &info, &Device::flex(), &mut NoObserver).unwrap();
-//! println!("encoder and metrics in {}", summary.run_dir.display());
+//! let device = Device::flex();
+//! let run = pretrain(&config, runs.path(), &info, &device, &mut NoObserver)?.run_dir;
+//!
+//! let encoder = pretext::Encoder::load(&run, &device)?;
+//! let digit = image::GrayImage::from_pixel(28, 28, image::Luma([200])).into();
+//! let embedding = &encoder.embed_images(&[digit])?[0];
+//! assert_eq!(embedding.len(), encoder.dim());
+//!
+//! let export = runs.path().join("export");
+//! pretext::export_safetensors(&encoder, &export)?; // encoder.safetensors, config.json
+//! let again = pretext::import_safetensors(&export, &device)?;
+//! assert_eq!(again.dim(), encoder.dim());
+//! # Ok(())
+//! # }
 //! ```
 #![warn(missing_docs)]
 
