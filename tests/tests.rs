@@ -7,3 +7,4 @@ mod export;
 mod methods;
 mod pretrain;
 mod report;
+mod wgpu;

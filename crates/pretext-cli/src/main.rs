@@ -36,6 +36,8 @@ enum Command {
     Compare(cmd::compare::Args),
     /// List runs and where they stand.
     Runs(cmd::runs::Args),
+    /// List the GPU adapters wgpu sees (for --backend wgpu --device N).
+    Devices(cmd::devices::Args),
     /// Measure training images/s of SimCLR on each CPU backend, side by side.
     Bench(cmd::bench::Args),
 }
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
         Command::Embed(args) => cmd::embed::run(args),
         Command::Runs(args) => cmd::runs::run(args),
         Command::Bench(args) => cmd::bench::run(args),
+        Command::Devices(args) => cmd::devices::run(args),
     });
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,

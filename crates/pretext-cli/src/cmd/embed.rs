@@ -7,7 +7,7 @@ use pretext::Encoder;
 use pretext::data::DatasetConfig;
 use pretext::npy::{write_f32_matrix, write_i64_vector};
 
-use crate::backend::Backend;
+use crate::backend::Compute;
 
 /// Arguments of `pretext embed`.
 #[derive(Debug, clap::Args)]
@@ -21,14 +21,13 @@ pub struct Args {
     /// The embeddings file; labels go to `labels.npy` beside it.
     #[arg(long, default_value = "embeddings.npy")]
     pub out: PathBuf,
-    /// Where to compute.
-    #[arg(long, value_enum, default_value = "flex")]
-    pub backend: Backend,
+    #[command(flatten)]
+    pub compute: Compute,
 }
 
 pub fn run(args: Args) -> Result<()> {
     let data = DatasetConfig::from_path(&args.data)?.load(std::path::Path::new("."))?;
-    let device = args.backend.device()?;
+    let device = args.compute.device()?;
     let encoder = Encoder::load(&args.run, &device)?;
     let embeddings = encoder.embed_dataset(&data)?;
     write_f32_matrix(&args.out, &embeddings)?;

@@ -5,7 +5,7 @@ use anyhow::{Context, Result, bail};
 use pretext::eval::{EvalResults, TaskConfig, evaluate};
 use pretext::train::ExperimentConfig;
 
-use crate::backend::Backend;
+use crate::backend::Compute;
 
 /// Arguments of `pretext evaluate`.
 #[derive(Debug, clap::Args)]
@@ -15,9 +15,8 @@ pub struct Args {
     /// The evaluation task; the run's own `task` when absent.
     #[arg(long)]
     pub task: Option<PathBuf>,
-    /// Where to compute.
-    #[arg(long, value_enum, default_value = "flex")]
-    pub backend: Backend,
+    #[command(flatten)]
+    pub compute: Compute,
     /// Override a task setting, e.g. `--set seeds=1` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub overrides: Vec<String>,
@@ -29,8 +28,8 @@ pub fn run(args: Args) -> Result<()> {
         None => run_task(&args.run)?,
     };
     let task = TaskConfig::load(&task_path, &args.overrides)?;
-    evaluate_and_print(&args.run, &task, args.backend)?;
-    super::report::write(&args.run, args.backend)?;
+    evaluate_and_print(&args.run, &task, args.compute)?;
+    super::report::write(&args.run, args.compute)?;
     Ok(())
 }
 
@@ -50,8 +49,8 @@ fn run_task(run: &Path) -> Result<PathBuf> {
 }
 
 /// Evaluates, streaming one line per head to stderr, then prints the table.
-pub fn evaluate_and_print(run: &Path, task: &TaskConfig, backend: Backend) -> Result<EvalResults> {
-    let device = backend.device()?;
+pub fn evaluate_and_print(run: &Path, task: &TaskConfig, compute: Compute) -> Result<EvalResults> {
+    let device = compute.device()?;
     let results = evaluate(run, task, &device, &mut |line| eprintln!("  {line}"))?;
     println!("\n{}", results.markdown());
     println!(

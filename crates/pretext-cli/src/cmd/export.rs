@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use pretext::{Encoder, export_safetensors};
 
-use crate::backend::Backend;
+use crate::backend::Compute;
 
 /// Export formats.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -25,13 +25,12 @@ pub struct Args {
     /// The directory to write into (default `<run>/export`).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Where to load the weights.
-    #[arg(long, value_enum, default_value = "flex")]
-    pub backend: Backend,
+    #[command(flatten)]
+    pub compute: Compute,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let device = args.backend.device()?;
+    let device = args.compute.device()?;
     let encoder = Encoder::load(&args.run, &device)?;
     let out = args.out.unwrap_or_else(|| args.run.join("export"));
     let Format::Safetensors = args.format;

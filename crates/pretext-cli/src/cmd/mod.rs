@@ -1,6 +1,7 @@
 //! One file per subcommand.
 pub mod bench;
 pub mod compare;
+pub mod devices;
 pub mod embed;
 pub mod evaluate;
 pub mod export;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 use pretext::train::{ExperimentConfig, RunInfo, Summary, pretrain, resume};
 
-use crate::backend::Backend;
+use crate::backend::Compute;
 use crate::progress::Progress;
 
 /// Arguments of `pretext pretrain`.
@@ -25,9 +25,8 @@ pub struct Args {
 /// How to run an experiment: shared by `pretrain` and `quickstart`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// Where to compute.
-    #[arg(long, value_enum, default_value = "flex")]
-    pub backend: Backend,
+    #[command(flatten)]
+    pub compute: Compute,
     /// Override a setting, e.g. `--set train.epochs=3` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub overrides: Vec<String>,
@@ -45,43 +44,43 @@ pub fn run(args: Args) -> Result<()> {
                     run.display()
                 );
             }
-            let device = args.run.backend.device()?;
+            let device = args.run.compute.device()?;
             let mut progress = Progress::new();
-            let summary = resume(run, &run_info(args.run.backend), &device, &mut progress)?;
+            let summary = resume(run, &run_info(args.run.compute), &device, &mut progress)?;
             drop(progress);
-            print_summary(&summary, args.run.backend);
+            print_summary(&summary, args.run.compute);
             summary
         }
         (None, Some(experiment)) => {
             let config = ExperimentConfig::load(experiment, &args.run.overrides)?;
-            train(&config, args.run.backend, &args.run.out)?
+            train(&config, args.run.compute, &args.run.out)?
         }
         (None, None) => unreachable!("clap requires an experiment or --resume"),
     };
-    super::report::write(&summary.run_dir, args.run.backend)?;
+    super::report::write(&summary.run_dir, args.run.compute)?;
     Ok(())
 }
 
 /// Runs `config` on `backend` with a progress bar and prints where the outputs are.
-pub fn train(config: &ExperimentConfig, backend: Backend, out: &Path) -> Result<Summary> {
-    let device = backend.device()?;
+pub fn train(config: &ExperimentConfig, compute: Compute, out: &Path) -> Result<Summary> {
+    let device = compute.device()?;
     let mut progress = Progress::new();
-    let summary = pretrain(config, out, &run_info(backend), &device, &mut progress)?;
+    let summary = pretrain(config, out, &run_info(compute), &device, &mut progress)?;
     drop(progress);
-    print_summary(&summary, backend);
+    print_summary(&summary, compute);
     Ok(summary)
 }
 
 /// What a run records about where it ran.
-fn run_info(backend: Backend) -> RunInfo {
+fn run_info(compute: Compute) -> RunInfo {
     RunInfo {
-        backend: backend.name().into(),
+        backend: compute.name().into(),
         git_revision: git_revision(),
     }
 }
 
 /// The run's losses and speed, and where its outputs are.
-fn print_summary(summary: &Summary, backend: Backend) {
+fn print_summary(summary: &Summary, compute: Compute) {
     let dir = summary.run_dir.display();
     println!(
         "finished {} epochs: train loss {:.4} -> {:.4}{}, {:.0} img/s on {}",
@@ -93,7 +92,7 @@ fn print_summary(summary: &Summary, backend: Backend) {
             .map(|v| format!(", validation loss {v:.4}"))
             .unwrap_or_default(),
         summary.images_per_sec,
-        backend.name()
+        compute.name()
     );
     println!("outputs in {dir}/: config.toml, metrics.jsonl, run.json, checkpoint/");
 }

@@ -34,17 +34,17 @@ pub fn run(args: Args) -> Result<()> {
             pretext::data::DatasetConfig::Idx { limit: Some(n), .. } => format!("{n} images"),
             _ => "all images".into(),
         },
-        args.run.backend.name()
+        args.run.compute.name()
     );
-    let summary = super::pretrain::train(&config, args.run.backend, &args.run.out)?;
+    let summary = super::pretrain::train(&config, args.run.compute, &args.run.out)?;
     // Then the promise, tested: the frozen encoder with few labels, against
     // raw pixels and a random encoder on the same labels.
     if let Some(task_path) = &config.task {
         println!("\nevaluating with few labels ({})", task_path.display());
         let task = TaskConfig::load(task_path, &[])?;
-        super::evaluate::evaluate_and_print(&summary.run_dir, &task, args.run.backend)?;
+        super::evaluate::evaluate_and_print(&summary.run_dir, &task, args.run.compute)?;
     }
     println!();
-    super::report::write(&summary.run_dir, args.run.backend)?;
+    super::report::write(&summary.run_dir, args.run.compute)?;
     Ok(())
 }

@@ -8,28 +8,27 @@ use burn::tensor::Device;
 use pretext::eval::{EvaluatedRun, InspectConfig, Inspection, TaskConfig, inspect};
 use pretext::report::{Report, ReportInputs, write_report};
 
-use crate::backend::Backend;
+use crate::backend::Compute;
 
 /// Arguments of `pretext report`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The run directory (e.g. `runs/quickstart`).
     pub run: PathBuf,
-    /// Where to compute the embeddings the maps and neighbours show.
-    #[arg(long, value_enum, default_value = "flex")]
-    pub backend: Backend,
+    #[command(flatten)]
+    pub compute: Compute,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    write(&args.run, args.backend)?;
+    write(&args.run, args.compute)?;
     Ok(())
 }
 
 /// Writes the report of the run at `run`, saying where it is and what it
 /// could not show.
-pub fn write(run: &Path, backend: Backend) -> Result<Report> {
+pub fn write(run: &Path, compute: Compute) -> Result<Report> {
     let mut inputs = ReportInputs::read(run)?;
-    let device = backend.device()?;
+    let device = compute.device()?;
     match inspect_encoder(run, &inputs, &device) {
         Ok(inspection) => inputs.inspection = Some(inspection),
         Err(e) => inputs

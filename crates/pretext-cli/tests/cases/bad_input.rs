@@ -401,6 +401,29 @@ const CASES: &[Case] = &[
         needles: &["notes.txt", "cannot tell the format"],
     },
     Case {
+        name: "a device index without wgpu",
+        setup: |d| {
+            let mut a = mnist_with(d, "");
+            a.extend(["--device".into(), "1".into()]);
+            a
+        },
+        needles: &["--device 1", "only --backend wgpu"],
+    },
+    Case {
+        name: "a wgpu adapter that does not exist",
+        setup: |d| {
+            let mut a = mnist_with(d, "");
+            a.extend([
+                "--backend".into(),
+                "wgpu".into(),
+                "--device".into(),
+                "9".into(),
+            ]);
+            a
+        },
+        needles: &["--device 9", "adapters", "pretext devices"],
+    },
+    Case {
         name: "exporting a directory that is not a run",
         setup: |_| vec!["export".into(), "runs/nowhere".into()],
         needles: &["runs/nowhere", "not a run directory"],
