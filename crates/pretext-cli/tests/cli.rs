@@ -12,8 +12,30 @@ fn pretext(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pretext"))
         .args(args)
         .current_dir(cwd)
+        .env("XDG_RUNTIME_DIR", runtime_dir())
         .output()
         .expect("the pretext binary runs")
+}
+
+/// A private (0700) runtime directory, so Mesa's Vulkan driver does not warn
+/// on stderr when a command opens wgpu, whatever the environment.
+fn runtime_dir() -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("pretext-xdg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    dir
+}
+
+/// Runs `pretext args` in `cwd` and asserts it succeeded.
+fn succeeds(args: &[&str], cwd: &Path) -> Output {
+    let out = pretext(args, cwd);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 fn mnist() -> PathBuf {
@@ -80,17 +102,12 @@ fn a_short_pretraining_run_reports_where_its_outputs_are() {
         assert!(tmp.path().join("runs/cli").join(f).is_file(), "{f}");
     }
     // The encoder alone, and embeddings as NumPy arrays.
-    let export = pretext(&["export", "runs/cli"], tmp.path());
-    assert!(
-        export.status.success(),
-        "{}",
-        String::from_utf8_lossy(&export.stderr)
-    );
+    succeeds(&["export", "runs/cli"], tmp.path());
     for f in ["export/encoder.safetensors", "export/config.json"] {
         assert!(tmp.path().join("runs/cli").join(f).is_file(), "{f}");
     }
     let test_images = mnist().with_file_name("t10k-images-idx3-ubyte.gz");
-    let embed = pretext(
+    succeeds(
         &[
             "embed",
             "runs/cli",
@@ -99,11 +116,6 @@ fn a_short_pretraining_run_reports_where_its_outputs_are() {
             "e.npy",
         ],
         tmp.path(),
-    );
-    assert!(
-        embed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&embed.stderr)
     );
     let header = |f: &str| {
         let bytes = std::fs::read(tmp.path().join(f)).unwrap();
@@ -264,14 +276,9 @@ fn a_run_killed_mid_epoch_resumes_to_the_losses_of_an_uninterrupted_run() {
     let tmp = tempfile::tempdir().unwrap();
     let e = resumable(tmp.path());
     let e = e.to_str().unwrap();
-    let whole = pretext(
+    succeeds(
         &["pretrain", e, "--backend", "ndarray", "--out", "whole"],
         tmp.path(),
-    );
-    assert!(
-        whole.status.success(),
-        "{}",
-        String::from_utf8_lossy(&whole.stderr)
     );
 
     // The same run, killed (SIGKILL) once it is into its second epoch.
@@ -316,7 +323,7 @@ fn a_run_killed_mid_epoch_resumes_to_the_losses_of_an_uninterrupted_run() {
     let status = std::fs::read_to_string(run.join("run.json")).unwrap();
     assert!(status.contains(r#""state": "running""#), "{status}");
 
-    let resumed = pretext(
+    succeeds(
         &[
             "pretrain",
             "--resume",
@@ -325,11 +332,6 @@ fn a_run_killed_mid_epoch_resumes_to_the_losses_of_an_uninterrupted_run() {
             "ndarray",
         ],
         tmp.path(),
-    );
-    assert!(
-        resumed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&resumed.stderr)
     );
     let (a, b) = (
         lines_of(&tmp.path().join("whole/resumable"), "epoch"),

@@ -132,20 +132,7 @@ pub fn pretrain(
     let run = RunDir::create(out, &config.name)?;
     let _lock = run.lock()?;
     crate::run_dir::write_atomic(&run.config_path(), config.to_toml().as_bytes())?;
-    let started = now_unix();
-    let status = RunStatus {
-        name: run.name(),
-        state: "running".into(),
-        method: config.method.name().into(),
-        seed: config.seed,
-        info: info.clone(),
-        epochs_done: 0,
-        epochs: config.train.epochs,
-        last_val_loss: None,
-        started_unix: started,
-        updated_unix: started,
-        error: None,
-    };
+    let status = fresh_status(&run, config, info);
     let start = Start {
         epoch: 1,
         step: 0,
@@ -205,10 +192,30 @@ pub fn resume(
 
     let kept = crate::metrics::truncate_after(&run.metrics_path(), state.step, state.epoch)?;
     let first_train_loss = kept.iter().find(|e| e.epoch == 1).map(|e| e.train_loss);
+    let mut status = run
+        .status()
+        .unwrap_or_else(|_| fresh_status(&run, &config, info));
+    status.state = "running".into();
+    status.info = info.clone();
+    status.epochs_done = state.epoch;
+    status.error = None;
+    status.updated_unix = now_unix();
+    let start = Start {
+        epoch: state.epoch + 1,
+        step: state.step,
+        first_train_loss,
+    };
+    train(
+        &config, &setup, &run, status, method, optimizer, start, device, observer,
+    )
+}
+
+/// The status of a run starting now.
+fn fresh_status(run: &RunDir, config: &ExperimentConfig, info: &RunInfo) -> RunStatus {
     let now = now_unix();
-    let mut status = run.status().unwrap_or_else(|_| RunStatus {
+    RunStatus {
         name: run.name(),
-        state: String::new(),
+        state: "running".into(),
         method: config.method.name().into(),
         seed: config.seed,
         info: info.clone(),
@@ -218,20 +225,7 @@ pub fn resume(
         started_unix: now,
         updated_unix: now,
         error: None,
-    });
-    status.state = "running".into();
-    status.info = info.clone();
-    status.epochs_done = state.epoch;
-    status.error = None;
-    status.updated_unix = now;
-    let start = Start {
-        epoch: state.epoch + 1,
-        step: state.step,
-        first_train_loss,
-    };
-    train(
-        &config, &setup, &run, status, method, optimizer, start, device, observer,
-    )
+    }
 }
 
 /// Where the loop starts.
