@@ -84,3 +84,13 @@ fn autoencoder_loss_falls() {
 fn denoising_autoencoder_loss_falls() {
     loss_falls(MethodConfig::DenoisingAutoencoder(Default::default()));
 }
+
+#[test]
+fn barlow_twins_loss_falls() {
+    loss_falls(MethodConfig::BarlowTwins(Default::default()));
+}
+
+#[test]
+fn vicreg_loss_falls() {
+    loss_falls(MethodConfig::Vicreg(Default::default()));
+}

@@ -9,17 +9,25 @@ use pretext_nn::{Encoder, EncoderConfig, InputShape};
 use serde::{Deserialize, Serialize};
 
 mod autoencoder;
+mod barlow_twins;
 mod simclr;
+mod vicreg;
 
 pub use autoencoder::{Autoencoder, AutoencoderConfig, DenoisingAutoencoderConfig, Noise};
+pub use barlow_twins::{BarlowTwins, BarlowTwinsConfig};
 pub use simclr::{Simclr, SimclrConfig};
+pub use vicreg::{Vicreg, VicregConfig};
 
-/// Which method to pretrain with (`name = "simclr" | "autoencoder" | "denoising_autoencoder"`).
+/// Which method to pretrain with (`name = "simclr" | "barlow_twins" | "vicreg" | "autoencoder" | "denoising_autoencoder"`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "snake_case")]
 pub enum MethodConfig {
     /// SimCLR: two augmented views, a projection head, NT-Xent.
     Simclr(SimclrConfig),
+    /// Barlow Twins: two views, a projection head, cross-correlation towards the identity.
+    BarlowTwins(BarlowTwinsConfig),
+    /// VICReg: two views, a projection head, variance-invariance-covariance terms.
+    Vicreg(VicregConfig),
     /// An autoencoder: encoder, convolutional decoder, reconstruction loss.
     Autoencoder(AutoencoderConfig),
     /// A denoising autoencoder: reconstruct the clean image from a corrupted one.
@@ -64,6 +72,8 @@ impl MethodConfig {
     pub fn name(&self) -> &'static str {
         match self {
             MethodConfig::Simclr(_) => "simclr",
+            MethodConfig::BarlowTwins(_) => "barlow_twins",
+            MethodConfig::Vicreg(_) => "vicreg",
             MethodConfig::Autoencoder(_) => "autoencoder",
             MethodConfig::DenoisingAutoencoder(_) => "denoising_autoencoder",
         }
@@ -72,7 +82,7 @@ impl MethodConfig {
     /// How many augmented views of each image one step needs.
     pub fn views(&self) -> usize {
         match self {
-            MethodConfig::Simclr(_) => 2,
+            MethodConfig::Simclr(_) | MethodConfig::BarlowTwins(_) | MethodConfig::Vicreg(_) => 2,
             MethodConfig::Autoencoder(_) | MethodConfig::DenoisingAutoencoder(_) => 1,
         }
     }
@@ -81,6 +91,8 @@ impl MethodConfig {
     pub fn validate(&self) -> Result<(), String> {
         match self {
             MethodConfig::Simclr(c) => c.validate(),
+            MethodConfig::BarlowTwins(c) => c.validate(),
+            MethodConfig::Vicreg(c) => c.validate(),
             MethodConfig::Autoencoder(c) => c.validate(),
             MethodConfig::DenoisingAutoencoder(c) => c.validate(),
         }
@@ -91,6 +103,8 @@ impl MethodConfig {
         let encoder = encoder.init(input.shape, device);
         match self {
             MethodConfig::Simclr(c) => Method::Simclr(c.init(encoder, device)),
+            MethodConfig::BarlowTwins(c) => Method::BarlowTwins(c.init(encoder, device)),
+            MethodConfig::Vicreg(c) => Method::Vicreg(c.init(encoder, device)),
             MethodConfig::Autoencoder(c) => Method::Autoencoder(c.init(encoder, input, device)),
             MethodConfig::DenoisingAutoencoder(c) => {
                 Method::Autoencoder(c.init(encoder, input, device))
@@ -114,6 +128,10 @@ pub struct StepOutput {
 pub enum Method {
     /// See [`Simclr`].
     Simclr(Simclr),
+    /// See [`BarlowTwins`].
+    BarlowTwins(BarlowTwins),
+    /// See [`Vicreg`].
+    Vicreg(Vicreg),
     /// See [`Autoencoder`] (plain or denoising).
     Autoencoder(Autoencoder),
 }
@@ -126,6 +144,8 @@ impl Method {
     pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
         match self {
             Method::Simclr(m) => m.forward(views),
+            Method::BarlowTwins(m) => m.forward(views),
+            Method::Vicreg(m) => m.forward(views),
             Method::Autoencoder(m) => m.forward(views),
         }
     }
@@ -134,6 +154,8 @@ impl Method {
     pub fn encoder(&self) -> &Encoder {
         match self {
             Method::Simclr(m) => &m.encoder,
+            Method::BarlowTwins(m) => &m.encoder,
+            Method::Vicreg(m) => &m.encoder,
             Method::Autoencoder(m) => &m.encoder,
         }
     }
@@ -146,7 +168,7 @@ impl Method {
     /// `[b, c, h, w]` → `[b, c, h, w]`
     pub fn reconstruct_pixels(&self, x: Tensor<4>) -> Option<Tensor<4>> {
         match self {
-            Method::Simclr(_) => None,
+            Method::Simclr(_) | Method::BarlowTwins(_) | Method::Vicreg(_) => None,
             Method::Autoencoder(m) => Some(m.reconstruct_pixels(x)),
         }
     }
@@ -155,6 +177,8 @@ impl Method {
     pub fn into_encoder(self) -> Encoder {
         match self {
             Method::Simclr(m) => m.encoder,
+            Method::BarlowTwins(m) => m.encoder,
+            Method::Vicreg(m) => m.encoder,
             Method::Autoencoder(m) => m.encoder,
         }
     }

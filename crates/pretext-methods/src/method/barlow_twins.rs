@@ -1,0 +1,85 @@
+//! Barlow Twins (Zbontar et al., 2021, "Barlow Twins: Self-Supervised
+//! Learning via Redundancy Reduction"): encode two augmented views, project
+//! them, and make the cross-correlation of the projections the identity. No
+//! negatives, no momentum encoder: redundancy reduction alone prevents
+//! collapse.
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::StepOutput;
+use crate::loss::barlow_twins;
+
+/// Settings of [`BarlowTwins`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BarlowTwinsConfig {
+    /// Weight of the off-diagonal (redundancy) term (0.0051 in the paper).
+    pub lambda: f32,
+    /// The projection head.
+    pub projection: ProjectionHeadConfig,
+}
+
+impl Default for BarlowTwinsConfig {
+    fn default() -> Self {
+        Self {
+            lambda: 0.0051,
+            projection: ProjectionHeadConfig::default(),
+        }
+    }
+}
+
+impl BarlowTwinsConfig {
+    /// Checks the settings.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.lambda >= 0.0 && self.lambda.is_finite()) {
+            return Err(format!(
+                "method.lambda must be 0 or more, got {}",
+                self.lambda
+            ));
+        }
+        self.projection
+            .validate()
+            .map_err(|e| format!("method.projection: {e}"))
+    }
+
+    /// Builds the method around `encoder`.
+    pub fn init(&self, encoder: Encoder, device: &Device) -> BarlowTwins {
+        BarlowTwins {
+            projection: self.projection.init(encoder.out_dim(), device),
+            encoder,
+            lambda: self.lambda as f64,
+        }
+    }
+}
+
+/// A Barlow Twins model: encoder plus projection head.
+#[derive(Module, Debug)]
+pub struct BarlowTwins {
+    /// The encoder being pretrained.
+    pub encoder: Encoder,
+    projection: ProjectionHead,
+    lambda: f64,
+}
+
+impl BarlowTwins {
+    /// # Shapes
+    /// - `views`: two `[b, c, h, w]` tensors
+    pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
+        assert_eq!(views.len(), 2, "barlow twins needs two views");
+        let [b, ..] = views[0].dims();
+        let h = self
+            .encoder
+            .forward(Tensor::cat(vec![views[0].clone(), views[1].clone()], 0)); // [2b, d]
+        let z = self.projection.forward(h.clone()); // [2b, p]
+        StepOutput {
+            loss: barlow_twins(
+                z.clone().narrow(0, 0, b),
+                z.narrow(0, b, b),
+                self.lambda as f32,
+            ),
+            embeddings: h.narrow(0, 0, b),
+        }
+    }
+}
