@@ -8,6 +8,7 @@ use burn::tensor::{Device, Tensor};
 use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
 use serde::{Deserialize, Serialize};
 
+use super::two_views::encode_two_views;
 use crate::StepOutput;
 use crate::loss::barlow_twins;
 
@@ -67,19 +68,10 @@ impl BarlowTwins {
     /// # Shapes
     /// - `views`: two `[b, c, h, w]` tensors
     pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
-        assert_eq!(views.len(), 2, "barlow twins needs two views");
-        let [b, ..] = views[0].dims();
-        let h = self
-            .encoder
-            .forward(Tensor::cat(vec![views[0].clone(), views[1].clone()], 0)); // [2b, d]
-        let z = self.projection.forward(h.clone()); // [2b, p]
+        let v = encode_two_views(&self.encoder, &self.projection, views, "barlow twins");
         StepOutput {
-            loss: barlow_twins(
-                z.clone().narrow(0, 0, b),
-                z.narrow(0, b, b),
-                self.lambda as f32,
-            ),
-            embeddings: h.narrow(0, 0, b),
+            loss: barlow_twins(v.z1, v.z2, self.lambda as f32),
+            embeddings: v.h1,
         }
     }
 }

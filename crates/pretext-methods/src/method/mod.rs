@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 mod autoencoder;
 mod barlow_twins;
 mod simclr;
+mod two_views;
 mod vicreg;
 
 pub use autoencoder::{Autoencoder, AutoencoderConfig, DenoisingAutoencoderConfig, Noise};

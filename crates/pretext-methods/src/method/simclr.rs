@@ -7,6 +7,7 @@ use burn::tensor::{Device, Tensor};
 use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
 use serde::{Deserialize, Serialize};
 
+use super::two_views::encode_two_views;
 use crate::StepOutput;
 use crate::loss::nt_xent;
 
@@ -66,18 +67,10 @@ impl Simclr {
     /// # Shapes
     /// - `views`: two `[b, c, h, w]` tensors
     pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
-        assert_eq!(views.len(), 2, "simclr needs two views");
-        let [b, ..] = views[0].dims();
-        // Both views go through the encoder in one batch so batch norm sees 2b images.
-        let h = self
-            .encoder
-            .forward(Tensor::cat(vec![views[0].clone(), views[1].clone()], 0)); // [2b, d]
-        let z = self.projection.forward(h.clone()); // [2b, p]
-        let z1 = z.clone().narrow(0, 0, b);
-        let z2 = z.narrow(0, b, b);
+        let v = encode_two_views(&self.encoder, &self.projection, views, "simclr");
         StepOutput {
-            loss: nt_xent(z1, z2, self.temperature as f32),
-            embeddings: h.narrow(0, 0, b),
+            loss: nt_xent(v.z1, v.z2, self.temperature as f32),
+            embeddings: v.h1,
         }
     }
 }

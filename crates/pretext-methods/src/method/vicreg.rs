@@ -7,6 +7,7 @@ use burn::tensor::{Device, Tensor};
 use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
 use serde::{Deserialize, Serialize};
 
+use super::two_views::encode_two_views;
 use crate::StepOutput;
 use crate::loss::{VicregWeights, vicreg};
 
@@ -80,20 +81,15 @@ impl Vicreg {
     /// # Shapes
     /// - `views`: two `[b, c, h, w]` tensors
     pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
-        assert_eq!(views.len(), 2, "vicreg needs two views");
-        let [b, ..] = views[0].dims();
-        let h = self
-            .encoder
-            .forward(Tensor::cat(vec![views[0].clone(), views[1].clone()], 0)); // [2b, d]
-        let z = self.projection.forward(h.clone()); // [2b, p]
+        let v = encode_two_views(&self.encoder, &self.projection, views, "vicreg");
         let weights = VicregWeights {
             invariance: self.invariance as f32,
             variance: self.variance as f32,
             covariance: self.covariance as f32,
         };
         StepOutput {
-            loss: vicreg(z.clone().narrow(0, 0, b), z.narrow(0, b, b), weights),
-            embeddings: h.narrow(0, 0, b),
+            loss: vicreg(v.z1, v.z2, weights),
+            embeddings: v.h1,
         }
     }
 }

@@ -1,0 +1,37 @@
+//! What the joint-embedding methods share: two augmented views through one
+//! encoder and one projection head.
+
+use burn::tensor::Tensor;
+use pretext_nn::{Encoder, ProjectionHead};
+
+/// The two views of a batch, encoded and projected.
+pub(crate) struct TwoViews {
+    /// The encoder's embeddings of the first view, `[b, d]` (for monitoring).
+    pub h1: Tensor<2>,
+    /// Projections of the first view, `[b, p]`.
+    pub z1: Tensor<2>,
+    /// Projections of the second view, `[b, p]`.
+    pub z2: Tensor<2>,
+}
+
+/// Encodes and projects both views in one batch, so batch norm sees `2b`
+/// images, then splits them again.
+///
+/// # Shapes
+/// - `views`: two `[b, c, h, w]` tensors
+pub(crate) fn encode_two_views(
+    encoder: &Encoder,
+    projection: &ProjectionHead,
+    views: &[Tensor<4>],
+    method: &str,
+) -> TwoViews {
+    assert_eq!(views.len(), 2, "{method} needs two views");
+    let [b, ..] = views[0].dims();
+    let h = encoder.forward(Tensor::cat(vec![views[0].clone(), views[1].clone()], 0)); // [2b, d]
+    let z = projection.forward(h.clone()); // [2b, p]
+    TwoViews {
+        h1: h.narrow(0, 0, b),
+        z1: z.clone().narrow(0, 0, b),
+        z2: z.narrow(0, b, b),
+    }
+}
