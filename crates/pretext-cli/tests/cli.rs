@@ -307,32 +307,21 @@ fn a_run_killed_mid_epoch_resumes_to_the_losses_of_an_uninterrupted_run() {
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
     // While it trains, a second process may not touch the run.
-    let busy = pretext(
-        &[
-            "pretrain",
-            "--resume",
-            "cut/resumable",
-            "--backend",
-            "ndarray",
-        ],
-        tmp.path(),
-    );
+    let resume = [
+        "pretrain",
+        "--resume",
+        "cut/resumable",
+        "--backend",
+        "ndarray",
+    ];
+    let busy = pretext(&resume, tmp.path());
     child.kill().unwrap();
     child.wait().unwrap();
     fails_with_one_line(&busy, &["cut/resumable", "another pretext process"]);
     let status = std::fs::read_to_string(run.join("run.json")).unwrap();
     assert!(status.contains(r#""state": "running""#), "{status}");
 
-    succeeds(
-        &[
-            "pretrain",
-            "--resume",
-            "cut/resumable",
-            "--backend",
-            "ndarray",
-        ],
-        tmp.path(),
-    );
+    succeeds(&resume, tmp.path());
     let (a, b) = (
         lines_of(&tmp.path().join("whole/resumable"), "epoch"),
         lines_of(&run, "epoch"),

@@ -40,13 +40,10 @@ pub fn barlow_twins(z1: Tensor<2>, z2: Tensor<2>, lambda: f32) -> Tensor<1> {
 
 #[cfg(test)]
 mod tests {
-    use burn::tensor::{Device, Distribution, TensorData};
+    use burn::tensor::{Device, Distribution};
 
     use super::*;
-
-    fn batch(values: [[f32; 3]; 4]) -> Tensor<2> {
-        Tensor::from_data(TensorData::new(values.concat(), [4, 3]), &Device::flex())
-    }
+    use crate::loss::testing::{descend, reference_views};
 
     #[test]
     fn matches_the_reference_value() {
@@ -55,18 +52,7 @@ mod tests {
         //   c = bn(z1).T @ bn(z2) / n
         //   (np.diag(c) - 1)**2).sum() + 0.0051 * ((c**2).sum() - (np.diag(c)**2).sum())
         //   -> 0.052662781579322686
-        let z1 = batch([
-            [1.0, 2.0, 0.5],
-            [-1.0, 0.3, 2.0],
-            [0.2, -0.7, 1.1],
-            [1.5, 0.4, -0.3],
-        ]);
-        let z2 = batch([
-            [0.9, 2.2, 0.1],
-            [0.2, -0.5, 1.5],
-            [0.0, -1.0, 0.8],
-            [1.2, 0.9, -0.6],
-        ]);
+        let (z1, z2) = reference_views();
         let loss = barlow_twins(z1, z2, 0.0051);
         assert_eq!(loss.dims(), [1]);
         let v: f32 = loss.into_scalar();
@@ -77,18 +63,9 @@ mod tests {
     fn falls_under_gradient_steps() {
         let d = Device::flex().autodiff();
         d.seed(5);
-        let mut z1 = Tensor::<2>::random([16, 4], Distribution::Normal(0.0, 1.0), &d);
+        let z1 = Tensor::<2>::random([16, 4], Distribution::Normal(0.0, 1.0), &d);
         let z2 = Tensor::<2>::random([16, 4], Distribution::Normal(0.0, 1.0), &d);
-        let first: f32 = barlow_twins(z1.clone(), z2.clone(), 0.0051).into_scalar();
-        let mut last = first;
-        for _ in 0..20 {
-            let leaf = z1.clone().detach().require_grad();
-            let loss = barlow_twins(leaf.clone(), z2.clone(), 0.0051);
-            last = loss.clone().into_scalar();
-            let grads = loss.backward();
-            let g = leaf.grad(&grads).expect("gradient");
-            z1 = (leaf.inner() - g.mul_scalar(0.5)).autodiff();
-        }
+        let (first, last) = descend(|z| barlow_twins(z, z2.clone(), 0.0051), z1, 0.5);
         assert!(last < 0.5 * first, "{first} -> {last}");
     }
 }

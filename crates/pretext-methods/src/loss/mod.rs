@@ -2,6 +2,8 @@
 mod barlow_twins;
 mod nt_xent;
 mod reconstruction;
+#[cfg(test)]
+mod testing;
 mod vicreg;
 
 pub use barlow_twins::barlow_twins;

@@ -61,6 +61,7 @@ pub fn nt_xent(z1: Tensor<2>, z2: Tensor<2>, temperature: f32) -> Tensor<1> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::loss::testing::descend;
     use burn::tensor::{Device, Distribution, TensorData};
 
     fn device() -> Device {
@@ -117,19 +118,9 @@ mod tests {
     fn falls_under_gradient_steps() {
         let d = device().autodiff();
         d.seed(3);
-        let mut z1 = Tensor::<2>::random([8, 4], Distribution::Normal(0.0, 1.0), &d);
+        let z1 = Tensor::<2>::random([8, 4], Distribution::Normal(0.0, 1.0), &d);
         let z2 = Tensor::<2>::random([8, 4], Distribution::Normal(0.0, 1.0), &d);
-        let first: f32 = nt_xent(z1.clone(), z2.clone(), 0.5).into_scalar();
-        let mut last = first;
-        for _ in 0..20 {
-            let leaf = z1.clone().detach().require_grad();
-            let loss = nt_xent(leaf.clone(), z2.clone(), 0.5);
-            last = loss.clone().into_scalar();
-            let grads = loss.backward();
-            let g = leaf.grad(&grads).expect("gradient");
-            z1 = leaf.inner() - g.mul_scalar(1.0);
-            z1 = z1.autodiff();
-        }
+        let (first, last) = descend(|z| nt_xent(z, z2.clone(), 0.5), z1, 1.0);
         assert!(last < first * 0.8, "first {first}, last {last}");
     }
 }

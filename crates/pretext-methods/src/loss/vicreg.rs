@@ -67,13 +67,10 @@ pub fn vicreg(z1: Tensor<2>, z2: Tensor<2>, weights: VicregWeights) -> Tensor<1>
 
 #[cfg(test)]
 mod tests {
-    use burn::tensor::{Device, Distribution, TensorData};
+    use burn::tensor::{Device, Distribution};
 
     use super::*;
-
-    fn batch(values: [[f32; 3]; 4]) -> Tensor<2> {
-        Tensor::from_data(TensorData::new(values.concat(), [4, 3]), &Device::flex())
-    }
+    use crate::loss::testing::{descend, reference_views};
 
     #[test]
     fn matches_the_reference_value() {
@@ -83,18 +80,7 @@ mod tests {
         //   std = np.maximum(0, 1 - std_x).mean() / 2 + np.maximum(0, 1 - std_y).mean() / 2
         //   cov = off(x.T @ x / (n - 1)) / d + off(y.T @ y / (n - 1)) / d
         //   25 * inv + 25 * std + cov -> 10.830913490172373
-        let z1 = batch([
-            [1.0, 2.0, 0.5],
-            [-1.0, 0.3, 2.0],
-            [0.2, -0.7, 1.1],
-            [1.5, 0.4, -0.3],
-        ]);
-        let z2 = batch([
-            [0.9, 2.2, 0.1],
-            [0.2, -0.5, 1.5],
-            [0.0, -1.0, 0.8],
-            [1.2, 0.9, -0.6],
-        ]);
+        let (z1, z2) = reference_views();
         let loss = vicreg(z1, z2, VicregWeights::default());
         assert_eq!(loss.dims(), [1]);
         let v: f32 = loss.into_scalar();
@@ -107,7 +93,7 @@ mod tests {
         // its variance term could not fall.
         let d = Device::flex().autodiff();
         d.seed(5);
-        let mut z = Tensor::<2>::random([32, 4], Distribution::Normal(0.0, 0.1), &d);
+        let z = Tensor::<2>::random([32, 4], Distribution::Normal(0.0, 0.1), &d);
         let loss_of = |z: Tensor<2>| {
             vicreg(
                 z.clone().narrow(0, 0, 16),
@@ -115,16 +101,7 @@ mod tests {
                 VicregWeights::default(),
             )
         };
-        let first: f32 = loss_of(z.clone()).into_scalar();
-        let mut last = first;
-        for _ in 0..20 {
-            let leaf = z.clone().detach().require_grad();
-            let loss = loss_of(leaf.clone());
-            last = loss.clone().into_scalar();
-            let grads = loss.backward();
-            let g = leaf.grad(&grads).expect("gradient");
-            z = (leaf.inner() - g.mul_scalar(0.5)).autodiff();
-        }
+        let (first, last) = descend(loss_of, z, 0.5);
         assert!(last < 0.5 * first, "{first} -> {last}");
     }
 }

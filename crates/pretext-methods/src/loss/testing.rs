@@ -1,0 +1,46 @@
+//! What the loss tests share: the two batches their reference values were
+//! computed on, and plain gradient descent on a loss's input.
+use burn::tensor::{Device, Tensor, TensorData};
+
+/// Two views of four images in three dimensions, the inputs of the pasted
+/// numpy references (`z1`, `z2`).
+pub(crate) fn reference_views() -> (Tensor<2>, Tensor<2>) {
+    let batch = |rows: [[f32; 3]; 4]| {
+        Tensor::from_data(TensorData::new(rows.concat(), [4, 3]), &Device::flex())
+    };
+    (
+        batch([
+            [1.0, 2.0, 0.5],
+            [-1.0, 0.3, 2.0],
+            [0.2, -0.7, 1.1],
+            [1.5, 0.4, -0.3],
+        ]),
+        batch([
+            [0.9, 2.2, 0.1],
+            [0.2, -0.5, 1.5],
+            [0.0, -1.0, 0.8],
+            [1.2, 0.9, -0.6],
+        ]),
+    )
+}
+
+/// Twenty steps of gradient descent with step `lr` on the input of `loss`,
+/// from `start` (an autodiff tensor). Returns the loss of the first and of
+/// the last step.
+pub(crate) fn descend(
+    loss: impl Fn(Tensor<2>) -> Tensor<1>,
+    start: Tensor<2>,
+    lr: f32,
+) -> (f32, f32) {
+    let mut z = start;
+    let mut values = Vec::new();
+    for _ in 0..20 {
+        let leaf = z.clone().detach().require_grad();
+        let l = loss(leaf.clone());
+        values.push(l.clone().into_scalar::<f32>());
+        let grads = l.backward();
+        let g = leaf.grad(&grads).expect("gradient");
+        z = (leaf.inner() - g.mul_scalar(lr)).autodiff();
+    }
+    (values[0], values[19])
+}
