@@ -6,14 +6,9 @@ use thiserror::Error;
 /// A report could not be written.
 #[derive(Debug, Error)]
 pub enum ReportError {
-    /// The directory is not a run.
-    #[error("{path}: {reason}")]
-    Run {
-        /// The run directory.
-        path: PathBuf,
-        /// What is wrong with it.
-        reason: String,
-    },
+    /// The directory is not a run (the error names its `run.json`).
+    #[error(transparent)]
+    Run(#[from] pretext_train::TrainError),
     /// A figure could not be drawn.
     #[error("{path}: cannot draw figure: {reason}")]
     Draw {

@@ -34,10 +34,7 @@ impl ReportInputs {
     /// Reads the run at `path`. Fails only when `path` is not a run
     /// directory; anything missing inside it becomes a note.
     pub fn read(path: &Path) -> Result<Self, ReportError> {
-        let dir = RunDir::open(path).map_err(|e| ReportError::Run {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+        let dir = RunDir::open(path)?;
         let mut notes = Vec::new();
         let status = dir.status().map_err(|e| notes.push(e.to_string())).ok();
         let config = std::fs::read_to_string(dir.config_path())
