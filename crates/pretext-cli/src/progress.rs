@@ -57,8 +57,12 @@ impl Observer for Progress {
             .embedding_std
             .map(|v| format!("  emb-std {v:.3}"))
             .unwrap_or_default();
+        let rank = r
+            .effective_rank
+            .map(|v| format!("  rank {v:.1}"))
+            .unwrap_or_default();
         let line = format!(
-            "epoch {}/{}: train loss {:.4}{val}{std}  {:.0} img/s  {:.1}s",
+            "epoch {}/{}: train loss {:.4}{val}{std}{rank}  {:.0} img/s  {:.1}s",
             r.epoch, self.epochs, r.train_loss, r.images_per_sec, r.seconds
         );
         // `suspend` prints even when the bar is hidden (stderr not a terminal).

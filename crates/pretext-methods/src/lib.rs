@@ -25,4 +25,4 @@
 pub mod loss;
 pub mod method;
 
-pub use method::{InputSpec, Method, MethodConfig, StepOutput};
+pub use method::{InputSpec, Method, MethodConfig, StepOutput, StepProgress};

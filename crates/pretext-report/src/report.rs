@@ -81,8 +81,8 @@ pub fn write_report(inputs: &ReportInputs) -> Result<Report, ReportError> {
     if let Some(f) = Collapse::from_log(&inputs.log) {
         figures.add(
             &f,
-            "Collapse signal",
-            "Standard deviation of the L2-normalised validation embeddings per dimension, times √dim. Near 1 the embeddings spread over the sphere; a fall towards 0 means they collapse to one point and carry no information.",
+            "Collapse signals",
+            "Left: standard deviation of the L2-normalised validation embeddings per dimension, times √dim. Near 1 the embeddings spread over the sphere; a fall towards 0 means they collapse to one point and carry no information. Right: their effective rank (RankMe), the number of directions they use; a fall towards 1 means they collapse onto a line. Training warns when either falls under its floor (0.1 and 2).",
         )?;
     }
     if let Some(results) = &inputs.eval {

@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 mod checkpoint;
+mod collapse;
 mod early_stopping;
 mod error;
 mod experiment;
@@ -25,6 +26,7 @@ mod schedule;
 mod trainer;
 
 pub use checkpoint::{Checkpoint, CheckpointState, GoodCheckpoint};
+pub use collapse::{Collapse, effective_rank, embedding_std};
 pub use early_stopping::{EarlyStopping, Verdict};
 pub use error::TrainError;
 pub use experiment::{ExperimentConfig, TrainConfig};

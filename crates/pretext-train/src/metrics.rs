@@ -43,6 +43,11 @@ pub struct EpochRecord {
     /// L2-normalised validation embeddings, times `sqrt(dim)`. Near 1 for
     /// embeddings spread over the sphere, near 0 when they collapse to a point.
     pub embedding_std: Option<f32>,
+    /// Collapse signal: the effective rank (RankMe) of the validation
+    /// embeddings, between 1 and their dimension; absent in logs written
+    /// before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_rank: Option<f32>,
     /// Learning rate at the end of the epoch.
     pub lr: f64,
     /// Training images per second over the epoch.

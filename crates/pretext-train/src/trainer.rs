@@ -9,11 +9,11 @@ use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
 use pretext_data::transform::derive_seed;
 use pretext_data::{BatchLoader, ChannelStats, LoaderConfig, train_val_split};
-use pretext_methods::loss::l2_normalize;
-use pretext_methods::{InputSpec, Method};
+use pretext_methods::{InputSpec, Method, StepProgress};
 use pretext_nn::InputShape;
 
 use crate::checkpoint::{Checkpoint, CheckpointState};
+use crate::collapse::{Collapse, effective_rank, embedding_std};
 use crate::run_dir::now_unix;
 use crate::{
     EpochRecord, ExperimentConfig, MetricsLog, Observer, Plan, RunDir, RunInfo, RunStatus,
@@ -307,6 +307,13 @@ fn train(
                 }
                 let grads = GradientsParams::from_grads(out.loss.backward(), &method);
                 method = optimizer.step(lr, method, grads);
+                method = method.after_step(
+                    out.keys,
+                    StepProgress {
+                        step,
+                        total_steps: setup.total_steps,
+                    },
+                );
                 loss_sum += loss as f64;
                 images_seen += n;
                 window_images += n;
@@ -331,13 +338,18 @@ fn train(
             if epoch == 1 {
                 first_train_loss = train_loss;
             }
-            let (val_loss, embedding_std) = match &setup.val_loader {
+            let (val_loss, signals) = match &setup.val_loader {
                 Some(l) => {
-                    let (loss, std) = validate(&method.valid(), l, device);
-                    (Some(loss), Some(std))
+                    let (loss, signals) = validate(&method.valid(), l, device);
+                    (Some(loss), Some(signals))
                 }
                 None => (None, None),
             };
+            if let Some(s) = &signals
+                && let Some(warning) = Collapse::default().check(epoch, s.std, s.rank, s.dim)
+            {
+                observer.on_message(&warning);
+            }
             Checkpoint::save(
                 &run.checkpoint_dir(),
                 &method,
@@ -358,7 +370,8 @@ fn train(
                 step,
                 train_loss,
                 val_loss,
-                embedding_std,
+                embedding_std: signals.as_ref().map(|s| s.std),
+                effective_rank: signals.as_ref().map(|s| s.rank),
                 lr,
                 images_per_sec: (setup.steps_per_epoch * t.batch_size) as f64
                     / train_seconds.max(1e-9),
@@ -394,9 +407,16 @@ fn train(
     result
 }
 
-/// Mean loss over the validation split and the collapse signal of its
+/// The collapse signals of one epoch's validation embeddings.
+struct Signals {
+    std: f32,
+    rank: f32,
+    dim: usize,
+}
+
+/// Mean loss over the validation split and the collapse signals of its
 /// embeddings, without gradients.
-fn validate(method: &Method, loader: &BatchLoader, device: &Device) -> (f32, f32) {
+fn validate(method: &Method, loader: &BatchLoader, device: &Device) -> (f32, Signals) {
     let mut loss_sum = 0f64;
     let mut count = 0usize;
     let mut embeddings = Vec::new();
@@ -407,18 +427,11 @@ fn validate(method: &Method, loader: &BatchLoader, device: &Device) -> (f32, f32
         count += n;
         embeddings.push(out.embeddings);
     }
-    let std = embedding_std(Tensor::cat(embeddings, 0));
-    ((loss_sum / count.max(1) as f64) as f32, std)
-}
-
-/// Per-dimension standard deviation of the L2-normalised embeddings, averaged
-/// over dimensions and scaled by `sqrt(dim)`: ≈1 when spread, →0 at collapse.
-///
-/// # Shapes
-/// `h`: `[n, d]`
-pub fn embedding_std(h: Tensor<2>) -> f32 {
-    let [_, d] = h.dims();
-    let z = l2_normalize(h); // [n, d]
-    let std: f32 = z.var(0).sqrt().mean().into_scalar();
-    std * (d as f32).sqrt()
+    let h = Tensor::cat(embeddings, 0);
+    let signals = Signals {
+        std: embedding_std(h.clone()),
+        rank: effective_rank(h.clone()),
+        dim: h.dims()[1],
+    };
+    ((loss_sum / count.max(1) as f64) as f32, signals)
 }

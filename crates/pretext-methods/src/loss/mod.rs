@@ -1,12 +1,20 @@
 //! Losses: pure functions of tensors, one per file.
 mod barlow_twins;
+mod byol;
+mod gaussian_kl;
+mod info_nce;
 mod nt_xent;
 mod reconstruction;
+mod simsiam;
 #[cfg(test)]
 mod testing;
 mod vicreg;
 
 pub use barlow_twins::barlow_twins;
+pub use byol::byol;
+pub use gaussian_kl::gaussian_kl;
+pub use info_nce::info_nce;
 pub use nt_xent::{l2_normalize, nt_xent};
 pub use reconstruction::{ReconstructionLoss, reconstruction};
+pub use simsiam::simsiam;
 pub use vicreg::{VicregWeights, vicreg};

@@ -24,6 +24,28 @@ pub(crate) fn reference_views() -> (Tensor<2>, Tensor<2>) {
     )
 }
 
+/// Predictions for the two views of [`reference_views`] (`p1`, `p2` of the
+/// pasted numpy references of BYOL and SimSiam).
+pub(crate) fn reference_predictions() -> (Tensor<2>, Tensor<2>) {
+    let batch = |rows: [[f32; 3]; 4]| {
+        Tensor::from_data(TensorData::new(rows.concat(), [4, 3]), &Device::flex())
+    };
+    (
+        batch([
+            [0.5, 1.0, 1.0],
+            [-0.8, 0.1, 1.2],
+            [0.9, -0.2, 0.4],
+            [0.3, 1.1, -0.9],
+        ]),
+        batch([
+            [1.1, 1.7, -0.2],
+            [0.4, -0.9, 1.0],
+            [-0.3, -1.2, 0.2],
+            [0.8, 0.6, -1.0],
+        ]),
+    )
+}
+
 /// Twenty steps of gradient descent with step `lr` on the input of `loss`,
 /// from `start` (an autodiff tensor). Returns the loss of the first and of
 /// the last step.

@@ -164,17 +164,7 @@ impl Autoencoder {
 
     /// Undoes the input normalisation: pixels in `[0, 1]`.
     fn to_pixels(&self, x: Tensor<4>) -> Tensor<4> {
-        let device = x.device();
-        let c = self.normalization.0.len();
-        let mean = Tensor::<4>::from_data(
-            TensorData::new(self.normalization.0.clone(), [1, c, 1, 1]),
-            &device,
-        );
-        let std = Tensor::<4>::from_data(
-            TensorData::new(self.normalization.1.clone(), [1, c, 1, 1]),
-            &device,
-        );
-        (x * std + mean).clamp(0.0, 1.0)
+        to_pixels(x, &self.normalization)
     }
 
     /// Reconstructs a batch (without corruption). For BCE the output is in
@@ -210,8 +200,28 @@ impl Autoencoder {
         StepOutput {
             loss: reconstruction(out, self.target(x), self.loss),
             embeddings: h,
+            keys: None,
         }
     }
+}
+
+/// Undoes an input normalisation given as per-channel `(mean, std)`:
+/// pixels in `[0, 1]`.
+///
+/// # Shapes
+/// `[b, c, h, w]` → `[b, c, h, w]`
+pub(super) fn to_pixels(x: Tensor<4>, normalization: &(Vec<f32>, Vec<f32>)) -> Tensor<4> {
+    let device = x.device();
+    let c = normalization.0.len();
+    let mean = Tensor::<4>::from_data(
+        TensorData::new(normalization.0.clone(), [1, c, 1, 1]),
+        &device,
+    );
+    let std = Tensor::<4>::from_data(
+        TensorData::new(normalization.1.clone(), [1, c, 1, 1]),
+        &device,
+    );
+    (x * std + mean).clamp(0.0, 1.0)
 }
 
 #[cfg(test)]

@@ -72,6 +72,7 @@ impl BarlowTwins {
         StepOutput {
             loss: barlow_twins(v.z1, v.z2, self.lambda as f32),
             embeddings: v.h1,
+            keys: None,
         }
     }
 }

@@ -10,21 +10,37 @@ use serde::{Deserialize, Serialize};
 
 mod autoencoder;
 mod barlow_twins;
+mod byol;
+mod moco;
+mod momentum;
 mod simclr;
+mod simsiam;
 mod two_views;
+mod vae;
 mod vicreg;
 
 pub use autoencoder::{Autoencoder, AutoencoderConfig, DenoisingAutoencoderConfig, Noise};
 pub use barlow_twins::{BarlowTwins, BarlowTwinsConfig};
+pub use byol::{Byol, ByolConfig};
+pub use moco::{Moco, MocoConfig};
+pub use momentum::{StepProgress, cosine_momentum, ema_update};
 pub use simclr::{Simclr, SimclrConfig};
+pub use simsiam::{Simsiam, SimsiamConfig};
+pub use vae::{Vae, VaeConfig};
 pub use vicreg::{Vicreg, VicregConfig};
 
-/// Which method to pretrain with (`name = "simclr" | "barlow_twins" | "vicreg" | "autoencoder" | "denoising_autoencoder"`).
+/// Which method to pretrain with (`name = "simclr" | "moco" | "byol" | "simsiam" | "barlow_twins" | "vicreg" | "autoencoder" | "denoising_autoencoder" | "vae"`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "snake_case")]
 pub enum MethodConfig {
     /// SimCLR: two augmented views, a projection head, NT-Xent.
     Simclr(SimclrConfig),
+    /// MoCo v2: a momentum key encoder and a queue of negatives, InfoNCE.
+    Moco(MocoConfig),
+    /// BYOL: an online predictor regresses a momentum target's projection.
+    Byol(ByolConfig),
+    /// SimSiam: a predictor and a stop-gradient, no momentum network.
+    Simsiam(SimsiamConfig),
     /// Barlow Twins: two views, a projection head, cross-correlation towards the identity.
     BarlowTwins(BarlowTwinsConfig),
     /// VICReg: two views, a projection head, variance-invariance-covariance terms.
@@ -33,6 +49,8 @@ pub enum MethodConfig {
     Autoencoder(AutoencoderConfig),
     /// A denoising autoencoder: reconstruct the clean image from a corrupted one.
     DenoisingAutoencoder(DenoisingAutoencoderConfig),
+    /// A variational autoencoder: Gaussian latent, reparameterisation, KL term weighted by β.
+    Vae(VaeConfig),
 }
 
 impl Default for MethodConfig {
@@ -73,18 +91,29 @@ impl MethodConfig {
     pub fn name(&self) -> &'static str {
         match self {
             MethodConfig::Simclr(_) => "simclr",
+            MethodConfig::Moco(_) => "moco",
+            MethodConfig::Byol(_) => "byol",
+            MethodConfig::Simsiam(_) => "simsiam",
             MethodConfig::BarlowTwins(_) => "barlow_twins",
             MethodConfig::Vicreg(_) => "vicreg",
             MethodConfig::Autoencoder(_) => "autoencoder",
             MethodConfig::DenoisingAutoencoder(_) => "denoising_autoencoder",
+            MethodConfig::Vae(_) => "vae",
         }
     }
 
     /// How many augmented views of each image one step needs.
     pub fn views(&self) -> usize {
         match self {
-            MethodConfig::Simclr(_) | MethodConfig::BarlowTwins(_) | MethodConfig::Vicreg(_) => 2,
-            MethodConfig::Autoencoder(_) | MethodConfig::DenoisingAutoencoder(_) => 1,
+            MethodConfig::Simclr(_)
+            | MethodConfig::Moco(_)
+            | MethodConfig::Byol(_)
+            | MethodConfig::Simsiam(_)
+            | MethodConfig::BarlowTwins(_)
+            | MethodConfig::Vicreg(_) => 2,
+            MethodConfig::Autoencoder(_)
+            | MethodConfig::DenoisingAutoencoder(_)
+            | MethodConfig::Vae(_) => 1,
         }
     }
 
@@ -92,24 +121,39 @@ impl MethodConfig {
     pub fn validate(&self) -> Result<(), String> {
         match self {
             MethodConfig::Simclr(c) => c.validate(),
+            MethodConfig::Moco(c) => c.validate(),
+            MethodConfig::Byol(c) => c.validate(),
+            MethodConfig::Simsiam(c) => c.validate(),
             MethodConfig::BarlowTwins(c) => c.validate(),
             MethodConfig::Vicreg(c) => c.validate(),
             MethodConfig::Autoencoder(c) => c.validate(),
             MethodConfig::DenoisingAutoencoder(c) => c.validate(),
+            MethodConfig::Vae(c) => c.validate(),
         }
     }
 
     /// Builds the method around a new encoder.
     pub fn init(&self, encoder: &EncoderConfig, input: &InputSpec, device: &Device) -> Method {
-        let encoder = encoder.init(input.shape, device);
+        let config = encoder;
+        let encoder = config.init(input.shape, device);
         match self {
             MethodConfig::Simclr(c) => Method::Simclr(c.init(encoder, device)),
+            MethodConfig::Moco(c) => {
+                let key = config.init(input.shape, device);
+                Method::Moco(c.init(encoder, key, device))
+            }
+            MethodConfig::Byol(c) => {
+                let target = config.init(input.shape, device);
+                Method::Byol(c.init(encoder, target, device))
+            }
+            MethodConfig::Simsiam(c) => Method::Simsiam(c.init(encoder, device)),
             MethodConfig::BarlowTwins(c) => Method::BarlowTwins(c.init(encoder, device)),
             MethodConfig::Vicreg(c) => Method::Vicreg(c.init(encoder, device)),
             MethodConfig::Autoencoder(c) => Method::Autoencoder(c.init(encoder, input, device)),
             MethodConfig::DenoisingAutoencoder(c) => {
                 Method::Autoencoder(c.init(encoder, input, device))
             }
+            MethodConfig::Vae(c) => Method::Vae(c.init(encoder, input, device)),
         }
     }
 }
@@ -122,19 +166,33 @@ pub struct StepOutput {
     /// The encoder's embeddings of the first view, `[batch, out_dim]`, for
     /// monitoring (collapse signal).
     pub embeddings: Tensor<2>,
+    /// This step's keys, detached, for a method that queues them after the
+    /// optimiser step ([`Method::after_step`]); `None` for the others.
+    pub keys: Option<Tensor<2>>,
 }
 
 /// A method of any registered kind.
+// One long-lived value per run, moved once per step: the size of the largest
+// variant (two encoders for the momentum methods) costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Method {
     /// See [`Simclr`].
     Simclr(Simclr),
+    /// See [`Moco`].
+    Moco(Moco),
+    /// See [`Byol`].
+    Byol(Byol),
+    /// See [`Simsiam`].
+    Simsiam(Simsiam),
     /// See [`BarlowTwins`].
     BarlowTwins(BarlowTwins),
     /// See [`Vicreg`].
     Vicreg(Vicreg),
     /// See [`Autoencoder`] (plain or denoising).
     Autoencoder(Autoencoder),
+    /// See [`Vae`].
+    Vae(Vae),
 }
 
 impl Method {
@@ -145,9 +203,24 @@ impl Method {
     pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
         match self {
             Method::Simclr(m) => m.forward(views),
+            Method::Moco(m) => m.forward(views),
+            Method::Byol(m) => m.forward(views),
+            Method::Simsiam(m) => m.forward(views),
             Method::BarlowTwins(m) => m.forward(views),
             Method::Vicreg(m) => m.forward(views),
             Method::Autoencoder(m) => m.forward(views),
+            Method::Vae(m) => m.forward(views),
+        }
+    }
+
+    /// The update that follows each optimiser step: momentum networks move
+    /// towards the online ones and queues take `keys` (the step's
+    /// [`StepOutput::keys`]). The identity for methods without such state.
+    pub fn after_step(self, keys: Option<Tensor<2>>, progress: StepProgress) -> Self {
+        match self {
+            Method::Moco(m) => Method::Moco(m.after_step(keys)),
+            Method::Byol(m) => Method::Byol(m.after_step(progress)),
+            other => other,
         }
     }
 
@@ -155,9 +228,13 @@ impl Method {
     pub fn encoder(&self) -> &Encoder {
         match self {
             Method::Simclr(m) => &m.encoder,
+            Method::Moco(m) => &m.encoder,
+            Method::Byol(m) => &m.encoder,
+            Method::Simsiam(m) => &m.encoder,
             Method::BarlowTwins(m) => &m.encoder,
             Method::Vicreg(m) => &m.encoder,
             Method::Autoencoder(m) => &m.encoder,
+            Method::Vae(m) => &m.encoder,
         }
     }
 
@@ -169,8 +246,14 @@ impl Method {
     /// `[b, c, h, w]` → `[b, c, h, w]`
     pub fn reconstruct_pixels(&self, x: Tensor<4>) -> Option<Tensor<4>> {
         match self {
-            Method::Simclr(_) | Method::BarlowTwins(_) | Method::Vicreg(_) => None,
+            Method::Simclr(_)
+            | Method::Moco(_)
+            | Method::Byol(_)
+            | Method::Simsiam(_)
+            | Method::BarlowTwins(_)
+            | Method::Vicreg(_) => None,
             Method::Autoencoder(m) => Some(m.reconstruct_pixels(x)),
+            Method::Vae(m) => Some(m.reconstruct_pixels(x)),
         }
     }
 
@@ -178,9 +261,13 @@ impl Method {
     pub fn into_encoder(self) -> Encoder {
         match self {
             Method::Simclr(m) => m.encoder,
+            Method::Moco(m) => m.encoder,
+            Method::Byol(m) => m.encoder,
+            Method::Simsiam(m) => m.encoder,
             Method::BarlowTwins(m) => m.encoder,
             Method::Vicreg(m) => m.encoder,
             Method::Autoencoder(m) => m.encoder,
+            Method::Vae(m) => m.encoder,
         }
     }
 }

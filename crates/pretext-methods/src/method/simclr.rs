@@ -71,6 +71,7 @@ impl Simclr {
         StepOutput {
             loss: nt_xent(v.z1, v.z2, self.temperature as f32),
             embeddings: v.h1,
+            keys: None,
         }
     }
 }

@@ -90,6 +90,7 @@ impl Vicreg {
         StepOutput {
             loss: vicreg(v.z1, v.z2, weights),
             embeddings: v.h1,
+            keys: None,
         }
     }
 }

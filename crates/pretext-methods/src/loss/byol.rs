@@ -1,0 +1,71 @@
+//! The BYOL loss (Grill et al., 2020, "Bootstrap Your Own Latent", eq. 2):
+//! the online network's prediction of one view regresses the target
+//! network's projection of the other, both L2-normalised, so each term is
+//! `2 - 2 cos(p, z)`; the two directions are summed.
+use burn::tensor::Tensor;
+
+use super::l2_normalize;
+
+/// `mean_i (2 - 2 cos(p_i, z_i))`.
+///
+/// # Shapes
+/// `p`, `z`: `[n, d]` → `[1]`
+fn regression(p: Tensor<2>, z: Tensor<2>) -> Tensor<1> {
+    let cos = (l2_normalize(p) * l2_normalize(z)).sum_dim(1); // [n, 1]
+    (cos.neg() * 2.0 + 2.0).mean()
+}
+
+/// The symmetrised BYOL loss: predictions `p1`, `p2` of the online network
+/// against the target projections `z2`, `z1` of the other view. The target
+/// projections are detached here: no gradient reaches the target network.
+///
+/// # Shapes
+/// - `p1`, `p2`, `z1`, `z2`: `[n, d]`
+/// - output: `[1]`, in `[0, 8]`
+pub fn byol(p1: Tensor<2>, p2: Tensor<2>, z1: Tensor<2>, z2: Tensor<2>) -> Tensor<1> {
+    assert_eq!(
+        p1.dims(),
+        z2.dims(),
+        "byol: prediction and target differ in shape"
+    );
+    assert_eq!(
+        p2.dims(),
+        z1.dims(),
+        "byol: prediction and target differ in shape"
+    );
+    regression(p1, z2.detach()) + regression(p2, z1.detach())
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::{Device, Distribution};
+
+    use super::*;
+    use crate::loss::testing::{descend, reference_predictions, reference_views};
+
+    #[test]
+    fn matches_the_reference_value() {
+        // numpy, after the paper's pseudo-code (normalised MSE = 2 - 2 cos):
+        //   n = lambda x: x / np.linalg.norm(x, axis=1, keepdims=True)
+        //   cos = lambda a, b: (n(a) * n(b)).sum(1)
+        //   (2 - 2*cos(p1, z2)).mean() + (2 - 2*cos(p2, z1)).mean()
+        //   -> 1.2914551772352991
+        let (z1, z2) = reference_views();
+        let (p1, p2) = reference_predictions();
+        let v: f32 = byol(p1, p2, z1, z2).into_scalar();
+        assert!((v - 1.291_455_2).abs() < 1e-5, "loss {v}");
+    }
+
+    #[test]
+    fn falls_under_gradient_steps_and_leaves_the_target_alone() {
+        let d = Device::flex().autodiff();
+        d.seed(5);
+        let p = Tensor::<2>::random([16, 8], Distribution::Normal(0.0, 1.0), &d);
+        let z = Tensor::<2>::random([16, 8], Distribution::Normal(0.0, 1.0), &d).require_grad();
+        let (first, last) = descend(|p| byol(p.clone(), p, z.clone(), z.clone()), p, 2.0);
+        assert!(last < 0.5 * first, "{first} -> {last}");
+        let p = Tensor::<2>::random([16, 8], Distribution::Normal(0.0, 1.0), &d).require_grad();
+        let grads = byol(p.clone(), p, z.clone(), z.clone()).backward();
+        assert!(z.grad(&grads).is_none(), "a gradient reached the target");
+    }
+}

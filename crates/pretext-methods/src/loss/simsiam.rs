@@ -1,0 +1,71 @@
+//! The SimSiam loss (Chen and He, 2021, "Exploring Simple Siamese
+//! Representation Learning", eq. 3-4): the negative cosine similarity between
+//! one view's prediction and the other view's projection, with a stop-gradient
+//! on the projection, averaged over the two directions.
+use burn::tensor::Tensor;
+
+use super::l2_normalize;
+
+/// `-mean_i cos(p_i, z_i)`.
+///
+/// # Shapes
+/// `p`, `z`: `[n, d]` → `[1]`
+fn negative_cosine(p: Tensor<2>, z: Tensor<2>) -> Tensor<1> {
+    (l2_normalize(p) * l2_normalize(z)).sum_dim(1).mean().neg()
+}
+
+/// `D(p1, stopgrad(z2)) / 2 + D(p2, stopgrad(z1)) / 2`.
+///
+/// # Shapes
+/// - `p1`, `p2`, `z1`, `z2`: `[n, d]`
+/// - output: `[1]`, in `[-1, 1]` (−1 when predictions and projections align)
+pub fn simsiam(p1: Tensor<2>, p2: Tensor<2>, z1: Tensor<2>, z2: Tensor<2>) -> Tensor<1> {
+    assert_eq!(
+        p1.dims(),
+        z2.dims(),
+        "simsiam: prediction and projection differ in shape"
+    );
+    assert_eq!(
+        p2.dims(),
+        z1.dims(),
+        "simsiam: prediction and projection differ in shape"
+    );
+    (negative_cosine(p1, z2.detach()) + negative_cosine(p2, z1.detach())) * 0.5
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::{Device, Distribution};
+
+    use super::*;
+    use crate::loss::testing::{descend, reference_predictions, reference_views};
+
+    #[test]
+    fn matches_the_reference_value() {
+        // numpy, after the paper's Algorithm 1:
+        //   n = lambda x: x / np.linalg.norm(x, axis=1, keepdims=True)
+        //   D = lambda p, z: -(n(p) * n(z)).sum(1).mean()
+        //   0.5 * D(p1, z2) + 0.5 * D(p2, z1)
+        //   -> -0.6771362056911752
+        let (z1, z2) = reference_views();
+        let (p1, p2) = reference_predictions();
+        let v: f32 = simsiam(p1, p2, z1, z2).into_scalar();
+        assert!((v + 0.677_136_2).abs() < 1e-5, "loss {v}");
+    }
+
+    #[test]
+    fn falls_under_gradient_steps_and_stops_the_projection_gradient() {
+        let d = Device::flex().autodiff();
+        d.seed(5);
+        let p = Tensor::<2>::random([16, 8], Distribution::Normal(0.0, 1.0), &d);
+        let z = Tensor::<2>::random([16, 8], Distribution::Normal(0.0, 1.0), &d).require_grad();
+        let (first, last) = descend(|p| simsiam(p.clone(), p, z.clone(), z.clone()), p, 16.0);
+        assert!(last < first - 0.5, "{first} -> {last}");
+        let p = Tensor::<2>::random([16, 8], Distribution::Normal(0.0, 1.0), &d).require_grad();
+        let grads = simsiam(p.clone(), p, z.clone(), z.clone()).backward();
+        assert!(
+            z.grad(&grads).is_none(),
+            "a gradient reached the projection"
+        );
+    }
+}

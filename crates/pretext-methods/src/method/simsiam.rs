@@ -1,0 +1,87 @@
+//! SimSiam (Chen and He, 2021, "Exploring Simple Siamese Representation
+//! Learning"): one encoder and projection for both views, a predictor on
+//! top, and a stop-gradient on the projection being predicted. No negatives,
+//! no momentum network.
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
+use serde::{Deserialize, Serialize};
+
+use super::two_views::encode_two_views;
+use crate::StepOutput;
+use crate::loss::simsiam;
+
+/// Settings of [`Simsiam`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimsiamConfig {
+    /// The projection head.
+    pub projection: ProjectionHeadConfig,
+    /// The predictor, a bottleneck on projections (the paper's hidden layer is
+    /// a quarter of the projection); its `out_dim` must equal the projection's.
+    pub predictor: ProjectionHeadConfig,
+}
+
+impl Default for SimsiamConfig {
+    fn default() -> Self {
+        Self {
+            projection: ProjectionHeadConfig::default(),
+            predictor: ProjectionHeadConfig {
+                hidden_dim: 32,
+                out_dim: 128,
+            },
+        }
+    }
+}
+
+impl SimsiamConfig {
+    /// Checks the settings.
+    pub fn validate(&self) -> Result<(), String> {
+        self.projection
+            .validate()
+            .map_err(|e| format!("method.projection: {e}"))?;
+        self.predictor
+            .validate()
+            .map_err(|e| format!("method.predictor: {e}"))?;
+        if self.predictor.out_dim != self.projection.out_dim {
+            return Err(format!(
+                "method.predictor.out_dim ({}) must equal method.projection.out_dim ({})",
+                self.predictor.out_dim, self.projection.out_dim
+            ));
+        }
+        Ok(())
+    }
+
+    /// Builds the method around `encoder`.
+    pub fn init(&self, encoder: Encoder, device: &Device) -> Simsiam {
+        Simsiam {
+            projection: self.projection.init(encoder.out_dim(), device),
+            predictor: self.predictor.init(self.projection.out_dim, device),
+            encoder,
+        }
+    }
+}
+
+/// A SimSiam model: encoder, projection head and predictor.
+#[derive(Module, Debug)]
+pub struct Simsiam {
+    /// The encoder being pretrained.
+    pub encoder: Encoder,
+    projection: ProjectionHead,
+    predictor: ProjectionHead,
+}
+
+impl Simsiam {
+    /// # Shapes
+    /// - `views`: two `[b, c, h, w]` tensors
+    pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
+        let v = encode_two_views(&self.encoder, &self.projection, views, "simsiam");
+        let p1 = self.predictor.forward(v.z1.clone());
+        let p2 = self.predictor.forward(v.z2.clone());
+        StepOutput {
+            loss: simsiam(p1, p2, v.z1, v.z2),
+            embeddings: v.h1,
+            keys: None,
+        }
+    }
+}
