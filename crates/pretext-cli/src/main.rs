@@ -34,6 +34,9 @@ enum Command {
     Embed(cmd::embed::Args),
     /// One table of evaluation results across runs.
     Compare(cmd::compare::Args),
+    /// Pretrain and evaluate every method of a sweep under every seed, then
+    /// write one comparison table and plot (e.g. experiments/compare-mnist.toml).
+    Sweep(cmd::sweep::Args),
     /// List runs and where they stand.
     Runs(cmd::runs::Args),
     /// List the GPU adapters wgpu sees (for --backend wgpu --device N).
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
         Command::Quickstart(args) => cmd::quickstart::run(args),
         Command::Evaluate(args) => cmd::evaluate::run(args),
         Command::Compare(args) => cmd::compare::run(args),
+        Command::Sweep(args) => cmd::sweep::run(args),
         Command::Report(args) => cmd::report::run(args),
         Command::Export(args) => cmd::export::run(args),
         Command::Embed(args) => cmd::embed::run(args),

@@ -440,3 +440,66 @@ fn a_disk_that_fills_while_a_checkpoint_is_written() {
     let status = std::fs::read_to_string(run.join("run.json")).unwrap();
     assert!(status.contains(r#""state": "failed""#), "{status}");
 }
+
+#[test]
+fn a_sweep_pretrains_and_evaluates_every_member_once_and_compares_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let data = mnist().parent().unwrap().to_path_buf();
+    let file = |name: &str| data.join(name).display().to_string();
+    std::fs::write(
+        dir.join("task.toml"),
+        format!(
+            "name = \"tiny\"\nbudgets = [\"1/class\"]\nseeds = 1\nheads = [\"knn\"]\nbaselines = []\n\
+             [knn]\nk = [5]\n\
+             [train]\nformat = \"idx\"\nimages = \"{}\"\nlabels = \"{}\"\nlimit = 200\n\
+             [test]\nformat = \"idx\"\nimages = \"{}\"\nlabels = \"{}\"\nlimit = 100\n",
+            file("train-images-idx3-ubyte.gz"),
+            file("train-labels-idx1-ubyte.gz"),
+            file("t10k-images-idx3-ubyte.gz"),
+            file("t10k-labels-idx1-ubyte.gz"),
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("base.toml"),
+        format!(
+            "name = \"base\"\ntask = \"task.toml\"\n[data]\nformat = \"idx\"\nimages = \"{}\"\nlimit = 64\n\
+             [augment]\npreset = \"mnist\"\nviews = 2\n[encoder]\nkind = \"small_cnn\"\nwidths = [8]\n\
+             [method]\nname = \"simclr\"\n[train]\nepochs = 3\nbatch_size = 32\n",
+            mnist().display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("sweep.toml"),
+        "name = \"cmp\"\nexperiment = \"base.toml\"\nseeds = [1, 2]\nset = [\"train.epochs=1\"]\n\
+         [methods.simclr]\nname = \"simclr\"\n[methods.vae]\nname = \"vae\"\n",
+    )
+    .unwrap();
+    let out = succeeds(&["sweep", "sweep.toml", "--out", "runs"], dir);
+    let table = std::fs::read_to_string(dir.join("runs/cmp/comparison.md")).unwrap();
+    assert!(
+        table.contains("| simclr") && table.contains("| vae"),
+        "{table}"
+    );
+    assert!(table.contains("knn-5 @ 1/class"), "{table}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("mean ± std over 2 pretraining seeds"));
+    for f in ["comparison.json", "comparison.png", "comparison.svg"] {
+        assert!(dir.join("runs/cmp").join(f).is_file(), "{f}");
+    }
+    for run in ["simclr-seed1", "simclr-seed2", "vae-seed1", "vae-seed2"] {
+        assert!(
+            dir.join("runs/cmp")
+                .join(run)
+                .join("eval/results.json")
+                .is_file(),
+            "{run}"
+        );
+    }
+    // Again: nothing is trained or evaluated twice.
+    let again = succeeds(&["sweep", "sweep.toml", "--out", "runs"], dir);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(stderr.matches("pretrained already").count(), 4, "{stderr}");
+    assert_eq!(stderr.matches("evaluated already").count(), 4, "{stderr}");
+}

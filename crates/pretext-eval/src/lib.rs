@@ -18,6 +18,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod comparison;
 pub mod embed;
 mod error;
 mod evaluate;
@@ -31,6 +32,7 @@ mod outcome;
 mod results;
 mod task;
 
+pub use comparison::{Cell, ComparisonRow, MethodComparison};
 pub use error::EvalError;
 pub use evaluate::{EvaluatedRun, evaluate};
 pub use inspect::{InspectConfig, Inspection, inspect};

@@ -226,15 +226,24 @@ impl EvalResults {
 /// One markdown table across several runs' results: rows (run, source, head),
 /// columns the union of their budgets, fewest labels first.
 pub fn compare_table(results: &[(String, EvalResults)]) -> String {
+    let budgets = union_of_budgets(results.iter().map(|(_, r)| r));
+    let named: Vec<(&str, &EvalResults)> = results.iter().map(|(n, r)| (n.as_str(), r)).collect();
+    table(&named, &budgets)
+}
+
+/// The budgets of several results, each once, fewest labels first
+/// (n/class, then fractions, then all).
+pub(crate) fn union_of_budgets<'a>(
+    results: impl Iterator<Item = &'a EvalResults>,
+) -> Vec<LabelBudget> {
     let mut budgets: Vec<LabelBudget> = Vec::new();
-    for (_, r) in results {
+    for r in results {
         for b in &r.budgets {
             if !budgets.contains(b) {
                 budgets.push(*b);
             }
         }
     }
-    // Fewest labels first: n/class, then fractions, then all.
     let order = |b: &LabelBudget| match *b {
         LabelBudget::PerClass(n) => (0, n as f64),
         LabelBudget::Fraction(f) => (1, f),
@@ -245,12 +254,16 @@ pub fn compare_table(results: &[(String, EvalResults)]) -> String {
             .partial_cmp(&order(b))
             .unwrap_or(std::cmp::Ordering::Equal)
     });
-    let named: Vec<(&str, &EvalResults)> = results.iter().map(|(n, r)| (n.as_str(), r)).collect();
-    table(&named, &budgets)
+    budgets
 }
 
 fn table(results: &[(&str, &EvalResults)], budgets: &[LabelBudget]) -> String {
     let (header, rows) = cells(results, budgets);
+    render(&header, &rows)
+}
+
+/// A markdown table with padded columns.
+pub(crate) fn render(header: &[String], rows: &[Vec<String>]) -> String {
     let widths: Vec<usize> = (0..header.len())
         .map(|i| {
             rows.iter()
@@ -268,10 +281,10 @@ fn table(results: &[(&str, &EvalResults)], budgets: &[LabelBudget]) -> String {
             .collect();
         format!("| {} |\n", padded.join(" | "))
     };
-    let mut out = line(&header);
+    let mut out = line(header);
     let rule: Vec<String> = widths.iter().map(|&w| "-".repeat(w)).collect();
     out += &line(&rule);
-    for r in &rows {
+    for r in rows {
         out += &line(r);
     }
     out
@@ -326,7 +339,7 @@ fn cells(
 }
 
 /// Heads in reading order: linear, kNN, MLP, fine-tune.
-fn head_order(head: &str) -> usize {
+pub(crate) fn head_order(head: &str) -> usize {
     match head {
         "linear" => 0,
         h if h.starts_with("knn") => 1,

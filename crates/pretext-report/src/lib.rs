@@ -29,7 +29,7 @@ mod report;
 mod run_log;
 
 pub use error::ReportError;
-pub use figure::Rendered;
+pub use figure::{Rendered, render_method_comparison};
 pub use inputs::ReportInputs;
 pub use report::{Report, write_report};
 pub use run_log::RunLog;

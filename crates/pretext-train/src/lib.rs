@@ -23,6 +23,7 @@ mod observer;
 mod optimizer;
 mod run_dir;
 mod schedule;
+mod sweep;
 mod trainer;
 
 pub use checkpoint::{Checkpoint, CheckpointState, GoodCheckpoint};
@@ -36,4 +37,5 @@ pub use optimizer::{OptimizerConfig, OptimizerKind};
 pub use pretext_data::from_toml_with_overrides;
 pub use run_dir::{RunDir, RunInfo, RunLock, RunStatus, write_atomic};
 pub use schedule::ScheduleConfig;
+pub use sweep::{SweepConfig, SweepMember};
 pub use trainer::{Summary, pretrain, resume};

@@ -9,3 +9,4 @@ pub mod pretrain;
 pub mod quickstart;
 pub mod report;
 pub mod runs;
+pub mod sweep;

@@ -72,7 +72,7 @@ pub fn train(config: &ExperimentConfig, compute: Compute, out: &Path) -> Result<
 }
 
 /// What a run records about where it ran.
-fn run_info(compute: Compute) -> RunInfo {
+pub fn run_info(compute: Compute) -> RunInfo {
     RunInfo {
         backend: compute.name().into(),
         git_revision: git_revision(),

@@ -14,6 +14,7 @@ mod embedding_map;
 mod head_curves;
 mod image_grid;
 mod label_efficiency;
+mod method_comparison;
 mod training;
 
 pub(crate) use collapse::Collapse;
@@ -22,6 +23,7 @@ pub(crate) use embedding_map::EmbeddingMap;
 pub(crate) use head_curves::HeadCurves;
 pub(crate) use image_grid::{Cell, ImageGrid};
 pub(crate) use label_efficiency::LabelEfficiency;
+pub(crate) use method_comparison::MethodBars;
 pub(crate) use training::Training;
 
 /// The result of drawing on a backend.
@@ -46,6 +48,22 @@ pub struct Rendered {
     pub png: PathBuf,
     /// The SVG file.
     pub svg: PathBuf,
+}
+
+/// Draws a comparison of methods as `<dir>/comparison.png` and `.svg`, with
+/// `title` above it.
+pub fn render_method_comparison(
+    comparison: &pretext_eval::MethodComparison,
+    title: &str,
+    dir: &Path,
+) -> Result<Rendered, ReportError> {
+    render(
+        &MethodBars {
+            comparison,
+            title: title.to_string(),
+        },
+        dir,
+    )
 }
 
 /// Draws `figure` into `<dir>/<name>.png` and `<dir>/<name>.svg`.
