@@ -18,6 +18,13 @@ use crate::common::{device, mnist_images};
 /// `floor` is the loss's lower bound: the loss must close at least a tenth
 /// of its distance to it. With `enqueue` false, queues keep their start.
 fn loss_falls_towards(method: MethodConfig, floor: f32, enqueue: bool) {
+    let encoder = EncoderConfig::SmallCnn(SmallCnnConfig {
+        widths: vec![8, 16],
+    });
+    loss_falls_with(method, &encoder, floor, enqueue);
+}
+
+fn loss_falls_with(method: MethodConfig, encoder: &EncoderConfig, floor: f32, enqueue: bool) {
     let data = Arc::new(
         DatasetConfig::Idx {
             images: mnist_images(),
@@ -47,10 +54,7 @@ fn loss_falls_towards(method: MethodConfig, floor: f32, enqueue: bool) {
     let device = device().autodiff();
     device.seed(1);
     let spec = InputSpec::normalized(InputShape::new(1, 28, 28), &stats);
-    let encoder = EncoderConfig::SmallCnn(SmallCnnConfig {
-        widths: vec![8, 16],
-    });
-    let mut model = method.init(&encoder, &spec, &device);
+    let mut model = method.init(encoder, &spec, &device);
     let mut optim = OptimizerConfig {
         weight_decay: 0.0,
         ..Default::default()
@@ -131,4 +135,10 @@ fn simsiam_loss_falls() {
 #[test]
 fn vae_loss_falls() {
     loss_falls(MethodConfig::Vae(Default::default()));
+}
+
+#[test]
+fn mae_loss_falls() {
+    let vit = EncoderConfig::Vit(Default::default());
+    loss_falls_with(MethodConfig::Mae(Default::default()), &vit, 0.0, true);
 }

@@ -126,6 +126,14 @@ width = 8"#,
 hidden = [64]"#,
             InputShape::new(1, 28, 28),
         ),
+        (
+            r#"kind = "vit"
+patch_size = 7
+dim = 16
+depth = 1
+heads = 2"#,
+            InputShape::new(1, 28, 28),
+        ),
     ];
     for (toml_text, shape) in cases {
         let config: EncoderConfig = toml::from_str(toml_text).unwrap();

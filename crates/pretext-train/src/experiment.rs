@@ -160,6 +160,14 @@ impl ExperimentConfig {
         }
         self.encoder.validate()?;
         self.method.validate()?;
+        if matches!(self.method, MethodConfig::Mae(_))
+            && !matches!(self.encoder, EncoderConfig::Vit(_))
+        {
+            return Err(
+                "method mae needs encoder.kind = \"vit\" (it encodes only the visible patches)"
+                    .into(),
+            );
+        }
         self.augment
             .validate()
             .map_err(|e| format!("augment: {e}"))?;

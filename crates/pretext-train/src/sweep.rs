@@ -13,6 +13,10 @@
 //! [methods.simclr]                   # a label, then the [method] table
 //! name = "simclr"
 //! temperature = 0.5
+//!
+//! [methods.mae]
+//! name = "mae"
+//! encoder = { kind = "vit" }         # optional: this method's [encoder]
 //! ```
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -39,6 +43,8 @@ pub struct SweepConfig {
     #[serde(default)]
     pub evaluate: Vec<String>,
     /// The methods, by label, each as its `[method]` table; in label order.
+    /// A method that needs another architecture (the masked autoencoder
+    /// needs a ViT) gives its `[encoder]` table as an `encoder` key.
     pub methods: BTreeMap<String, toml::Table>,
 }
 
@@ -90,6 +96,8 @@ impl SweepConfig {
         })?;
         let mut members = Vec::new();
         for (label, method) in &self.methods {
+            let mut method = method.clone();
+            let encoder = method.remove("encoder");
             let method_err = |reason: String| TrainError::Config {
                 path: sweep_file.to_path_buf(),
                 reason: format!("methods.{label}: {reason}"),
@@ -102,6 +110,9 @@ impl SweepConfig {
                 table.insert("method".into(), toml::Value::Table(method.clone()));
                 table.insert("seed".into(), toml::Value::Integer(seed as i64));
                 table.insert("name".into(), format!("{label}-seed{seed}").into());
+                if let Some(encoder) = &encoder {
+                    table.insert("encoder".into(), encoder.clone());
+                }
                 if let Some(toml::Value::Table(augment)) = table.get_mut("augment") {
                     augment.insert("views".into(), (parsed.views() as i64).into());
                 }
@@ -156,6 +167,9 @@ name = "simclr"
 temperature = 0.2
 [methods.ae]
 name = "autoencoder"
+[methods.mae]
+name = "mae"
+encoder = { kind = "vit", patch_size = 7 }
 "#,
         )
         .unwrap();
@@ -164,7 +178,14 @@ name = "autoencoder"
         let names: Vec<_> = members.iter().map(|m| m.config.name.as_str()).collect();
         assert_eq!(
             names,
-            ["ae-seed1", "ae-seed2", "simclr-seed1", "simclr-seed2"]
+            [
+                "ae-seed1",
+                "ae-seed2",
+                "mae-seed1",
+                "mae-seed2",
+                "simclr-seed1",
+                "simclr-seed2"
+            ]
         );
         for m in &members {
             assert_eq!(m.config.seed, m.seed);
@@ -172,10 +193,19 @@ name = "autoencoder"
             assert_eq!(m.config.augment.views, Some(m.config.method.views()));
         }
         assert_eq!(members[0].config.method.name(), "autoencoder");
+        assert!(matches!(
+            &members[0].config.encoder,
+            pretext_nn::EncoderConfig::SmallCnn(_)
+        ));
         assert!(
-            matches!(&members[2].config.method, MethodConfig::Simclr(c) if c.temperature == 0.2),
+            matches!(&members[2].config.encoder, pretext_nn::EncoderConfig::Vit(v) if v.patch_size == 7),
             "{:?}",
-            members[2].config.method
+            members[2].config.encoder
+        );
+        assert!(
+            matches!(&members[4].config.method, MethodConfig::Simclr(c) if c.temperature == 0.2),
+            "{:?}",
+            members[4].config.method
         );
     }
 

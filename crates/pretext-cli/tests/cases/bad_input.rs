@@ -259,6 +259,31 @@ const CASES: &[Case] = &[
         needles: &["e.toml", "unknown field `temprature`"],
     },
     Case {
+        name: "a masked autoencoder on a CNN",
+        setup: |d| mnist_with(d, "[augment]\nviews = 1\n[method]\nname = \"mae\""),
+        needles: &["e.toml", "mae needs encoder.kind = \"vit\""],
+    },
+    Case {
+        name: "a ViT whose heads do not divide its width",
+        setup: |d| {
+            mnist_with(
+                d,
+                "[encoder]\nkind = \"vit\"\ndim = 30\nheads = 4\n[method]\nname = \"mae\"",
+            )
+        },
+        needles: &["e.toml", "encoder.heads (4) must divide encoder.dim (30)"],
+    },
+    Case {
+        name: "a BYOL predictor that cannot predict the projection",
+        setup: |d| {
+            mnist_with(
+                d,
+                "[method]\nname = \"byol\"\n[method.predictor]\nout_dim = 64",
+            )
+        },
+        needles: &["e.toml", "method.predictor.out_dim (64) must equal"],
+    },
+    Case {
         name: "an unknown method",
         setup: |d| mnist_with(d, "[method]\nname = \"simclear\""),
         needles: &["e.toml", "simclear"],

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 mod autoencoder;
 mod barlow_twins;
 mod byol;
+mod mae;
 mod moco;
 mod momentum;
 mod simclr;
@@ -22,6 +23,7 @@ mod vicreg;
 pub use autoencoder::{Autoencoder, AutoencoderConfig, DenoisingAutoencoderConfig, Noise};
 pub use barlow_twins::{BarlowTwins, BarlowTwinsConfig};
 pub use byol::{Byol, ByolConfig};
+pub use mae::{Mae, MaeConfig, patchify, unpatchify};
 pub use moco::{Moco, MocoConfig};
 pub use momentum::{StepProgress, cosine_momentum, ema_update};
 pub use simclr::{Simclr, SimclrConfig};
@@ -29,7 +31,7 @@ pub use simsiam::{Simsiam, SimsiamConfig};
 pub use vae::{Vae, VaeConfig};
 pub use vicreg::{Vicreg, VicregConfig};
 
-/// Which method to pretrain with (`name = "simclr" | "moco" | "byol" | "simsiam" | "barlow_twins" | "vicreg" | "autoencoder" | "denoising_autoencoder" | "vae"`).
+/// Which method to pretrain with (`name = "simclr" | "moco" | "byol" | "simsiam" | "barlow_twins" | "vicreg" | "autoencoder" | "denoising_autoencoder" | "vae" | "mae"`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "snake_case")]
 pub enum MethodConfig {
@@ -51,6 +53,9 @@ pub enum MethodConfig {
     DenoisingAutoencoder(DenoisingAutoencoderConfig),
     /// A variational autoencoder: Gaussian latent, reparameterisation, KL term weighted by β.
     Vae(VaeConfig),
+    /// A masked autoencoder: a ViT encodes the visible 25% of the patches, a
+    /// light decoder predicts the rest.
+    Mae(MaeConfig),
 }
 
 impl Default for MethodConfig {
@@ -99,6 +104,7 @@ impl MethodConfig {
             MethodConfig::Autoencoder(_) => "autoencoder",
             MethodConfig::DenoisingAutoencoder(_) => "denoising_autoencoder",
             MethodConfig::Vae(_) => "vae",
+            MethodConfig::Mae(_) => "mae",
         }
     }
 
@@ -113,7 +119,8 @@ impl MethodConfig {
             | MethodConfig::Vicreg(_) => 2,
             MethodConfig::Autoencoder(_)
             | MethodConfig::DenoisingAutoencoder(_)
-            | MethodConfig::Vae(_) => 1,
+            | MethodConfig::Vae(_)
+            | MethodConfig::Mae(_) => 1,
         }
     }
 
@@ -129,6 +136,7 @@ impl MethodConfig {
             MethodConfig::Autoencoder(c) => c.validate(),
             MethodConfig::DenoisingAutoencoder(c) => c.validate(),
             MethodConfig::Vae(c) => c.validate(),
+            MethodConfig::Mae(c) => c.validate(),
         }
     }
 
@@ -154,6 +162,7 @@ impl MethodConfig {
                 Method::Autoencoder(c.init(encoder, input, device))
             }
             MethodConfig::Vae(c) => Method::Vae(c.init(encoder, input, device)),
+            MethodConfig::Mae(c) => Method::Mae(c.init(encoder, input, device)),
         }
     }
 }
@@ -193,6 +202,8 @@ pub enum Method {
     Autoencoder(Autoencoder),
     /// See [`Vae`].
     Vae(Vae),
+    /// See [`Mae`].
+    Mae(Mae),
 }
 
 impl Method {
@@ -210,6 +221,7 @@ impl Method {
             Method::Vicreg(m) => m.forward(views),
             Method::Autoencoder(m) => m.forward(views),
             Method::Vae(m) => m.forward(views),
+            Method::Mae(m) => m.forward(views),
         }
     }
 
@@ -235,6 +247,7 @@ impl Method {
             Method::Vicreg(m) => &m.encoder,
             Method::Autoencoder(m) => &m.encoder,
             Method::Vae(m) => &m.encoder,
+            Method::Mae(m) => &m.encoder,
         }
     }
 
@@ -254,6 +267,7 @@ impl Method {
             | Method::Vicreg(_) => None,
             Method::Autoencoder(m) => Some(m.reconstruct_pixels(x)),
             Method::Vae(m) => Some(m.reconstruct_pixels(x)),
+            Method::Mae(m) => Some(m.reconstruct_pixels(x)),
         }
     }
 
@@ -268,6 +282,7 @@ impl Method {
             Method::Vicreg(m) => m.encoder,
             Method::Autoencoder(m) => m.encoder,
             Method::Vae(m) => m.encoder,
+            Method::Mae(m) => m.encoder,
         }
     }
 }

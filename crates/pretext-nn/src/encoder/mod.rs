@@ -9,12 +9,14 @@ use crate::InputShape;
 mod mlp;
 mod resnet;
 mod small_cnn;
+mod vit;
 
 pub use mlp::{Mlp, MlpConfig};
 pub use resnet::{BasicBlock, ResNet, ResNetConfig};
 pub use small_cnn::{SmallCnn, SmallCnnConfig};
+pub use vit::{Vit, VitConfig, blocks as transformer_blocks};
 
-/// Which encoder to build, with its settings (`kind = "small_cnn" | "resnet18" | "mlp"`).
+/// Which encoder to build, with its settings (`kind = "small_cnn" | "resnet18" | "mlp" | "vit"`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EncoderConfig {
@@ -25,6 +27,8 @@ pub enum EncoderConfig {
     ResNet18(ResNetConfig),
     /// A multilayer perceptron on the flattened image.
     Mlp(MlpConfig),
+    /// A small Vision Transformer on square patches.
+    Vit(VitConfig),
 }
 
 impl Default for EncoderConfig {
@@ -40,6 +44,7 @@ impl EncoderConfig {
             EncoderConfig::SmallCnn(c) => Encoder::SmallCnn(c.init(input, device)),
             EncoderConfig::ResNet18(c) => Encoder::ResNet(c.init(input, device)),
             EncoderConfig::Mlp(c) => Encoder::Mlp(c.init(input, device)),
+            EncoderConfig::Vit(c) => Encoder::Vit(c.init(input, device)),
         }
     }
 
@@ -49,6 +54,7 @@ impl EncoderConfig {
             EncoderConfig::SmallCnn(c) => c.validate(),
             EncoderConfig::ResNet18(c) => c.validate(),
             EncoderConfig::Mlp(c) => c.validate(),
+            EncoderConfig::Vit(c) => c.validate(),
         }
     }
 }
@@ -63,6 +69,8 @@ pub enum Encoder {
     ResNet(ResNet),
     /// See [`Mlp`].
     Mlp(Mlp),
+    /// See [`Vit`].
+    Vit(Vit),
 }
 
 impl Encoder {
@@ -76,6 +84,7 @@ impl Encoder {
             Encoder::SmallCnn(m) => m.forward(x),
             Encoder::ResNet(m) => m.forward(x),
             Encoder::Mlp(m) => m.forward(x),
+            Encoder::Vit(m) => m.forward(x),
         }
     }
 
@@ -85,6 +94,7 @@ impl Encoder {
             Encoder::SmallCnn(m) => m.out_dim,
             Encoder::ResNet(m) => m.out_dim,
             Encoder::Mlp(m) => m.out_dim,
+            Encoder::Vit(m) => m.out_dim,
         }
     }
 }
@@ -103,8 +113,12 @@ mod tests {
                 ..Default::default()
             }),
             EncoderConfig::Mlp(MlpConfig::default()),
+            EncoderConfig::Vit(VitConfig::default()),
         ];
-        for (cfg, shape) in kinds.iter().zip([(1, 28, 28), (3, 32, 32), (1, 8, 8)]) {
+        for (cfg, shape) in kinds
+            .iter()
+            .zip([(1, 28, 28), (3, 32, 32), (1, 8, 8), (1, 30, 28)])
+        {
             let input = InputShape::new(shape.0, shape.1, shape.2);
             let enc = cfg.init(input, &device);
             let x = Tensor::<4>::ones([3, shape.0, shape.1, shape.2], &device);
