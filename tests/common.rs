@@ -21,7 +21,15 @@ pub fn mnist_images() -> PathBuf {
 
 /// A small experiment on the first `limit` MNIST images, as TOML.
 pub fn experiment(method: &str, limit: usize) -> String {
-    let (views, augment) = if method == "simclr" {
+    let two_views = [
+        "simclr",
+        "moco",
+        "byol",
+        "simsiam",
+        "barlow_twins",
+        "vicreg",
+    ];
+    let (views, augment) = if two_views.contains(&method) {
         (2, "mnist")
     } else {
         (1, "none")
