@@ -9,6 +9,13 @@ pub fn device() -> Device {
     Device::flex()
 }
 
+/// The CPU device of tests that compare runs step for step: ndarray sums in
+/// one fixed order, where flex's threads may not.
+#[allow(deprecated)] // burn-ndarray is deprecated upstream, and still the deterministic one
+pub fn deterministic_device() -> Device {
+    Device::ndarray()
+}
+
 /// The repository root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")

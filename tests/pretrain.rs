@@ -8,7 +8,7 @@ use pretext::methods::InputSpec;
 use pretext::nn::InputShape;
 use pretext::train::{Checkpoint, ExperimentConfig, NoObserver, RunDir, RunInfo, pretrain, resume};
 
-use crate::common::{device, experiment, pretrain_small};
+use crate::common::{deterministic_device, device, experiment, pretrain_small};
 
 fn info() -> RunInfo {
     RunInfo {
@@ -210,7 +210,7 @@ fn momentum_networks_and_queues_are_checkpointed_and_restored() {
         let config =
             ExperimentConfig::from_toml(&experiment(method, 128), Path::new("e.toml"), &[])
                 .unwrap();
-        let device = burn::tensor::Device::ndarray();
+        let device = deterministic_device();
         let run = pretrain(&config, tmp.path(), &info(), &device, &mut NoObserver)
             .unwrap()
             .run_dir;
