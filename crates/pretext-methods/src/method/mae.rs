@@ -13,6 +13,7 @@ use pretext_nn::encoder::{Vit, transformer_blocks};
 use pretext_nn::{Encoder, InputShape};
 use serde::{Deserialize, Serialize};
 
+use crate::loss::masked_mse;
 use crate::{InputSpec, StepOutput};
 
 /// Settings of [`Mae`].
@@ -209,13 +210,8 @@ impl Mae {
             target
         };
         let (pred, mask, summary) = self.predict(x);
-        let per_patch = (pred - target)
-            .powf_scalar(2.0)
-            .mean_dim(2)
-            .squeeze_dim::<2>(2); // [b, n]
-        let loss = (per_patch * mask.clone()).sum() / mask.sum();
         StepOutput {
-            loss,
+            loss: masked_mse(pred, target, mask),
             embeddings: summary,
             keys: None,
         }
