@@ -2,12 +2,14 @@
 //! computed on, and plain gradient descent on a loss's input.
 use burn::tensor::{Device, Tensor, TensorData};
 
+/// Four rows of three values as a `[4, 3]` tensor.
+fn batch(rows: [[f32; 3]; 4]) -> Tensor<2> {
+    Tensor::from_data(TensorData::new(rows.concat(), [4, 3]), &Device::flex())
+}
+
 /// Two views of four images in three dimensions, the inputs of the pasted
 /// numpy references (`z1`, `z2`).
 pub(crate) fn reference_views() -> (Tensor<2>, Tensor<2>) {
-    let batch = |rows: [[f32; 3]; 4]| {
-        Tensor::from_data(TensorData::new(rows.concat(), [4, 3]), &Device::flex())
-    };
     (
         batch([
             [1.0, 2.0, 0.5],
@@ -27,9 +29,6 @@ pub(crate) fn reference_views() -> (Tensor<2>, Tensor<2>) {
 /// Predictions for the two views of [`reference_views`] (`p1`, `p2` of the
 /// pasted numpy references of BYOL and SimSiam).
 pub(crate) fn reference_predictions() -> (Tensor<2>, Tensor<2>) {
-    let batch = |rows: [[f32; 3]; 4]| {
-        Tensor::from_data(TensorData::new(rows.concat(), [4, 3]), &Device::flex())
-    };
     (
         batch([
             [0.5, 1.0, 1.0],

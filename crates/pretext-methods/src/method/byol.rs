@@ -10,7 +10,7 @@ use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
 use serde::{Deserialize, Serialize};
 
 use super::momentum::{StepProgress, cosine_momentum, ema_update};
-use super::two_views::encode_two_views;
+use super::two_views::{check_heads, encode_two_views};
 use crate::StepOutput;
 use crate::loss::byol;
 
@@ -42,19 +42,7 @@ impl ByolConfig {
     /// Checks the settings.
     pub fn validate(&self) -> Result<(), String> {
         check_momentum(self.momentum)?;
-        self.projection
-            .validate()
-            .map_err(|e| format!("method.projection: {e}"))?;
-        self.predictor
-            .validate()
-            .map_err(|e| format!("method.predictor: {e}"))?;
-        if self.predictor.out_dim != self.projection.out_dim {
-            return Err(format!(
-                "method.predictor.out_dim ({}) must equal method.projection.out_dim ({})",
-                self.predictor.out_dim, self.projection.out_dim
-            ));
-        }
-        Ok(())
+        check_heads(&self.projection, &self.predictor)
     }
 
     /// Builds the method around `encoder`; `target` is a second encoder of the

@@ -7,7 +7,7 @@ use burn::tensor::{Device, Tensor};
 use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
 use serde::{Deserialize, Serialize};
 
-use super::two_views::encode_two_views;
+use super::two_views::{check_heads, encode_two_views};
 use crate::StepOutput;
 use crate::loss::simsiam;
 
@@ -37,19 +37,7 @@ impl Default for SimsiamConfig {
 impl SimsiamConfig {
     /// Checks the settings.
     pub fn validate(&self) -> Result<(), String> {
-        self.projection
-            .validate()
-            .map_err(|e| format!("method.projection: {e}"))?;
-        self.predictor
-            .validate()
-            .map_err(|e| format!("method.predictor: {e}"))?;
-        if self.predictor.out_dim != self.projection.out_dim {
-            return Err(format!(
-                "method.predictor.out_dim ({}) must equal method.projection.out_dim ({})",
-                self.predictor.out_dim, self.projection.out_dim
-            ));
-        }
-        Ok(())
+        check_heads(&self.projection, &self.predictor)
     }
 
     /// Builds the method around `encoder`.

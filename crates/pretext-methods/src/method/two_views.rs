@@ -1,8 +1,8 @@
 //! What the joint-embedding methods share: two augmented views through one
-//! encoder and one projection head.
+//! encoder and one projection head, and the check of a predictor on top.
 
 use burn::tensor::Tensor;
-use pretext_nn::{Encoder, ProjectionHead};
+use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
 
 /// The two views of a batch, encoded and projected.
 pub(crate) struct TwoViews {
@@ -34,4 +34,25 @@ pub(crate) fn encode_two_views(
         z1: z.clone().narrow(0, 0, b),
         z2: z.narrow(0, b, b),
     }
+}
+
+/// Checks a projection head and a predictor on its output (BYOL, SimSiam):
+/// each valid, and the predictor predicting a projection-sized vector.
+pub(crate) fn check_heads(
+    projection: &ProjectionHeadConfig,
+    predictor: &ProjectionHeadConfig,
+) -> Result<(), String> {
+    projection
+        .validate()
+        .map_err(|e| format!("method.projection: {e}"))?;
+    predictor
+        .validate()
+        .map_err(|e| format!("method.predictor: {e}"))?;
+    if predictor.out_dim != projection.out_dim {
+        return Err(format!(
+            "method.predictor.out_dim ({}) must equal method.projection.out_dim ({})",
+            predictor.out_dim, projection.out_dim
+        ));
+    }
+    Ok(())
 }
