@@ -117,6 +117,23 @@ impl TrainConfig {
     }
 }
 
+/// Checks a name that becomes a directory (a run's, a sweep's): letters,
+/// digits, '-', '_' or '.', not starting with '.', so it stays inside the
+/// directory that holds it. `key` names the setting in the message.
+pub fn check_name(key: &str, name: &str) -> Result<(), String> {
+    if name.is_empty()
+        || name
+            .chars()
+            .any(|c| !(c.is_ascii_alphanumeric() || "-_.".contains(c)))
+        || name.starts_with('.')
+    {
+        return Err(format!(
+            "{key} must be letters, digits, '-', '_' or '.', got {name:?}"
+        ));
+    }
+    Ok(())
+}
+
 impl ExperimentConfig {
     /// Reads an experiment file, applies `key=value` overrides (dotted keys,
     /// TOML values; a bare word is a string), and validates the result.
@@ -146,18 +163,7 @@ impl ExperimentConfig {
 
     /// Checks every value, naming the key at fault.
     pub fn validate(&self) -> Result<(), String> {
-        if self.name.is_empty()
-            || self
-                .name
-                .chars()
-                .any(|c| !(c.is_ascii_alphanumeric() || "-_.".contains(c)))
-            || self.name.starts_with('.')
-        {
-            return Err(format!(
-                "name must be letters, digits, '-', '_' or '.', got {:?}",
-                self.name
-            ));
-        }
+        check_name("name", &self.name)?;
         self.encoder.validate()?;
         self.method.validate()?;
         if matches!(self.method, MethodConfig::Mae(_))

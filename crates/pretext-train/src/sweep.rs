@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use pretext_methods::MethodConfig;
 use serde::{Deserialize, Serialize};
 
+use crate::experiment::check_name;
 use crate::{ExperimentConfig, TrainError};
 
 /// A sweep file.
@@ -69,6 +70,10 @@ impl SweepConfig {
         let text = std::fs::read_to_string(path).map_err(|e| TrainError::io(path, e))?;
         let config: SweepConfig =
             pretext_data::from_toml_with_overrides(&text, &[]).map_err(err)?;
+        check_name("name", &config.name).map_err(err)?;
+        for label in config.methods.keys() {
+            check_name(&format!("methods.{label}"), label).map_err(err)?;
+        }
         if config.seeds.is_empty() {
             return Err(err("seeds: give at least one seed".into()));
         }
@@ -228,5 +233,30 @@ encoder = { kind = "vit", patch_size = 7 }
             .members(&sweep_file)
             .unwrap_err();
         assert!(err.to_string().contains("methods.x"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod names {
+    use super::*;
+
+    #[test]
+    fn a_sweep_name_or_label_that_would_leave_the_runs_directory_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for (text, needle) in [
+            (
+                "name = \"../x\"\nexperiment = \"b.toml\"\nseeds = [1]\n[methods.a]\nname = \"simclr\"\n",
+                "name must be",
+            ),
+            (
+                "name = \"x\"\nexperiment = \"b.toml\"\nseeds = [1]\n[methods.\"a/b\"]\nname = \"simclr\"\n",
+                "methods.a/b must be",
+            ),
+        ] {
+            let path = dir.path().join("s.toml");
+            std::fs::write(&path, text).unwrap();
+            let err = SweepConfig::load(&path).unwrap_err().to_string();
+            assert!(err.contains(needle) && err.contains("s.toml"), "{err}");
+        }
     }
 }
