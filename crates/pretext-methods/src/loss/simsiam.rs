@@ -35,10 +35,8 @@ pub fn simsiam(p1: Tensor<2>, p2: Tensor<2>, z1: Tensor<2>, z2: Tensor<2>) -> Te
 
 #[cfg(test)]
 mod tests {
-    use burn::tensor::{Device, Distribution};
-
     use super::*;
-    use crate::loss::testing::{descend, reference_predictions, reference_views};
+    use crate::loss::testing::{descend_predictor, reference_predictions, reference_views};
 
     #[test]
     fn matches_the_reference_value() {
@@ -55,17 +53,7 @@ mod tests {
 
     #[test]
     fn falls_under_gradient_steps_and_stops_the_projection_gradient() {
-        let d = Device::flex().autodiff();
-        d.seed(5);
-        let p = Tensor::<2>::random([16, 8], Distribution::Normal(0.0, 1.0), &d);
-        let z = Tensor::<2>::random([16, 8], Distribution::Normal(0.0, 1.0), &d).require_grad();
-        let (first, last) = descend(|p| simsiam(p.clone(), p, z.clone(), z.clone()), p, 16.0);
+        let (first, last) = descend_predictor(simsiam, 16.0);
         assert!(last < first - 0.5, "{first} -> {last}");
-        let p = Tensor::<2>::random([16, 8], Distribution::Normal(0.0, 1.0), &d).require_grad();
-        let grads = simsiam(p.clone(), p, z.clone(), z.clone()).backward();
-        assert!(
-            z.grad(&grads).is_none(),
-            "a gradient reached the projection"
-        );
     }
 }

@@ -1,6 +1,6 @@
 //! What the loss tests share: the two batches their reference values were
 //! computed on, and plain gradient descent on a loss's input.
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Distribution, Tensor, TensorData};
 
 /// Four rows of three values as a `[4, 3]` tensor.
 fn batch(rows: [[f32; 3]; 4]) -> Tensor<2> {
@@ -64,4 +64,25 @@ pub(crate) fn descend(
         z = (leaf.inner() - g.mul_scalar(lr)).autodiff();
     }
     (values[0], values[19])
+}
+
+/// A predictor loss `loss(p1, p2, z1, z2)` (BYOL, SimSiam) on random
+/// `[16, 8]` batches, `p1 = p2 = p` and `z1 = z2 = z`: asserts that no
+/// gradient reaches `z` (the stop-gradient), then descends on `p` as
+/// [`descend`] does and returns the first and last loss.
+pub(crate) fn descend_predictor(
+    loss: fn(Tensor<2>, Tensor<2>, Tensor<2>, Tensor<2>) -> Tensor<1>,
+    lr: f32,
+) -> (f32, f32) {
+    let d = Device::flex().autodiff();
+    d.seed(5);
+    let normal = || Tensor::<2>::random([16, 8], Distribution::Normal(0.0, 1.0), &d);
+    let z = normal().require_grad();
+    let p = normal().require_grad();
+    let grads = loss(p.clone(), p, z.clone(), z.clone()).backward();
+    assert!(
+        z.grad(&grads).is_none(),
+        "a gradient reached the stopped side"
+    );
+    descend(|p| loss(p.clone(), p, z.clone(), z.clone()), normal(), lr)
 }

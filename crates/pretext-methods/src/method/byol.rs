@@ -9,6 +9,7 @@ use burn::tensor::{Device, Tensor};
 use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
 use serde::{Deserialize, Serialize};
 
+use super::checks::check_momentum;
 use super::momentum::{StepProgress, cosine_momentum, ema_update};
 use super::two_views::{check_heads, encode_two_views};
 use crate::StepOutput;
@@ -58,15 +59,6 @@ impl ByolConfig {
             projection,
             momentum: self.momentum,
         }
-    }
-}
-
-/// Checks a momentum setting (`method.momentum`).
-pub(crate) fn check_momentum(momentum: f64) -> Result<(), String> {
-    if (0.0..1.0).contains(&momentum) {
-        Ok(())
-    } else {
-        Err(format!("method.momentum must be in [0, 1), got {momentum}"))
     }
 }
 

@@ -13,7 +13,7 @@ use burn::tensor::{Device, Distribution, Tensor};
 use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
 use serde::{Deserialize, Serialize};
 
-use super::byol::check_momentum;
+use super::checks::{check_momentum, check_temperature};
 use super::momentum::ema_update;
 use crate::StepOutput;
 use crate::loss::{info_nce, l2_normalize};
@@ -48,12 +48,7 @@ impl Default for MocoConfig {
 impl MocoConfig {
     /// Checks the settings.
     pub fn validate(&self) -> Result<(), String> {
-        if !(self.temperature > 0.0 && self.temperature.is_finite()) {
-            return Err(format!(
-                "method.temperature must be positive, got {}",
-                self.temperature
-            ));
-        }
+        check_temperature(self.temperature)?;
         check_momentum(self.momentum)?;
         if self.queue_size == 0 {
             return Err("method.queue_size must be at least 1".into());

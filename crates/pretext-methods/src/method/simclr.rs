@@ -7,6 +7,7 @@ use burn::tensor::{Device, Tensor};
 use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
 use serde::{Deserialize, Serialize};
 
+use super::checks::check_temperature;
 use super::two_views::encode_two_views;
 use crate::StepOutput;
 use crate::loss::nt_xent;
@@ -33,12 +34,7 @@ impl Default for SimclrConfig {
 impl SimclrConfig {
     /// Checks the settings.
     pub fn validate(&self) -> Result<(), String> {
-        if !(self.temperature > 0.0 && self.temperature.is_finite()) {
-            return Err(format!(
-                "method.temperature must be positive, got {}",
-                self.temperature
-            ));
-        }
+        check_temperature(self.temperature)?;
         self.projection
             .validate()
             .map_err(|e| format!("method.projection: {e}"))
