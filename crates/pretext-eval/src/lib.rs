@@ -26,6 +26,7 @@ pub mod features;
 pub mod finetune;
 mod inspect;
 pub mod knn;
+mod lbfgs;
 pub mod linear;
 pub mod mlp;
 mod outcome;

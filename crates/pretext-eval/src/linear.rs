@@ -1,8 +1,5 @@
 //! The linear probe: multinomial logistic regression with an L2 penalty on
-//! standardised features, fitted full-batch with L-BFGS (Nocedal & Wright,
-//! Numerical Optimization, 2nd ed., alg. 7.4 two-loop recursion and alg. 7.5
-//! L-BFGS, with a backtracking Armijo line search, alg. 3.1, safeguarded
-//! quadratic interpolation as in §3.5).
+//! standardised features, fitted full-batch with L-BFGS (the crate's `lbfgs` module).
 //!
 //! The objective is the mean cross-entropy over the training samples plus
 //! `(l2 / 2)·‖W‖²` (the bias is not penalised). The L2 strength is chosen
@@ -11,32 +8,23 @@
 //! best validation accuracy are kept (early stopping). The stopping rules
 //! follow scikit-learn's `lbfgs` solver: the gradient's max-abs below
 //! `tolerance`, or a relative loss change below `64·ε` (f64); a fit also ends
-//! when the line search can no longer decrease the loss.
+//! when the line search can no longer decrease the loss. The same grid
+//! protocol (`select_l2`) fits the TF-IDF baseline (`fit_tfidf_logistic`).
 //!
 //! Loss and gradient are computed in f64 over fixed blocks of samples in
 //! parallel (rayon) and summed in block order, so a fit is deterministic
 //! whatever the number of threads.
 
-use std::collections::VecDeque;
-
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::features::{Features, Standardizer, accuracy, argmax};
+use crate::lbfgs::{Objective, dot, minimize};
 use crate::outcome::EpochPoint;
 
-/// (s, y) pairs L-BFGS remembers.
-const MEMORY: usize = 10;
 /// Samples per parallel task of the loss/gradient pass (fixed, so the sum's
 /// order does not depend on the thread count).
-const ROWS_PER_TASK: usize = 2048;
-/// Sufficient-decrease constant of the Armijo condition.
-const ARMIJO_C1: f64 = 1e-4;
-/// Most trial steps of one line search.
-const MAX_LINE_SEARCH: usize = 25;
-/// Relative loss change below which the fit has converged (scikit-learn's
-/// `ftol` for `lbfgs`).
-const FTOL: f64 = 64.0 * f64::EPSILON;
+pub(crate) const ROWS_PER_TASK: usize = 2048;
 
 /// Settings of the linear probe.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,23 +55,29 @@ impl LinearProbeConfig {
     /// Checks the settings: a non-empty grid of finite strengths `>= 0`,
     /// `max_iter >= 1`, `patience >= 1` and a finite `tolerance >= 0`.
     pub fn validate(&self) -> Result<(), String> {
+        self.validate_section("linear")
+    }
+
+    /// [`Self::validate`], naming the keys `{section}.l2_grid` and so on (the
+    /// TF-IDF baseline's settings hold the same four keys).
+    pub(crate) fn validate_section(&self, section: &str) -> Result<(), String> {
         if self.l2_grid.is_empty() {
-            return Err("linear.l2_grid must not be empty".into());
+            return Err(format!("{section}.l2_grid must not be empty"));
         }
         if let Some(bad) = self.l2_grid.iter().find(|v| !v.is_finite() || **v < 0.0) {
             return Err(format!(
-                "linear.l2_grid values must be finite and >= 0, got {bad}"
+                "{section}.l2_grid values must be finite and >= 0, got {bad}"
             ));
         }
         if self.max_iter == 0 {
-            return Err("linear.max_iter must be at least 1".into());
+            return Err(format!("{section}.max_iter must be at least 1"));
         }
         if self.patience == 0 {
-            return Err("linear.patience must be at least 1".into());
+            return Err(format!("{section}.patience must be at least 1"));
         }
         if !self.tolerance.is_finite() || self.tolerance < 0.0 {
             return Err(format!(
-                "linear.tolerance must be finite and >= 0, got {}",
+                "{section}.tolerance must be finite and >= 0, got {}",
                 self.tolerance
             ));
         }
@@ -250,33 +244,84 @@ pub fn fit_linear(
         "fit_linear: training dim {} but validation dim {}",
         train.dim, val.dim
     );
+    check_label_range("fit_linear", classes, train_labels, val_labels);
+
+    let dim = train.dim;
+    let standardizer = Standardizer::fit(train);
+    let xt = standardizer.apply(train);
+    let xv = standardizer.apply(val);
+    let selected = select_l2(
+        config,
+        classes * (dim + 1),
+        |l2| Problem {
+            x: &xt,
+            labels: train_labels,
+            classes,
+            l2,
+        },
+        |params| params_accuracy(params, &xv, val_labels, classes),
+    );
+    LinearFit {
+        model: LinearModel::from_params(standardizer, &selected.theta, classes, dim),
+        l2: selected.point.l2,
+        val_accuracy: selected.point.val_accuracy,
+        best_iteration: selected.point.best_iteration,
+        iterations: selected.point.iterations,
+        curve: selected.curve,
+        grid: selected.grid,
+    }
+}
+
+/// Panics, naming `caller`, on a training or validation label `>= classes`.
+pub(crate) fn check_label_range(
+    caller: &str,
+    classes: usize,
+    train_labels: &[u32],
+    val_labels: &[u32],
+) {
     let out_of_range = |l: &&u32| **l as usize >= classes;
     if let Some(l) = train_labels
         .iter()
         .find(out_of_range)
         .or_else(|| val_labels.iter().find(out_of_range))
     {
-        panic!("fit_linear: label {l} but only {classes} classes");
+        panic!("{caller}: label {l} but only {classes} classes");
     }
+}
 
-    let dim = train.dim;
-    let standardizer = Standardizer::fit(train);
-    let xt = standardizer.apply(train);
-    let xv = standardizer.apply(val);
+/// The strength the grid search chose, with its kept parameters.
+pub(crate) struct Selected {
+    /// Parameters of the chosen strength's best validation accuracy.
+    pub(crate) theta: Vec<f64>,
+    /// The chosen strength's grid point.
+    pub(crate) point: GridPoint,
+    /// Its curve, one point per iteration from iteration 0.
+    pub(crate) curve: Vec<EpochPoint>,
+    /// Every strength, in the order fitted: strongest first.
+    pub(crate) grid: Vec<GridPoint>,
+}
 
+/// The protocol of [`fit_linear`] over any L2-penalised objective of `params`
+/// parameters (starting at zero): `problem(l2)` is the objective at strength
+/// `l2`, `val_accuracy(theta)` the validation accuracy of parameters `theta`.
+/// Each strength of `config.l2_grid` is fitted from the strongest to the
+/// weakest, each starting where the previous one stopped, keeping the first
+/// best validation accuracy of each; the strength with the best accuracy wins
+/// (ties: the stronger one). `config` must be valid.
+pub(crate) fn select_l2<P: Objective>(
+    config: &LinearProbeConfig,
+    params: usize,
+    problem: impl Fn(f64) -> P,
+    mut val_accuracy: impl FnMut(&[f64]) -> f32,
+) -> Selected {
     let mut strengths = config.l2_grid.clone();
     strengths.sort_by(|a, b| b.total_cmp(a)); // strongest first (stable for equal values)
 
-    let mut theta = vec![0.0f64; classes * (dim + 1)];
+    let mut theta = vec![0.0f64; params];
     let mut grid = Vec::with_capacity(strengths.len());
     let mut chosen: Option<(GridPoint, Vec<f64>, Vec<EpochPoint>)> = None;
     for l2 in strengths {
-        let problem = Problem {
-            x: &xt,
-            labels: train_labels,
-            classes,
-            l2: f64::from(l2),
-        };
+        let problem = problem(f64::from(l2));
         let mut best_acc = f32::NEG_INFINITY;
         let mut best_iteration = 0;
         let mut best_theta = theta.clone();
@@ -287,7 +332,7 @@ pub fn fit_linear(
             config.max_iter,
             f64::from(config.tolerance),
             |iteration, params, loss| {
-                let val_accuracy = params_accuracy(params, &xv, val_labels, classes);
+                let val_accuracy = val_accuracy(params);
                 curve.push(EpochPoint {
                     epoch: iteration,
                     train_loss: loss as f32,
@@ -316,13 +361,10 @@ pub fn fit_linear(
         }
         // `theta` now holds the last iterate: the next (weaker) strength starts there.
     }
-    let (point, best_theta, curve) = chosen.expect("the grid is not empty");
-    LinearFit {
-        model: LinearModel::from_params(standardizer, &best_theta, classes, dim),
-        l2: point.l2,
-        val_accuracy: point.val_accuracy,
-        best_iteration: point.best_iteration,
-        iterations: point.iterations,
+    let (point, theta, curve) = chosen.expect("the grid is not empty");
+    Selected {
+        theta,
+        point,
         curve,
         grid,
     }
@@ -337,274 +379,91 @@ struct Problem<'a> {
     l2: f64,
 }
 
-impl Problem<'_> {
+impl Objective for Problem<'_> {
     /// Mean cross-entropy plus `(l2/2)·‖W‖²` at `theta`; its gradient goes to `grad`.
     fn loss_grad(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
-        let (c, d, n) = (self.classes, self.x.dim, self.x.rows);
+        let (c, d) = (self.classes, self.x.dim);
         debug_assert_eq!(theta.len(), c * (d + 1));
         let (w, b) = theta.split_at(c * d);
-        let partials: Vec<(f64, Vec<f64>)> = (0..n.div_ceil(ROWS_PER_TASK))
-            .into_par_iter()
-            .map(|block| {
-                let mut loss = 0.0f64;
-                let mut g = vec![0.0f64; theta.len()];
-                let (gw, gb) = g.split_at_mut(c * d);
-                let mut z = vec![0.0f64; c];
-                let end = ((block + 1) * ROWS_PER_TASK).min(n);
-                for i in block * ROWS_PER_TASK..end {
-                    let xi = &self.x.data[i * d..(i + 1) * d];
-                    let y = self.labels[i] as usize;
-                    for (k, zk) in z.iter_mut().enumerate() {
-                        *zk = b[k] + dot(&w[k * d..(k + 1) * d], xi);
-                    }
-                    let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                    let zy = z[y] - max;
-                    let mut sum = 0.0;
-                    for zk in z.iter_mut() {
-                        *zk = (*zk - max).exp();
-                        sum += *zk;
-                    }
-                    loss += sum.ln() - zy;
-                    for (k, &e) in z.iter().enumerate() {
-                        let r = e / sum - if k == y { 1.0 } else { 0.0 };
-                        gb[k] += r;
-                        axpy_f64_f32(&mut gw[k * d..(k + 1) * d], r, xi);
-                    }
+        penalized_mean(self.x.rows, theta, c * d, self.l2, grad, |rows, g| {
+            let mut loss = 0.0f64;
+            let (gw, gb) = g.split_at_mut(c * d);
+            let mut z = vec![0.0f64; c];
+            for i in rows {
+                let xi = &self.x.data[i * d..(i + 1) * d];
+                for (k, zk) in z.iter_mut().enumerate() {
+                    *zk = b[k] + dot(&w[k * d..(k + 1) * d], xi);
                 }
-                (loss, g)
-            })
-            .collect();
-        grad.fill(0.0);
-        let mut loss = 0.0;
-        for (l, g) in &partials {
-            loss += l;
-            for (a, b) in grad.iter_mut().zip(g) {
-                *a += b;
+                loss += softmax_cross_entropy(&mut z, self.labels[i] as usize);
+                for (k, &r) in z.iter().enumerate() {
+                    gb[k] += r;
+                    axpy_f64_f32(&mut gw[k * d..(k + 1) * d], r, xi);
+                }
             }
-        }
-        let inv_n = 1.0 / n as f64;
-        for v in grad.iter_mut() {
-            *v *= inv_n;
-        }
-        let mut penalty = 0.0;
-        for (gv, &wv) in grad[..c * d].iter_mut().zip(w) {
-            *gv += self.l2 * wv;
-            penalty += wv * wv;
-        }
-        loss * inv_n + 0.5 * self.l2 * penalty
+            loss
+        })
     }
 }
 
-/// How an L-BFGS run ended.
-struct Minimized {
-    /// Iterations taken.
-    iterations: usize,
+/// The mean over `rows` samples of a per-sample loss plus `(l2/2)·‖w‖²`,
+/// where `w = theta[..penalized]` (the weights; the rest, the biases, is not
+/// penalised); its gradient goes to `grad`. `block(range, g)` returns the
+/// summed loss of the samples in `range` and adds their summed gradient to
+/// `g` (zeroed, as long as `theta`). Blocks are fixed ([`ROWS_PER_TASK`]
+/// samples), run in parallel and summed in block order, so the result does
+/// not depend on the number of threads.
+pub(crate) fn penalized_mean(
+    rows: usize,
+    theta: &[f64],
+    penalized: usize,
+    l2: f64,
+    grad: &mut [f64],
+    block: impl Fn(std::ops::Range<usize>, &mut [f64]) -> f64 + Sync,
+) -> f64 {
+    let partials: Vec<(f64, Vec<f64>)> = (0..rows.div_ceil(ROWS_PER_TASK))
+        .into_par_iter()
+        .map(|i| {
+            let mut g = vec![0.0f64; theta.len()];
+            let end = ((i + 1) * ROWS_PER_TASK).min(rows);
+            let loss = block(i * ROWS_PER_TASK..end, &mut g);
+            (loss, g)
+        })
+        .collect();
+    grad.fill(0.0);
+    let mut loss = 0.0;
+    for (l, g) in &partials {
+        loss += l;
+        for (a, b) in grad.iter_mut().zip(g) {
+            *a += b;
+        }
+    }
+    let inv_n = 1.0 / rows as f64;
+    for v in grad.iter_mut() {
+        *v *= inv_n;
+    }
+    let mut penalty = 0.0;
+    for (gv, &wv) in grad[..penalized].iter_mut().zip(&theta[..penalized]) {
+        *gv += l2 * wv;
+        penalty += wv * wv;
+    }
+    loss * inv_n + 0.5 * l2 * penalty
 }
 
-/// Minimises `problem` from `theta` (left at the last iterate) with L-BFGS.
-/// `after_iteration(k, theta, loss)` is called at the start (k = 0) and after
-/// every iteration; returning `false` stops.
-fn minimize(
-    problem: &Problem<'_>,
-    theta: &mut Vec<f64>,
-    max_iter: usize,
-    tolerance: f64,
-    mut after_iteration: impl FnMut(usize, &[f64], f64) -> bool,
-) -> Minimized {
-    let n = theta.len();
-    let mut grad = vec![0.0; n];
-    let mut loss = problem.loss_grad(theta, &mut grad);
-    let mut done = Minimized { iterations: 0 };
-    if !after_iteration(0, theta, loss) {
-        return done;
+/// Cross-entropy of the logits `z` against class `y`, computed stably; `z`
+/// is replaced by the loss's gradient with respect to the logits,
+/// `softmax(z) - onehot(y)`.
+pub(crate) fn softmax_cross_entropy(z: &mut [f64], y: usize) -> f64 {
+    let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let zy = z[y] - max;
+    let mut sum = 0.0;
+    for zk in z.iter_mut() {
+        *zk = (*zk - max).exp();
+        sum += *zk;
     }
-    let mut memory: VecDeque<Pair> = VecDeque::with_capacity(MEMORY);
-    let mut direction = vec![0.0; n];
-    let mut next = vec![0.0; n];
-    let mut next_grad = vec![0.0; n];
-    for iteration in 1..=max_iter {
-        if max_abs(&grad) <= tolerance {
-            break;
-        }
-        let mut next_loss = None;
-        // Quasi-Newton step first; if its line search fails, one steepest-descent try.
-        for _attempt in 0..2 {
-            two_loop(&memory, &grad, &mut direction);
-            let mut slope = dot(&grad, &direction);
-            if slope.is_nan() || slope >= 0.0 {
-                memory.clear();
-                two_loop(&memory, &grad, &mut direction);
-                slope = dot(&grad, &direction);
-            }
-            let first_step = if memory.is_empty() {
-                (1.0 / dot(&grad, &grad).sqrt()).min(1.0)
-            } else {
-                1.0
-            };
-            next_loss = line_search(
-                problem,
-                LineStart {
-                    theta,
-                    loss,
-                    direction: &direction,
-                    slope,
-                    step: first_step,
-                },
-                &mut next,
-                &mut next_grad,
-            );
-            if next_loss.is_some() || memory.is_empty() {
-                break;
-            }
-            memory.clear();
-        }
-        let Some(new_loss) = next_loss else {
-            break; // no decrease possible at working precision
-        };
-        let pair = if memory.len() == MEMORY {
-            memory.pop_front()
-        } else {
-            None
-        };
-        let mut pair = pair.unwrap_or_else(|| Pair {
-            s: vec![0.0; n],
-            y: vec![0.0; n],
-            rho: 0.0,
-        });
-        for (((s, y), (a, b)), (ga, gb)) in pair
-            .s
-            .iter_mut()
-            .zip(pair.y.iter_mut())
-            .zip(next.iter().zip(theta.iter()))
-            .zip(next_grad.iter().zip(grad.iter()))
-        {
-            *s = a - b;
-            *y = ga - gb;
-        }
-        let sy = dot(&pair.s, &pair.y);
-        let yy = dot(&pair.y, &pair.y);
-        if sy > 1e-10 * yy && sy > 0.0 {
-            pair.rho = 1.0 / sy;
-            memory.push_back(pair);
-        }
-        let relative_change = (loss - new_loss).abs() / loss.abs().max(new_loss.abs()).max(1.0);
-        std::mem::swap(theta, &mut next);
-        std::mem::swap(&mut grad, &mut next_grad);
-        loss = new_loss;
-        done.iterations = iteration;
-        if !after_iteration(iteration, theta, loss) || relative_change <= FTOL {
-            break;
-        }
+    for (k, zk) in z.iter_mut().enumerate() {
+        *zk = *zk / sum - if k == y { 1.0 } else { 0.0 };
     }
-    done
-}
-
-/// One remembered step: `s = Δθ`, `y = Δ∇`, `rho = 1 / (s·y)`.
-struct Pair {
-    s: Vec<f64>,
-    y: Vec<f64>,
-    rho: f64,
-}
-
-/// The search direction `-H·grad` of the L-BFGS two-loop recursion
-/// (Nocedal & Wright alg. 7.4), with `H₀ = (s·y / y·y)·I` from the newest pair.
-fn two_loop(memory: &VecDeque<Pair>, grad: &[f64], direction: &mut [f64]) {
-    let q = direction;
-    q.copy_from_slice(grad);
-    let mut alphas = [0.0f64; MEMORY];
-    for (i, p) in memory.iter().enumerate().rev() {
-        let a = p.rho * dot(&p.s, q);
-        alphas[i] = a;
-        for (qv, yv) in q.iter_mut().zip(&p.y) {
-            *qv -= a * yv;
-        }
-    }
-    if let Some(p) = memory.back() {
-        let gamma = 1.0 / (p.rho * dot(&p.y, &p.y));
-        for qv in q.iter_mut() {
-            *qv *= gamma;
-        }
-    }
-    for (i, p) in memory.iter().enumerate() {
-        let beta = p.rho * dot(&p.y, q);
-        let a = alphas[i];
-        for (qv, sv) in q.iter_mut().zip(&p.s) {
-            *qv += (a - beta) * sv;
-        }
-    }
-    for qv in q.iter_mut() {
-        *qv = -*qv;
-    }
-}
-
-/// Where a line search starts.
-struct LineStart<'a> {
-    theta: &'a [f64],
-    loss: f64,
-    direction: &'a [f64],
-    /// `grad · direction` (negative).
-    slope: f64,
-    /// First trial step.
-    step: f64,
-}
-
-/// Backtracking line search for the Armijo condition (Nocedal & Wright
-/// alg. 3.1), each trial step the minimiser of the quadratic through the
-/// known values, kept within [0.1, 0.5] of the previous one. Leaves the
-/// accepted point and its gradient in `next`/`next_grad` and returns its
-/// loss, or `None` when no trial decreases the loss enough.
-fn line_search(
-    problem: &Problem<'_>,
-    start: LineStart<'_>,
-    next: &mut [f64],
-    next_grad: &mut [f64],
-) -> Option<f64> {
-    let LineStart {
-        theta,
-        loss,
-        direction,
-        slope,
-        mut step,
-    } = start;
-    if slope.is_nan() || slope >= 0.0 || !step.is_finite() {
-        return None;
-    }
-    for _ in 0..MAX_LINE_SEARCH {
-        for ((n, t), d) in next.iter_mut().zip(theta).zip(direction) {
-            *n = t + step * d;
-        }
-        let trial = problem.loss_grad(next, next_grad);
-        if trial.is_finite() && trial <= loss + ARMIJO_C1 * step * slope {
-            return Some(trial);
-        }
-        let interpolated = if trial.is_finite() {
-            -slope * step * step / (2.0 * (trial - loss - slope * step))
-        } else {
-            0.1 * step
-        };
-        step = interpolated.clamp(0.1 * step, 0.5 * step);
-    }
-    None
-}
-
-/// `w · x` in f64 for `x` in f64 or f32, eight independent partial sums so
-/// the loop vectorises.
-fn dot<T: Copy + Into<f64>>(w: &[f64], x: &[T]) -> f64 {
-    const LANES: usize = 8;
-    let mut acc = [0.0f64; LANES];
-    let (cw, cx) = (w.chunks_exact(LANES), x.chunks_exact(LANES));
-    let tail: f64 = cw
-        .remainder()
-        .iter()
-        .zip(cx.remainder())
-        .map(|(a, &b)| a * b.into())
-        .sum();
-    for (a, b) in cw.zip(cx) {
-        for ((s, p), &q) in acc.iter_mut().zip(a).zip(b) {
-            *s += p * q.into();
-        }
-    }
-    acc.iter().sum::<f64>() + tail
+    sum.ln() - zy
 }
 
 /// `y += a·x`.
@@ -633,12 +492,8 @@ fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
-fn max_abs(v: &[f64]) -> f64 {
-    v.iter().fold(0.0, |m, x| m.max(x.abs()))
-}
-
 /// Splits the f64 parameter vector into f32 weights and biases.
-fn params_to_f32(theta: &[f64], classes: usize, dim: usize) -> (Vec<f32>, Vec<f32>) {
+pub(crate) fn params_to_f32(theta: &[f64], classes: usize, dim: usize) -> (Vec<f32>, Vec<f32>) {
     let (w, b) = theta.split_at(classes * dim);
     (
         w.iter().map(|&v| v as f32).collect(),
@@ -666,7 +521,7 @@ fn affine_logits(weights: &[f32], bias: &[f32], classes: usize, x: &Features) ->
 }
 
 /// Argmax of each `classes`-long row of `logits`.
-fn argmax_rows(logits: &[f32], classes: usize) -> Vec<u32> {
+pub(crate) fn argmax_rows(logits: &[f32], classes: usize) -> Vec<u32> {
     logits
         .chunks_exact(classes)
         .map(|row| argmax(row) as u32)
@@ -686,6 +541,7 @@ fn params_accuracy(theta: &[f64], x: &Features, labels: &[u32], classes: usize) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lbfgs::max_abs;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
