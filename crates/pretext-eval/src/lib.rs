@@ -6,7 +6,9 @@
 //! head on frozen embeddings, and full fine-tuning — and the same heads run on
 //! the baselines: raw pixels, a randomly initialised encoder, and the same
 //! architecture trained from scratch. Test accuracy is reported as mean ± std
-//! over seeds.
+//! over seeds. For text, [`fit_tfidf_logistic`] is the baseline a pretrained
+//! text encoder must beat: TF-IDF of word unigrams and bigrams and a logistic
+//! regression fitted like the linear probe.
 //!
 //! ```no_run
 //! use burn::tensor::Device;
@@ -32,6 +34,7 @@ pub mod mlp;
 mod outcome;
 mod results;
 mod task;
+mod tfidf;
 
 pub use comparison::{Cell, ComparisonRow, MethodComparison};
 pub use error::EvalError;
@@ -40,3 +43,4 @@ pub use inspect::{InspectConfig, Inspection, inspect};
 pub use outcome::{EpochPoint, HeadOutcome};
 pub use results::{EvalResults, ResultRow, Source, SummaryRow, compare_table, mean_std};
 pub use task::{Baseline, Head, TaskConfig};
+pub use tfidf::{SparseLinearModel, SparseRows, Tfidf, TfidfConfig, TfidfFit, fit_tfidf_logistic};
