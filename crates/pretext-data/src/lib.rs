@@ -20,6 +20,7 @@ mod error;
 mod image;
 #[cfg(feature = "tensor")]
 pub mod loader;
+mod loader_config;
 pub mod settings;
 mod split;
 mod stats;
@@ -30,7 +31,8 @@ pub use dataset::{DatasetConfig, ImageDataset};
 pub use error::DataError;
 pub use image::Image;
 #[cfg(feature = "tensor")]
-pub use loader::{Batch, BatchLoader, LoaderConfig};
+pub use loader::{Batch, BatchLoader};
+pub use loader_config::LoaderConfig;
 pub use settings::from_toml_with_overrides;
 pub use split::train_val_split;
 pub use stats::ChannelStats;
