@@ -1,6 +1,7 @@
-//! Image data for pretext: datasets kept as compact `u8` pixels, seeded splits,
-//! channel statistics, one augmentation per file, multi-view transforms, and
-//! batches assembled in parallel ahead of the training step.
+//! Data for pretext. Images: datasets kept as compact `u8` pixels, seeded
+//! splits, channel statistics, one augmentation per file, multi-view
+//! transforms, and batches assembled in parallel ahead of the training step.
+//! Text ([`text`]): documents in several formats.
 //!
 //! ```no_run
 //! use pretext_data::{DatasetConfig, ImageDataset};
@@ -24,6 +25,7 @@ mod loader_config;
 pub mod settings;
 mod split;
 mod stats;
+pub mod text;
 pub mod transform;
 
 pub use budget::{LabelBudget, LabelSplit, draw_labels};
@@ -36,6 +38,7 @@ pub use loader_config::LoaderConfig;
 pub use settings::from_toml_with_overrides;
 pub use split::train_val_split;
 pub use stats::ChannelStats;
+pub use text::{TextDataConfig, TextDataset, TextEncoding};
 pub use transform::{AugmentConfig, MultiView, Pipeline, Transform, TransformConfig};
 
 /// The random number generator every augmentation draws from: seeded per
