@@ -1,7 +1,7 @@
 //! Data for pretext. Images: datasets kept as compact `u8` pixels, seeded
 //! splits, channel statistics, one augmentation per file, multi-view
 //! transforms, and batches assembled in parallel ahead of the training step.
-//! Text ([`text`]): documents in several formats.
+//! Text ([`text`]): documents in several formats and a WordPiece tokenizer.
 //!
 //! ```no_run
 //! use pretext_data::{DatasetConfig, ImageDataset};
@@ -38,7 +38,9 @@ pub use loader_config::LoaderConfig;
 pub use settings::from_toml_with_overrides;
 pub use split::train_val_split;
 pub use stats::ChannelStats;
-pub use text::{TextDataConfig, TextDataset, TextEncoding};
+pub use text::{
+    Encoded, TextDataConfig, TextDataset, TextEncoding, TextTokenizer, TokenizerConfig,
+};
 pub use transform::{AugmentConfig, MultiView, Pipeline, Transform, TransformConfig};
 
 /// The random number generator every augmentation draws from: seeded per
