@@ -1,7 +1,8 @@
 //! Data for pretext. Images: datasets kept as compact `u8` pixels, seeded
 //! splits, channel statistics, one augmentation per file, multi-view
 //! transforms, and batches assembled in parallel ahead of the training step.
-//! Text ([`text`]): documents in several formats and a WordPiece tokenizer.
+//! Text ([`text`]): documents in several formats, a WordPiece tokenizer,
+//! token-level augmentations and padded id batches.
 //!
 //! ```no_run
 //! use pretext_data::{DatasetConfig, ImageDataset};
@@ -39,7 +40,8 @@ pub use settings::from_toml_with_overrides;
 pub use split::train_val_split;
 pub use stats::ChannelStats;
 pub use text::{
-    Encoded, TextDataConfig, TextDataset, TextEncoding, TextTokenizer, TokenizerConfig,
+    Encoded, TextAugmentConfig, TextBatch, TextDataConfig, TextDataset, TextEncoding, TextLoader,
+    TextTokenizer, TokenIds, TokenizerConfig,
 };
 pub use transform::{AugmentConfig, MultiView, Pipeline, Transform, TransformConfig};
 
