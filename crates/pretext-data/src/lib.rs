@@ -1,6 +1,8 @@
-//! Image data for pretext: datasets kept as compact `u8` pixels, seeded splits,
-//! channel statistics, one augmentation per file, multi-view transforms, and
-//! batches assembled in parallel ahead of the training step.
+//! Data for pretext. Images: datasets kept as compact `u8` pixels, seeded
+//! splits, channel statistics, one augmentation per file, multi-view
+//! transforms, and batches assembled in parallel ahead of the training step.
+//! Text ([`text`]): documents in several formats, a WordPiece tokenizer,
+//! token-level augmentations and padded id batches.
 //!
 //! ```no_run
 //! use pretext_data::{DatasetConfig, ImageDataset};
@@ -20,9 +22,11 @@ mod error;
 mod image;
 #[cfg(feature = "tensor")]
 pub mod loader;
+mod loader_config;
 pub mod settings;
 mod split;
 mod stats;
+pub mod text;
 pub mod transform;
 
 pub use budget::{LabelBudget, LabelSplit, draw_labels};
@@ -30,10 +34,15 @@ pub use dataset::{DatasetConfig, ImageDataset};
 pub use error::DataError;
 pub use image::Image;
 #[cfg(feature = "tensor")]
-pub use loader::{Batch, BatchLoader, LoaderConfig};
+pub use loader::{Batch, BatchLoader};
+pub use loader_config::LoaderConfig;
 pub use settings::from_toml_with_overrides;
 pub use split::train_val_split;
 pub use stats::ChannelStats;
+pub use text::{
+    Encoded, TextAugmentConfig, TextBatch, TextDataConfig, TextDataset, TextEncoding, TextLoader,
+    TextTokenizer, TokenIds, TokenizerConfig,
+};
 pub use transform::{AugmentConfig, MultiView, Pipeline, Transform, TransformConfig};
 
 /// The random number generator every augmentation draws from: seeded per

@@ -28,42 +28,13 @@ use std::thread::JoinHandle;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::transform::derive_seed;
-use crate::{ChannelStats, Image, ImageDataset, MultiView, Rng};
+use crate::{ChannelStats, Image, ImageDataset, LoaderConfig, MultiView, Rng};
 
 /// Stream tags that keep the shuffle and the augmentation generators apart.
 const SHUFFLE_STREAM: u64 = 0x5348_5546;
 const SAMPLE_STREAM: u64 = 0x5341_4D50;
-
-/// How batches are drawn from a dataset.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LoaderConfig {
-    /// Samples per batch (default 256).
-    pub batch_size: usize,
-    /// Shuffle the order every epoch (default true).
-    pub shuffle: bool,
-    /// Skip the last batch when it is smaller than `batch_size` (default false).
-    pub drop_last: bool,
-    /// Seed of the order and of every augmentation (default 0).
-    pub seed: u64,
-    /// Batches assembled ahead of the consumer (default 2).
-    pub prefetch: usize,
-}
-
-impl Default for LoaderConfig {
-    fn default() -> Self {
-        Self {
-            batch_size: 256,
-            shuffle: true,
-            drop_last: false,
-            seed: 0,
-            prefetch: 2,
-        }
-    }
-}
 
 /// One batch: every view of every sample, normalised, channel-first.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,7 +7,7 @@ mod digits;
 mod folder;
 mod idx;
 mod image_dataset;
-mod read;
+pub(crate) mod read;
 mod stl10;
 
 pub use config::DatasetConfig;
