@@ -169,6 +169,26 @@ mod tests {
     }
 
     #[test]
+    fn text_label_text_reads_every_sentence_benchmark() {
+        // (file, encoding, documents, skipped, classes)
+        let cases = [
+            ("rt-polarity.all", TextEncoding::Latin1, 10_662, 0, 2),
+            ("subj.all", TextEncoding::Latin1, 10_000, 0, 2),
+            ("mpqa.all", TextEncoding::Utf8, 10_603, 3, 2),
+            ("stsa.fine.train", TextEncoding::Utf8, 8_544, 0, 5),
+            ("TREC.test.all", TextEncoding::Utf8, 500, 0, 6),
+        ];
+        for (file, encoding, len, skipped, classes) in cases {
+            let d = load_label_text(&real(&format!("sentences/{file}")), None, encoding).unwrap();
+            assert_eq!(
+                (d.len(), d.skipped_empty(), d.num_classes()),
+                (len, skipped, Some(classes)),
+                "{file}"
+            );
+        }
+    }
+
+    #[test]
     fn text_lines_skip_and_count_empty_lines() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(
