@@ -2,7 +2,8 @@
 //! loss (`loss/`, pure tensor functions), the augmentations it asks for (views,
 //! from `pretext-data`), and a method (`method/`) that wires an encoder, its
 //! heads and the loss into one training step. [`MethodConfig`] is the one
-//! registry of methods.
+//! registry of methods. Text methods (SimCSE, TSDAE) take token sequences
+//! and have their own registry, [`TextMethodConfig`], in [`text`].
 //!
 //! ```
 //! use burn::tensor::{Device, Tensor};
@@ -24,5 +25,7 @@
 
 pub mod loss;
 pub mod method;
+pub mod text;
 
 pub use method::{InputSpec, Method, MethodConfig, StepOutput, StepProgress};
+pub use text::{TextMethod, TextMethodConfig};

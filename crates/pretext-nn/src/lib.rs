@@ -1,5 +1,6 @@
-//! Networks for pretext: encoders that turn images into embeddings, heads that
-//! sit on them during pretraining, and decoders for autoencoders.
+//! Networks for pretext: encoders that turn images (and, in [`text`], token
+//! sequences) into embeddings, heads that sit on them during pretraining, and
+//! decoders for autoencoders.
 //!
 //! Every network is a burn module built from a serde config and a `Device`;
 //! tensors carry only their rank, the device picks the backend at run time.
@@ -19,8 +20,10 @@ pub mod decoder;
 pub mod encoder;
 pub mod head;
 mod input;
+pub mod text;
 
 pub use decoder::{ConvDecoder, ConvDecoderConfig};
 pub use encoder::{Encoder, EncoderConfig};
 pub use head::{ClassifierHead, ClassifierHeadConfig, ProjectionHead, ProjectionHeadConfig};
 pub use input::InputShape;
+pub use text::{TextEncoder, TextEncoderConfig, Tokens};

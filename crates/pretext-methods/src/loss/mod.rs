@@ -6,9 +6,11 @@ mod info_nce;
 mod masked_mse;
 mod nt_xent;
 mod reconstruction;
+mod simcse;
 mod simsiam;
 #[cfg(test)]
 mod testing;
+mod token_cross_entropy;
 mod vicreg;
 
 pub use barlow_twins::barlow_twins;
@@ -18,5 +20,7 @@ pub use info_nce::info_nce;
 pub use masked_mse::masked_mse;
 pub use nt_xent::{l2_normalize, nt_xent};
 pub use reconstruction::{ReconstructionLoss, reconstruction};
+pub use simcse::simcse;
 pub use simsiam::simsiam;
+pub use token_cross_entropy::token_cross_entropy;
 pub use vicreg::{VicregWeights, vicreg};

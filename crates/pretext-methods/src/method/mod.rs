@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 mod autoencoder;
 mod barlow_twins;
 mod byol;
-mod checks;
+pub(crate) mod checks;
 mod mae;
 mod moco;
 mod momentum;
