@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use burn::module::Module;
 use burn::optim::ModuleOptimizer;
 use burn::store::ModuleRecord;
-use pretext_methods::{InputSpec, Method};
+use pretext_methods::InputSpec;
 use serde::{Deserialize, Serialize};
 
 use crate::TrainError;
@@ -84,9 +84,9 @@ impl Checkpoint {
     /// Writes a complete checkpoint to `dir` (weights, optimiser state, loop
     /// position and `config`, the resolved experiment as TOML), replacing the
     /// previous one only once the new one is fully on disk.
-    pub fn save(
+    pub fn save<M: Module>(
         dir: &Path,
-        method: &Method,
+        method: &M,
         optimizer: &ModuleOptimizer,
         state: &CheckpointState,
         config: &str,
@@ -115,9 +115,9 @@ impl Checkpoint {
     }
 
     /// The files of a checkpoint, written into `tmp`.
-    fn write_files(
+    fn write_files<M: Module>(
         tmp: &Path,
-        method: &Method,
+        method: &M,
         optimizer: &ModuleOptimizer,
         state: &CheckpointState,
         config: &str,
@@ -202,8 +202,9 @@ impl Checkpoint {
     }
 
     /// Loads the checkpoint's weights into `method`, which must have the same
-    /// architecture.
-    pub fn load_method(dir: &Path, method: Method) -> Result<Method, TrainError> {
+    /// architecture (an image [`pretext_methods::Method`] or a
+    /// [`pretext_methods::text::TextMethod`]).
+    pub fn load_method<M: Module>(dir: &Path, method: M) -> Result<M, TrainError> {
         let path = dir.join(MODEL);
         if !path.is_file() {
             return Err(ckpt_err(path, "no checkpoint here (model.bpk is missing)"));

@@ -8,7 +8,74 @@ use pretext_methods::MethodConfig;
 use pretext_nn::EncoderConfig;
 use serde::{Deserialize, Serialize};
 
-use crate::{OptimizerConfig, ScheduleConfig, TrainError};
+use crate::{OptimizerConfig, ScheduleConfig, TextExperimentConfig, TrainError};
+
+/// The `data.format` values of text datasets: an experiment with one of them
+/// is a [`TextExperimentConfig`].
+pub const TEXT_FORMATS: [&str; 4] = ["lines", "table", "label_text", "text_folder"];
+
+/// An experiment of either modality, as its file holds it: text when
+/// `data.format` is one of [`TEXT_FORMATS`], images otherwise.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Experiment {
+    /// Images: augmented views, an image encoder, an image method.
+    Image(ExperimentConfig),
+    /// Text: a tokenizer, token augmentations, a text encoder, a text method.
+    Text(TextExperimentConfig),
+}
+
+/// The `data.format` of an experiment's text, after overrides, if it has one.
+fn data_format(text: &str, overrides: &[String]) -> Option<String> {
+    let value: toml::Value = pretext_data::from_toml_with_overrides(text, overrides).ok()?;
+    Some(value.get("data")?.get("format")?.as_str()?.to_string())
+}
+
+impl Experiment {
+    /// Reads an experiment file of either modality, applies `key=value`
+    /// overrides and validates the result.
+    pub fn load(path: &Path, overrides: &[String]) -> Result<Self, TrainError> {
+        let text = std::fs::read_to_string(path).map_err(|e| TrainError::io(path, e))?;
+        let is_text =
+            data_format(&text, overrides).is_some_and(|f| TEXT_FORMATS.contains(&f.as_str()));
+        Ok(if is_text {
+            Experiment::Text(TextExperimentConfig::from_toml(&text, path, overrides)?)
+        } else {
+            Experiment::Image(ExperimentConfig::from_toml(&text, path, overrides)?)
+        })
+    }
+
+    /// The run's name.
+    pub fn name(&self) -> &str {
+        match self {
+            Experiment::Image(c) => &c.name,
+            Experiment::Text(c) => &c.name,
+        }
+    }
+
+    /// The evaluation task the experiment names, if any.
+    pub fn task(&self) -> Option<&Path> {
+        match self {
+            Experiment::Image(c) => c.task.as_deref(),
+            Experiment::Text(c) => c.task.as_deref(),
+        }
+    }
+
+    /// The method's name.
+    pub fn method_name(&self) -> &'static str {
+        match self {
+            Experiment::Image(c) => c.method.name(),
+            Experiment::Text(c) => c.method.name(),
+        }
+    }
+
+    /// Optimisation settings.
+    pub fn train(&self) -> &TrainConfig {
+        match self {
+            Experiment::Image(c) => &c.train,
+            Experiment::Text(c) => &c.train,
+        }
+    }
+}
 
 /// Everything one pretraining run needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,7 +152,7 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
-    fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         if self.epochs == 0 {
             return Err("train.epochs must be at least 1, got 0".into());
         }
@@ -149,6 +216,13 @@ impl ExperimentConfig {
             path: path.to_path_buf(),
             reason,
         };
+        if let Some(format) = data_format(text, overrides)
+            && TEXT_FORMATS.contains(&format.as_str())
+        {
+            return Err(err(format!(
+                "data.format \"{format}\" is a text format: this command takes image experiments only"
+            )));
+        }
         let mut config: ExperimentConfig =
             pretext_data::from_toml_with_overrides(text, overrides).map_err(err)?;
         config.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();

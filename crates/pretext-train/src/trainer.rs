@@ -1,23 +1,24 @@
 //! The pretraining loop: data → views → method → loss → optimiser step, with
 //! per-epoch validation, collapse signal, checkpoint and metrics.
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
+use pretext_data::text::TextTokenizer;
 use pretext_data::transform::derive_seed;
-use pretext_data::{BatchLoader, ChannelStats, LoaderConfig, train_val_split};
-use pretext_methods::{InputSpec, Method, StepProgress};
-use pretext_nn::InputShape;
+use pretext_methods::StepProgress;
 
-use crate::checkpoint::{Checkpoint, CheckpointState};
+use crate::checkpoint::{Checkpoint, CheckpointState, GoodCheckpoint};
 use crate::collapse::{Collapse, effective_rank, embedding_std};
+use crate::image_setup::ImageSetup;
+use crate::pretraining::Pretraining;
 use crate::run_dir::now_unix;
+use crate::text_setup::{TOKENIZER_FILE, TextSetup};
 use crate::{
-    EpochRecord, ExperimentConfig, MetricsLog, Observer, Plan, RunDir, RunInfo, RunStatus,
-    StepRecord, TrainError,
+    EpochRecord, Experiment, ExperimentConfig, MetricsLog, Observer, Plan, RunDir, RunInfo,
+    RunStatus, StepRecord, TextExperimentConfig, TrainConfig, TrainError,
 };
 
 /// What a finished run reports.
@@ -37,76 +38,37 @@ pub struct Summary {
     pub images_per_sec: f64,
 }
 
-/// The data side of a run: loaders, normalisation and step counts, all
-/// derived from the experiment (so a resumed run rebuilds them exactly).
-struct Setup {
-    train_loader: BatchLoader,
-    val_loader: Option<BatchLoader>,
-    spec: InputSpec,
-    steps_per_epoch: usize,
-    total_steps: usize,
-    train_images: usize,
-    val_images: usize,
+/// What the loop reads from an experiment, whatever its modality.
+pub(crate) struct RunSettings<'a> {
+    /// The run's seed.
+    pub seed: u64,
+    /// The method's name (checked against checkpoints).
+    pub method: &'static str,
+    /// Optimisation settings.
+    pub train: &'a TrainConfig,
+    /// The resolved experiment as TOML (written into checkpoints).
+    pub toml: String,
 }
 
-impl Setup {
-    fn new(config: &ExperimentConfig) -> Result<Self, TrainError> {
-        let t = &config.train;
-        let data = Arc::new(config.data.load(&config.base_dir)?.without_labels());
-        let (channels, height, width) = data.shape();
-        let (train_idx, val_idx) = train_val_split(data.len(), t.val_fraction, config.seed);
-        if train_idx.len() < t.batch_size {
-            return Err(TrainError::Config {
-                path: data.source().to_path_buf(),
-                reason: format!(
-                    "train.batch_size ({}) is larger than the training split ({} images)",
-                    t.batch_size,
-                    train_idx.len()
-                ),
-            });
+impl ExperimentConfig {
+    fn settings(&self) -> RunSettings<'_> {
+        RunSettings {
+            seed: self.seed,
+            method: self.method.name(),
+            train: &self.train,
+            toml: self.to_toml(),
         }
-        let stats = ChannelStats::of(&data);
-        let views = Arc::new(
-            config
-                .augment
-                .multi_view((height, width), config.method.views())
-                .map_err(|reason| TrainError::Config {
-                    path: config.base_dir.join("augment"),
-                    reason,
-                })?,
-        );
-        let loader = |indices: Vec<usize>, shuffle: bool, drop_last: bool| {
-            BatchLoader::new(
-                data.clone(),
-                indices,
-                views.clone(),
-                stats.clone(),
-                LoaderConfig {
-                    batch_size: t.batch_size,
-                    shuffle,
-                    drop_last,
-                    seed: config.seed,
-                    prefetch: 2,
-                },
-            )
-        };
-        let (train_images, val_images) = (train_idx.len(), val_idx.len());
-        let train_loader = loader(train_idx, true, true);
-        // Validation views are drawn once (epoch 0's seed) so epochs compare alike;
-        // a last batch of one image would break batch statistics, so keep it only if ≥ 2.
-        let val_loader = (val_images >= 2).then(|| loader(val_idx, false, false));
-        let steps_per_epoch = train_loader
-            .batches_per_epoch()
-            .min(t.max_steps_per_epoch.unwrap_or(usize::MAX));
-        Ok(Self {
-            train_loader,
-            val_loader,
-            spec: InputSpec::normalized(InputShape::new(channels, height, width), &stats),
-            steps_per_epoch,
-            total_steps: steps_per_epoch * t.epochs,
-            train_images,
-            val_images,
-        })
+    }
+}
+
+impl TextExperimentConfig {
+    fn settings(&self) -> RunSettings<'_> {
+        RunSettings {
+            seed: self.seed,
+            method: self.method.name(),
+            train: &self.train,
+            toml: self.to_toml(),
+        }
     }
 }
 
@@ -121,25 +83,79 @@ pub fn pretrain(
     device: &Device,
     observer: &mut dyn Observer,
 ) -> Result<Summary, TrainError> {
-    let setup = Setup::new(config)?;
+    let setup = ImageSetup::new(config)?;
     let train_device = device.clone().autodiff();
     train_device.seed(config.seed);
     let method = config
         .method
         .init(&config.encoder, &setup.spec, &train_device);
-    let optimizer = config.train.optimizer.init(config.train.grad_clip);
-
     let run = RunDir::create(out, &config.name)?;
     let _lock = run.lock()?;
-    crate::run_dir::write_atomic(&run.config_path(), config.to_toml().as_bytes())?;
-    let status = fresh_status(&run, config, info);
+    start_fresh(
+        &config.settings(),
+        &setup,
+        &run,
+        method,
+        info,
+        device,
+        observer,
+    )
+}
+
+/// Runs one text pretraining experiment into a new directory under `out`:
+/// trains the tokenizer on the corpus, saves it as `<run>/tokenizer.json`,
+/// then pretrains as [`pretrain`] does.
+pub fn pretrain_text(
+    config: &TextExperimentConfig,
+    out: &Path,
+    info: &RunInfo,
+    device: &Device,
+    observer: &mut dyn Observer,
+) -> Result<Summary, TrainError> {
+    let setup = TextSetup::new(config, None, observer)?;
+    let train_device = device.clone().autodiff();
+    train_device.seed(config.seed);
+    let method = config.method.init(
+        &config.encoder,
+        setup.tokenizer.vocab_size(),
+        setup.tokenizer.max_len(),
+        &train_device,
+    );
+    let run = RunDir::create(out, &config.name)?;
+    let _lock = run.lock()?;
+    setup.save_tokenizer(run.path())?;
+    start_fresh(
+        &config.settings(),
+        &setup,
+        &run,
+        method,
+        info,
+        device,
+        observer,
+    )
+}
+
+/// Writes the resolved experiment and trains a new run from epoch 1.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn start_fresh<P: Pretraining>(
+    settings: &RunSettings,
+    setup: &P,
+    run: &RunDir,
+    method: P::Model,
+    info: &RunInfo,
+    device: &Device,
+    observer: &mut dyn Observer,
+) -> Result<Summary, TrainError> {
+    crate::run_dir::write_atomic(&run.config_path(), settings.toml.as_bytes())?;
+    let optimizer = settings.train.optimizer.init(settings.train.grad_clip);
+    let status = fresh_status(run, settings, info);
     let start = Start {
         epoch: 1,
         step: 0,
         first_train_loss: None,
     };
     train(
-        config, &setup, &run, status, method, optimizer, start, device, observer,
+        settings, setup, run, status, method, optimizer, start, device, observer,
     )
 }
 
@@ -157,44 +173,95 @@ pub fn resume(
 ) -> Result<Summary, TrainError> {
     let run = RunDir::open(run_path)?;
     let _lock = run.lock()?;
-    let config = ExperimentConfig::load(&run.config_path(), &[])?;
+    let train_device = device.clone().autodiff();
+    match Experiment::load(&run.config_path(), &[])? {
+        Experiment::Image(config) => {
+            let settings = config.settings();
+            let good = resumable_checkpoint(&run, &settings, observer)?;
+            let setup = ImageSetup::new(&config)?;
+            let spec = good
+                .state
+                .input
+                .clone()
+                .unwrap_or_else(|| setup.spec.clone());
+            let method = config.method.init(&config.encoder, &spec, &train_device);
+            continue_run(
+                &settings, &setup, &run, &good, method, info, device, observer,
+            )
+        }
+        Experiment::Text(config) => {
+            let settings = config.settings();
+            let good = resumable_checkpoint(&run, &settings, observer)?;
+            let tokenizer = TextTokenizer::load(&run.path().join(TOKENIZER_FILE))?;
+            let setup = TextSetup::new(&config, Some(tokenizer), observer)?;
+            let method = config.method.init(
+                &config.encoder,
+                setup.tokenizer.vocab_size(),
+                setup.tokenizer.max_len(),
+                &train_device,
+            );
+            continue_run(
+                &settings, &setup, &run, &good, method, info, device, observer,
+            )
+        }
+    }
+}
+
+/// The checkpoint a resumed run continues from, checked against the run's
+/// experiment: the same method, and epochs left to run.
+pub(crate) fn resumable_checkpoint(
+    run: &RunDir,
+    settings: &RunSettings,
+    observer: &mut dyn Observer,
+) -> Result<GoodCheckpoint, TrainError> {
     let good = Checkpoint::find_good(&run.checkpoint_dir())?;
     if let Some(warning) = &good.warning {
         observer.on_message(&format!("warning: {warning}"));
     }
     let state = &good.state;
-    if state.method != config.method.name() {
+    if state.method != settings.method {
         return Err(TrainError::Checkpoint {
             path: good.dir.clone(),
             reason: format!(
                 "holds a {} checkpoint but the run's experiment is {}",
-                state.method,
-                config.method.name()
+                state.method, settings.method
             ),
         });
     }
-    if state.epoch >= config.train.epochs {
+    if state.epoch >= settings.train.epochs {
         return Err(TrainError::Config {
             path: run.config_path(),
             reason: format!(
                 "the run already completed all {} epochs; nothing to resume",
-                config.train.epochs
+                settings.train.epochs
             ),
         });
     }
-    let setup = Setup::new(&config)?;
-    let train_device = device.clone().autodiff();
-    let spec = state.input.clone().unwrap_or_else(|| setup.spec.clone());
-    let method = config.method.init(&config.encoder, &spec, &train_device);
-    let method = Checkpoint::load_method(&good.dir, method)?;
-    let optimizer = config.train.optimizer.init(config.train.grad_clip);
-    let optimizer = Checkpoint::load_optimizer(&good.dir, optimizer)?;
+    Ok(good)
+}
 
+/// Loads the checkpoint's weights into `method` and its optimiser state,
+/// cuts the metrics log back to it and trains the remaining epochs.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn continue_run<P: Pretraining>(
+    settings: &RunSettings,
+    setup: &P,
+    run: &RunDir,
+    good: &GoodCheckpoint,
+    method: P::Model,
+    info: &RunInfo,
+    device: &Device,
+    observer: &mut dyn Observer,
+) -> Result<Summary, TrainError> {
+    let state = &good.state;
+    let method = Checkpoint::load_method(&good.dir, method)?;
+    let optimizer = settings.train.optimizer.init(settings.train.grad_clip);
+    let optimizer = Checkpoint::load_optimizer(&good.dir, optimizer)?;
     let kept = crate::metrics::truncate_after(&run.metrics_path(), state.step, state.epoch)?;
     let first_train_loss = kept.iter().find(|e| e.epoch == 1).map(|e| e.train_loss);
     let mut status = run
         .status()
-        .unwrap_or_else(|_| fresh_status(&run, &config, info));
+        .unwrap_or_else(|_| fresh_status(run, settings, info));
     status.state = "running".into();
     status.info = info.clone();
     status.epochs_done = state.epoch;
@@ -206,21 +273,21 @@ pub fn resume(
         first_train_loss,
     };
     train(
-        &config, &setup, &run, status, method, optimizer, start, device, observer,
+        settings, setup, run, status, method, optimizer, start, device, observer,
     )
 }
 
 /// The status of a run starting now.
-fn fresh_status(run: &RunDir, config: &ExperimentConfig, info: &RunInfo) -> RunStatus {
+fn fresh_status(run: &RunDir, settings: &RunSettings, info: &RunInfo) -> RunStatus {
     let now = now_unix();
     RunStatus {
         name: run.name(),
         state: "running".into(),
-        method: config.method.name().into(),
-        seed: config.seed,
+        method: settings.method.into(),
+        seed: settings.seed,
         info: info.clone(),
         epochs_done: 0,
-        epochs: config.train.epochs,
+        epochs: settings.train.epochs,
         last_val_loss: None,
         started_unix: now,
         updated_unix: now,
@@ -240,29 +307,29 @@ struct Start {
 
 /// The epochs from `start` to the end, then the run's final state.
 #[allow(clippy::too_many_arguments)]
-fn train(
-    config: &ExperimentConfig,
-    setup: &Setup,
+fn train<P: Pretraining>(
+    settings: &RunSettings,
+    setup: &P,
     run: &RunDir,
     mut status: RunStatus,
-    mut method: Method,
+    mut method: P::Model,
     mut optimizer: ModuleOptimizer,
     start: Start,
     device: &Device,
     observer: &mut dyn Observer,
 ) -> Result<Summary, TrainError> {
-    let t = &config.train;
+    let t = settings.train;
+    let counts = setup.counts();
     let train_device = device.clone().autodiff();
     run.write_status(&status)?;
     let mut log = MetricsLog::append(&run.metrics_path())?;
-    let config_toml = config.to_toml();
     observer.on_start(&Plan {
         run_dir: run.path(),
         first_epoch: start.epoch,
         epochs: t.epochs,
-        steps_per_epoch: setup.steps_per_epoch,
-        train_images: setup.train_images,
-        val_images: setup.val_images,
+        steps_per_epoch: counts.steps_per_epoch,
+        train_images: counts.train_samples,
+        val_images: counts.val_samples,
         parameters: method.num_params(),
     });
 
@@ -273,22 +340,21 @@ fn train(
         let mut first_train_loss = start.first_train_loss.unwrap_or(f32::NAN);
         let mut last = (f32::NAN, None);
         for epoch in start.epoch..=t.epochs {
-            train_device.seed(derive_seed(config.seed, epoch as u64));
+            train_device.seed(derive_seed(settings.seed, epoch as u64));
             let epoch_start = Instant::now();
             let mut window_start = Instant::now();
             let mut window_images = 0usize;
             let mut loss_sum = 0f64;
             let mut lr = 0f64;
-            for batch in setup.train_loader.epoch(epoch).take(setup.steps_per_epoch) {
+            for batch in setup.train_batches(epoch).take(counts.steps_per_epoch) {
                 lr = t.schedule.lr(
                     t.optimizer.lr(),
                     step,
-                    setup.total_steps,
-                    setup.steps_per_epoch,
+                    counts.total_steps,
+                    counts.steps_per_epoch,
                 );
-                let n = batch.len();
-                let inputs = batch.into_view_tensors(&train_device);
-                let out = method.forward(&inputs);
+                let n = P::batch_len(&batch);
+                let out = P::forward(&method, batch, &train_device);
                 let loss: f32 = out.loss.clone().into_scalar();
                 step += 1;
                 if !loss.is_finite() {
@@ -307,11 +373,12 @@ fn train(
                 }
                 let grads = GradientsParams::from_grads(out.loss.backward(), &method);
                 method = optimizer.step(lr, method, grads);
-                method = method.after_step(
+                method = P::after_step(
+                    method,
                     out.keys,
                     StepProgress {
                         step,
-                        total_steps: setup.total_steps,
+                        total_steps: counts.total_steps,
                     },
                 );
                 loss_sum += loss as f64;
@@ -334,13 +401,13 @@ fn train(
                 }
             }
             let train_seconds = epoch_start.elapsed().as_secs_f64();
-            let train_loss = (loss_sum / setup.steps_per_epoch as f64) as f32;
+            let train_loss = (loss_sum / counts.steps_per_epoch as f64) as f32;
             if epoch == 1 {
                 first_train_loss = train_loss;
             }
-            let (val_loss, signals) = match &setup.val_loader {
-                Some(l) => {
-                    let (loss, signals) = validate(&method.valid(), l, device);
+            let (val_loss, signals) = match setup.val_batches() {
+                Some(batches) => {
+                    let (loss, signals) = validate::<P>(&method.valid(), batches, device);
                     (Some(loss), Some(signals))
                 }
                 None => (None, None),
@@ -357,12 +424,12 @@ fn train(
                 &CheckpointState {
                     epoch,
                     step,
-                    seed: config.seed,
-                    method: config.method.name().into(),
-                    input: Some(setup.spec.clone()),
+                    seed: settings.seed,
+                    method: settings.method.into(),
+                    input: setup.input(),
                     checksums: Default::default(),
                 },
-                &config_toml,
+                &settings.toml,
             )?;
             let record = EpochRecord {
                 kind: "epoch".into(),
@@ -373,7 +440,7 @@ fn train(
                 embedding_std: signals.as_ref().map(|s| s.std),
                 effective_rank: signals.as_ref().map(|s| s.rank),
                 lr,
-                images_per_sec: (setup.steps_per_epoch * t.batch_size) as f64
+                images_per_sec: (counts.steps_per_epoch * t.batch_size) as f64
                     / train_seconds.max(1e-9),
                 seconds: epoch_start.elapsed().as_secs_f64(),
             };
@@ -416,13 +483,17 @@ struct Signals {
 
 /// Mean loss over the validation split and the collapse signals of its
 /// embeddings, without gradients.
-fn validate(method: &Method, loader: &BatchLoader, device: &Device) -> (f32, Signals) {
+fn validate<P: Pretraining>(
+    method: &P::Model,
+    batches: Box<dyn Iterator<Item = P::Batch> + '_>,
+    device: &Device,
+) -> (f32, Signals) {
     let mut loss_sum = 0f64;
     let mut count = 0usize;
     let mut embeddings = Vec::new();
-    for batch in loader.epoch(0) {
-        let n = batch.len();
-        let out = method.forward(&batch.into_view_tensors(device));
+    for batch in batches {
+        let n = P::batch_len(&batch);
+        let out = P::forward(method, batch, device);
         loss_sum += out.loss.into_scalar::<f32>() as f64 * n as f64;
         count += n;
         embeddings.push(out.embeddings);

@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
-use pretext::train::{ExperimentConfig, RunInfo, Summary, pretrain, resume};
+use pretext::train::{
+    Experiment, ExperimentConfig, RunInfo, Summary, pretrain, pretrain_text, resume,
+};
 
 use crate::backend::Compute;
 use crate::progress::Progress;
@@ -51,10 +53,24 @@ pub fn run(args: Args) -> Result<()> {
             print_summary(&summary, args.run.compute);
             summary
         }
-        (None, Some(experiment)) => {
-            let config = ExperimentConfig::load(experiment, &args.run.overrides)?;
-            train(&config, args.run.compute, &args.run.out)?
-        }
+        (None, Some(experiment)) => match Experiment::load(experiment, &args.run.overrides)? {
+            Experiment::Image(config) => train(&config, args.run.compute, &args.run.out)?,
+            Experiment::Text(config) => {
+                let compute = args.run.compute;
+                let device = compute.device()?;
+                let mut progress = Progress::new();
+                let summary = pretrain_text(
+                    &config,
+                    &args.run.out,
+                    &run_info(compute),
+                    &device,
+                    &mut progress,
+                )?;
+                drop(progress);
+                print_summary(&summary, compute);
+                summary
+            }
+        },
         (None, None) => unreachable!("clap requires an experiment or --resume"),
     };
     super::report::write(&summary.run_dir, args.run.compute)?;

@@ -1,0 +1,119 @@
+//! The image side of a run: loaders of augmented views, normalisation and
+//! step counts, all derived from the experiment (so a resumed run rebuilds
+//! them exactly).
+use std::sync::Arc;
+
+use burn::tensor::{Device, Tensor};
+use pretext_data::{BatchLoader, ChannelStats, LoaderConfig, train_val_split};
+use pretext_methods::{InputSpec, Method, StepOutput, StepProgress};
+use pretext_nn::InputShape;
+
+use crate::pretraining::{Counts, Pretraining};
+use crate::{ExperimentConfig, TrainError};
+
+/// Loaders and input spec of an image run.
+pub(crate) struct ImageSetup {
+    train_loader: BatchLoader,
+    val_loader: Option<BatchLoader>,
+    /// Shape and normalisation of the encoder's input.
+    pub spec: InputSpec,
+    counts: Counts,
+}
+
+impl ImageSetup {
+    pub fn new(config: &ExperimentConfig) -> Result<Self, TrainError> {
+        let t = &config.train;
+        let data = Arc::new(config.data.load(&config.base_dir)?.without_labels());
+        let (channels, height, width) = data.shape();
+        let (train_idx, val_idx) = train_val_split(data.len(), t.val_fraction, config.seed);
+        if train_idx.len() < t.batch_size {
+            return Err(TrainError::Config {
+                path: data.source().to_path_buf(),
+                reason: format!(
+                    "train.batch_size ({}) is larger than the training split ({} images)",
+                    t.batch_size,
+                    train_idx.len()
+                ),
+            });
+        }
+        let stats = ChannelStats::of(&data);
+        let views = Arc::new(
+            config
+                .augment
+                .multi_view((height, width), config.method.views())
+                .map_err(|reason| TrainError::Config {
+                    path: config.base_dir.join("augment"),
+                    reason,
+                })?,
+        );
+        let loader = |indices: Vec<usize>, shuffle: bool, drop_last: bool| {
+            BatchLoader::new(
+                data.clone(),
+                indices,
+                views.clone(),
+                stats.clone(),
+                LoaderConfig {
+                    batch_size: t.batch_size,
+                    shuffle,
+                    drop_last,
+                    seed: config.seed,
+                    prefetch: 2,
+                },
+            )
+        };
+        let (train_samples, val_samples) = (train_idx.len(), val_idx.len());
+        let train_loader = loader(train_idx, true, true);
+        // Validation views are drawn once (epoch 0's seed) so epochs compare alike;
+        // a last batch of one image would break batch statistics, so keep it only if ≥ 2.
+        let val_loader = (val_samples >= 2).then(|| loader(val_idx, false, false));
+        let steps_per_epoch = train_loader
+            .batches_per_epoch()
+            .min(t.max_steps_per_epoch.unwrap_or(usize::MAX));
+        Ok(Self {
+            train_loader,
+            val_loader,
+            spec: InputSpec::normalized(InputShape::new(channels, height, width), &stats),
+            counts: Counts {
+                steps_per_epoch,
+                total_steps: steps_per_epoch * t.epochs,
+                train_samples,
+                val_samples,
+            },
+        })
+    }
+}
+
+impl Pretraining for ImageSetup {
+    type Model = Method;
+    type Batch = pretext_data::Batch;
+
+    fn counts(&self) -> Counts {
+        self.counts
+    }
+
+    fn train_batches(&self, epoch: usize) -> Box<dyn Iterator<Item = Self::Batch> + '_> {
+        Box::new(self.train_loader.epoch(epoch))
+    }
+
+    fn val_batches(&self) -> Option<Box<dyn Iterator<Item = Self::Batch> + '_>> {
+        self.val_loader
+            .as_ref()
+            .map(|l| Box::new(l.epoch(0)) as Box<dyn Iterator<Item = Self::Batch>>)
+    }
+
+    fn batch_len(batch: &Self::Batch) -> usize {
+        batch.len()
+    }
+
+    fn forward(model: &Method, batch: Self::Batch, device: &Device) -> StepOutput {
+        model.forward(&batch.into_view_tensors(device))
+    }
+
+    fn after_step(model: Method, keys: Option<Tensor<2>>, progress: StepProgress) -> Method {
+        model.after_step(keys, progress)
+    }
+
+    fn input(&self) -> Option<InputSpec> {
+        Some(self.spec.clone())
+    }
+}

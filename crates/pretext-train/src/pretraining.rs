@@ -1,0 +1,54 @@
+//! What the pretraining loop needs from one kind of data (images, text) and
+//! the model trained on it. The loop in `trainer.rs` is written once against
+//! this trait; `image_setup.rs` and `text_setup.rs` implement it.
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+use pretext_methods::{InputSpec, StepOutput, StepProgress};
+
+/// Sizes of a run, derived from its experiment so a resumed run gets the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Counts {
+    /// Optimiser steps per epoch.
+    pub steps_per_epoch: usize,
+    /// Optimiser steps of the whole run.
+    pub total_steps: usize,
+    /// Samples in the training split.
+    pub train_samples: usize,
+    /// Samples in the validation split.
+    pub val_samples: usize,
+}
+
+/// Batches and a forward pass for one modality.
+pub(crate) trait Pretraining {
+    /// The method being pretrained (encoder and heads).
+    type Model: Module;
+    /// One batch as the data side assembles it (host buffers).
+    type Batch;
+
+    /// Sizes of the run.
+    fn counts(&self) -> Counts;
+
+    /// The training batches of `epoch` (the loop takes `steps_per_epoch`).
+    fn train_batches(&self, epoch: usize) -> Box<dyn Iterator<Item = Self::Batch> + '_>;
+
+    /// The validation batches, the same every epoch; `None` without a
+    /// validation split.
+    fn val_batches(&self) -> Option<Box<dyn Iterator<Item = Self::Batch> + '_>>;
+
+    /// Samples in a batch.
+    fn batch_len(batch: &Self::Batch) -> usize;
+
+    /// Moves the batch to `device` and runs the method on it.
+    fn forward(model: &Self::Model, batch: Self::Batch, device: &Device) -> StepOutput;
+
+    /// The update after each optimiser step (momentum targets, queues).
+    fn after_step(
+        model: Self::Model,
+        keys: Option<Tensor<2>>,
+        progress: StepProgress,
+    ) -> Self::Model;
+
+    /// The input the encoder is trained on, recorded in checkpoints (images:
+    /// shape and normalisation; text: `None`, the run's tokenizer says it).
+    fn input(&self) -> Option<InputSpec>;
+}
