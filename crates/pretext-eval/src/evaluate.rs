@@ -6,25 +6,22 @@ use std::time::Instant;
 
 use burn::tensor::Device;
 use pretext_data::transform::derive_seed;
-use pretext_data::{ChannelStats, ImageDataset, LabelBudget, LabelSplit, draw_labels};
+use pretext_data::{ChannelStats, ImageDataset, LabelSplit};
 use pretext_methods::{InputSpec, Method};
 use pretext_nn::{Encoder, InputShape};
 use pretext_train::{Checkpoint, ExperimentConfig, RunDir};
 
 use crate::EvalError;
 use crate::embed::{cached, embed_images, pixel_features};
-use crate::features::{Features, accuracy, confusion_matrix};
+use crate::features::Features;
 use crate::finetune::{LabelledImages, finetune};
-use crate::knn::knn_predict;
-use crate::linear::fit_linear;
-use crate::mlp::fit_mlp;
-use crate::outcome::HeadOutcome;
-use crate::results::{EvalResults, ResultRow, Source};
+use crate::heads::{FrozenHeads, Recorder, draw_all, union};
+use crate::results::{EvalResults, Source};
 use crate::task::{Baseline, Head, TaskConfig};
 
 /// Streams of the seeds derived from a task's seed.
-const RANDOM_INIT_STREAM: u64 = 0x5241_4E44;
-const HEAD_STREAM: u64 = 0x4845_4144;
+pub(crate) const RANDOM_INIT_STREAM: u64 = 0x5241_4E44;
+pub(crate) const HEAD_STREAM: u64 = 0x4845_4144;
 
 /// A run ready to be evaluated: its resolved experiment, the checkpoint and
 /// the input its encoder expects.
@@ -163,42 +160,29 @@ fn load_task_data(task: &TaskConfig, run: &EvaluatedRun) -> Result<TaskData, Eva
     })
 }
 
-/// Every draw of the task: (budget, seed) → split, written to
-/// `<eval>/splits/<budget>-seed<seed>.json` for anyone to reuse.
-fn draw_all(task: &TaskConfig, data: &TaskData, dir: &Path) -> Result<Vec<LabelSplit>, EvalError> {
-    let labels = data.pool.labels().expect("checked labelled");
-    let mut budgets: Vec<LabelBudget> = task.budgets.clone();
-    if task.runs(Head::Finetune) || task.compares_with(Baseline::Supervised) {
-        for b in task.finetune_budgets() {
-            if !budgets.contains(&b) {
-                budgets.push(b);
-            }
-        }
-    }
-    let mut splits = Vec::new();
-    for budget in budgets {
-        for seed in task.seed_list() {
-            let split = draw_labels(labels, data.classes, budget, seed).map_err(|e| {
-                EvalError::Mismatch {
-                    path: data.pool.source().to_path_buf(),
-                    reason: e.to_string(),
-                }
-            })?;
-            splits.push(split);
-        }
-    }
-    let split_dir = dir.join("splits");
-    std::fs::create_dir_all(&split_dir).map_err(|e| EvalError::io(&split_dir, e))?;
-    for s in &splits {
-        let path = split_dir.join(format!("{}-seed{}.json", s.budget.slug(), s.seed));
-        let json = serde_json::to_string(s).expect("a split always serialises");
-        pretext_train::write_atomic(&path, json.as_bytes())?;
-    }
-    Ok(splits)
+/// Every draw of the task, written to `<eval>/splits/` for anyone to reuse.
+fn draw_task_splits(
+    task: &TaskConfig,
+    data: &TaskData,
+    dir: &Path,
+) -> Result<Vec<LabelSplit>, EvalError> {
+    let extra = if task.runs(Head::Finetune) || task.compares_with(Baseline::Supervised) {
+        task.finetune_budgets()
+    } else {
+        Vec::new()
+    };
+    draw_all(
+        data.pool.labels().expect("checked labelled"),
+        data.classes,
+        &union(&task.budgets, &extra),
+        &task.seed_list(),
+        data.pool.source(),
+        dir,
+    )
 }
 
 /// FNV-1a, for cache file names.
-fn fnv64(text: &str) -> u64 {
+pub(crate) fn fnv64(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
     })
@@ -221,7 +205,7 @@ pub fn evaluate(
     // experiment fails here, leaving no label splits behind.
     let encoder = run.encoder(device)?;
     let eval_dir = run.eval_dir();
-    let splits = draw_all(task, &data, &eval_dir)?;
+    let splits = draw_task_splits(task, &data, &eval_dir)?;
     let stats = run.stats();
     let pool_labels = data.pool.labels().expect("checked labelled").to_vec();
     let test_labels = data.test.labels().expect("checked labelled").to_vec();
@@ -287,113 +271,27 @@ pub fn evaluate(
         }
     }
 
-    let mut rows = Vec::new();
-    let mut record = |source: Source,
-                      head: String,
-                      split: &LabelSplit,
-                      outcome: HeadOutcome,
-                      seconds: f64,
-                      log: &mut dyn FnMut(&str)| {
-        let row = ResultRow {
-            source,
-            head,
-            budget: split.budget,
-            seed: split.seed,
-            train_labels: split.train.len(),
-            val_labels: split.val.len(),
-            test_accuracy: accuracy(&outcome.test_predictions, &test_labels),
-            confusion: confusion_matrix(&outcome.test_predictions, &test_labels, data.classes),
-            val_accuracy: outcome.val_accuracy,
-            best_epoch: outcome.best_epoch,
-            epochs: outcome.epochs,
-            curve: outcome.curve,
-            detail: outcome.detail,
-            seconds,
-        };
-        log(&format!(
-            "{:<8} seed {} {:<28} test {:5.1}%{}",
-            row.budget.to_string(),
-            row.seed,
-            row.label(),
-            100.0 * row.test_accuracy,
-            match (row.best_epoch, row.epochs) {
-                (Some(b), Some(e)) => format!("  (best epoch {b} of {e})"),
-                _ => String::new(),
-            }
-        ));
-        rows.push(row);
+    let mut record = Recorder::new(&test_labels, data.classes, log);
+    let frozen = FrozenHeads {
+        heads: &task.heads,
+        linear: &task.linear,
+        knn: &task.knn,
+        mlp: &task.mlp,
     };
-
     for split in splits.iter().filter(|s| task.budgets.contains(&s.budget)) {
-        let y_train: Vec<u32> = split.train.iter().map(|&i| pool_labels[i]).collect();
-        let y_val: Vec<u32> = split.val.iter().map(|&i| pool_labels[i]).collect();
         let head_seed = derive_seed(split.seed, HEAD_STREAM);
         for (source, pool, test) in &sources {
-            let (x_train, x_val) = (pool.select(&split.train), pool.select(&split.val));
-            if task.runs(Head::Linear) {
-                let t = Instant::now();
-                let fit = fit_linear(
-                    &x_train,
-                    &y_train,
-                    &x_val,
-                    &y_val,
-                    data.classes,
-                    &task.linear,
-                );
-                let outcome = HeadOutcome {
-                    test_predictions: fit.model.predict(test),
-                    val_accuracy: Some(fit.val_accuracy),
-                    best_epoch: Some(fit.best_iteration),
-                    epochs: Some(fit.iterations),
-                    curve: fit.curve,
-                    detail: Some(format!("l2={}", fit.l2)),
-                };
-                record(
-                    *source,
-                    "linear".into(),
-                    split,
-                    outcome,
-                    t.elapsed().as_secs_f64(),
-                    log,
-                );
-            }
-            if task.runs(Head::Knn) {
-                let t = Instant::now();
-                let predictions = knn_predict(&x_train, &y_train, test, data.classes, &task.knn);
-                let seconds = t.elapsed().as_secs_f64();
-                for (k, p) in task.knn.k.iter().zip(predictions) {
-                    record(
-                        *source,
-                        format!("knn-{k}"),
-                        split,
-                        HeadOutcome::untrained(p),
-                        seconds,
-                        log,
-                    );
-                }
-            }
-            if task.runs(Head::Mlp) {
-                let t = Instant::now();
-                let outcome = fit_mlp(
-                    &x_train,
-                    &y_train,
-                    &x_val,
-                    &y_val,
-                    test,
-                    data.classes,
-                    &task.mlp,
-                    head_seed,
-                    device,
-                );
-                record(
-                    *source,
-                    "mlp".into(),
-                    split,
-                    outcome,
-                    t.elapsed().as_secs_f64(),
-                    log,
-                );
-            }
+            frozen.run(
+                *source,
+                pool,
+                test,
+                split,
+                &pool_labels,
+                data.classes,
+                head_seed,
+                device,
+                &mut record,
+            );
         }
     }
 
@@ -440,23 +338,18 @@ pub fn evaluate(
                 path: task.path.clone(),
                 reason,
             })?;
-            record(
+            record.add(
                 source,
-                "finetune".into(),
+                "finetune",
                 split,
                 outcome,
                 t.elapsed().as_secs_f64(),
-                log,
             );
         }
     }
 
-    let mut budgets = task.budgets.clone();
-    for b in finetune_budgets {
-        if !budgets.contains(&b) {
-            budgets.push(b);
-        }
-    }
+    let budgets = union(&task.budgets, &finetune_budgets);
+    let rows = record.rows;
     let mut results = EvalResults {
         run: run.dir.name(),
         task: task.name.clone(),
@@ -470,17 +363,6 @@ pub fn evaluate(
         summary: Vec::new(),
     };
     results.summarise();
-    let earlier_path = eval_dir.join("results.json");
-    if earlier_path.is_file()
-        && let Ok(earlier) = EvalResults::load(&earlier_path)
-    {
-        let kept = results.merge_earlier(earlier);
-        if kept > 0 {
-            log(&format!(
-                "kept {kept} earlier results this evaluation did not redo"
-            ));
-        }
-    }
-    results.save(&eval_dir)?;
+    results.save_merged(&eval_dir, log)?;
     Ok(results)
 }

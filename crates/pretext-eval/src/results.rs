@@ -23,6 +23,8 @@ pub enum Source {
     /// The same architecture, randomly initialised (baseline; fine-tuned, it
     /// is the supervised-from-scratch baseline).
     RandomInit,
+    /// TF-IDF features of the text (baseline, with logistic regression).
+    Tfidf,
 }
 
 /// One head on one label draw.
@@ -81,6 +83,7 @@ fn label(source: Source, head: &str) -> String {
         (Source::Pretrained, h) => format!("pretrained + {h}"),
         (Source::RawPixels, h) => format!("raw pixels + {h}"),
         (Source::RandomInit, h) => format!("random init + {h}"),
+        (Source::Tfidf, h) => format!("tf-idf + {h}"),
     }
 }
 
@@ -202,6 +205,24 @@ impl EvalResults {
         self.rows.splice(0..0, kept);
         self.summarise();
         count
+    }
+
+    /// Merges the rows of the `results.json` already in `dir` that this
+    /// evaluation did not redo (see [`EvalResults::merge_earlier`]), then
+    /// saves; the number kept goes to `log`.
+    pub fn save_merged(&mut self, dir: &Path, log: &mut dyn FnMut(&str)) -> Result<(), EvalError> {
+        let earlier_path = dir.join("results.json");
+        if earlier_path.is_file()
+            && let Ok(earlier) = EvalResults::load(&earlier_path)
+        {
+            let kept = self.merge_earlier(earlier);
+            if kept > 0 {
+                log(&format!(
+                    "kept {kept} earlier results this evaluation did not redo"
+                ));
+            }
+        }
+        self.save(dir)
     }
 
     /// Writes `results.json` and `results.md` into `dir` (each atomically).

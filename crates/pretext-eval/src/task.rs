@@ -51,6 +51,9 @@ pub enum Baseline {
     /// The same architecture trained from scratch on the labels (fine-tuning
     /// a random initialisation, same augmentations and steps).
     Supervised,
+    /// Text only: TF-IDF of word unigrams and bigrams with logistic
+    /// regression, fitted on the same labels.
+    Tfidf,
 }
 
 /// Everything one evaluation needs besides the run.
@@ -167,6 +170,9 @@ impl TaskConfig {
         }
         if self.heads.is_empty() {
             return Err("heads must not be empty".into());
+        }
+        if self.compares_with(Baseline::Tfidf) {
+            return Err("baselines: tfidf is a text baseline; image tasks take raw_pixels, random_init and supervised".into());
         }
         self.linear.validate()?;
         self.knn.validate()?;

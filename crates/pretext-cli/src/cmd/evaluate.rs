@@ -2,8 +2,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use pretext::eval::{EvalResults, TaskConfig, evaluate};
-use pretext::train::ExperimentConfig;
+use pretext::eval::{EvalResults, TaskConfig, TextTaskConfig, evaluate, evaluate_text};
+use pretext::train::Experiment;
 
 use crate::backend::Compute;
 
@@ -27,20 +27,42 @@ pub fn run(args: Args) -> Result<()> {
         Some(t) => t,
         None => run_task(&args.run)?,
     };
+    if is_text_run(&args.run)? {
+        let task = TextTaskConfig::load(&task_path, &args.overrides)?;
+        let device = args.compute.device()?;
+        let results = evaluate_text(&args.run, &task, &device, &mut |line| eprintln!("  {line}"))?;
+        println!("\n{}", results.markdown());
+        println!(
+            "results in {}/eval/{}/: results.json, results.md, splits/ (the label draws)",
+            args.run.display(),
+            task.name
+        );
+        return Ok(());
+    }
     let task = TaskConfig::load(&task_path, &args.overrides)?;
     evaluate_and_print(&args.run, &task, args.compute)?;
     super::report::write(&args.run, args.compute)?;
     Ok(())
 }
 
-/// The task the run's experiment names.
-fn run_task(run: &Path) -> Result<PathBuf> {
+/// The run's experiment, read from its `config.toml`.
+fn run_experiment(run: &Path) -> Result<Experiment> {
     let config_path = run.join("config.toml");
     if !config_path.is_file() {
         bail!("{}: not a run directory (no config.toml)", run.display());
     }
-    let config = ExperimentConfig::load(&config_path, &[])?;
-    config.task.with_context(|| {
+    Ok(Experiment::load(&config_path, &[])?)
+}
+
+/// Whether the run at `run` pretrained a text encoder.
+fn is_text_run(run: &Path) -> Result<bool> {
+    Ok(matches!(run_experiment(run)?, Experiment::Text(_)))
+}
+
+/// The task the run's experiment names.
+fn run_task(run: &Path) -> Result<PathBuf> {
+    let config = run_experiment(run)?;
+    config.task().map(Path::to_path_buf).with_context(|| {
         format!(
             "{}: the run's experiment names no evaluation task; pass --task FILE (e.g. experiments/tasks/mnist.toml)",
             run.display()

@@ -45,43 +45,45 @@ impl LabelEfficiency {
         let panels: Vec<Panel> = heads
             .into_iter()
             .map(|head| {
-                let series = [Source::Pretrained, Source::RawPixels, Source::RandomInit]
-                    .into_iter()
-                    .map(|source| {
-                        let mut points: Vec<(f64, f64, f64)> = results
-                            .summary
-                            .iter()
-                            .filter(|s| s.source == source && s.head == head)
-                            .filter_map(|s| {
-                                // Labels per class actually drawn (fractions and "all" too).
-                                let drawn: Vec<f64> = results
-                                    .rows
-                                    .iter()
-                                    .filter(|r| {
-                                        r.source == s.source
-                                            && r.head == s.head
-                                            && r.budget == s.budget
-                                    })
-                                    .map(|r| r.train_labels as f64 / classes)
-                                    .collect();
-                                let per_class =
-                                    drawn.iter().sum::<f64>() / drawn.len().max(1) as f64;
-                                (per_class > 0.0).then_some((
-                                    per_class,
-                                    100.0 * s.mean as f64,
-                                    100.0 * s.std as f64,
-                                ))
-                            })
-                            .collect();
-                        points.sort_by(|a, b| a.0.total_cmp(&b.0));
-                        Series {
-                            source,
-                            label: ResultRow::label_of(source, &head),
-                            points,
-                        }
-                    })
-                    .filter(|s| !s.points.is_empty())
-                    .collect();
+                let series = [
+                    Source::Pretrained,
+                    Source::RawPixels,
+                    Source::Tfidf,
+                    Source::RandomInit,
+                ]
+                .into_iter()
+                .map(|source| {
+                    let mut points: Vec<(f64, f64, f64)> = results
+                        .summary
+                        .iter()
+                        .filter(|s| s.source == source && s.head == head)
+                        .filter_map(|s| {
+                            // Labels per class actually drawn (fractions and "all" too).
+                            let drawn: Vec<f64> = results
+                                .rows
+                                .iter()
+                                .filter(|r| {
+                                    r.source == s.source && r.head == s.head && r.budget == s.budget
+                                })
+                                .map(|r| r.train_labels as f64 / classes)
+                                .collect();
+                            let per_class = drawn.iter().sum::<f64>() / drawn.len().max(1) as f64;
+                            (per_class > 0.0).then_some((
+                                per_class,
+                                100.0 * s.mean as f64,
+                                100.0 * s.std as f64,
+                            ))
+                        })
+                        .collect();
+                    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    Series {
+                        source,
+                        label: ResultRow::label_of(source, &head),
+                        points,
+                    }
+                })
+                .filter(|s| !s.points.is_empty())
+                .collect();
                 Panel { head, series }
             })
             .filter(|p: &Panel| !p.series.is_empty())

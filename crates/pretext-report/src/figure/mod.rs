@@ -122,6 +122,7 @@ pub(crate) fn source_colour(source: pretext_eval::Source) -> RGBColor {
         pretext_eval::Source::Pretrained => colour(0),
         pretext_eval::Source::RawPixels => colour(1),
         pretext_eval::Source::RandomInit => colour(3),
+        pretext_eval::Source::Tfidf => colour(2),
     }
 }
 

@@ -1,0 +1,192 @@
+//! The pieces every evaluation shares, images or text: the seeded label
+//! draws written out for reuse, the frozen-feature heads (linear probe, kNN,
+//! MLP) on one draw, and the result row of each head.
+use std::path::Path;
+use std::time::Instant;
+
+use burn::tensor::Device;
+use pretext_data::{LabelBudget, LabelSplit, draw_labels};
+
+use crate::EvalError;
+use crate::features::{Features, accuracy, confusion_matrix};
+use crate::knn::{KnnConfig, knn_predict};
+use crate::linear::{LinearProbeConfig, fit_linear};
+use crate::mlp::{MlpHeadConfig, fit_mlp};
+use crate::outcome::HeadOutcome;
+use crate::results::{ResultRow, Source};
+use crate::task::Head;
+
+/// Every (budget, seed) draw from a pool with `labels`, written to
+/// `<dir>/splits/<budget>-seed<seed>.json` for anyone to reuse. `pool` names
+/// the pool in errors (a budget larger than a class).
+pub(crate) fn draw_all(
+    labels: &[u32],
+    classes: usize,
+    budgets: &[LabelBudget],
+    seeds: &[u64],
+    pool: &Path,
+    dir: &Path,
+) -> Result<Vec<LabelSplit>, EvalError> {
+    let mut splits = Vec::new();
+    for &budget in budgets {
+        for &seed in seeds {
+            let split =
+                draw_labels(labels, classes, budget, seed).map_err(|e| EvalError::Mismatch {
+                    path: pool.to_path_buf(),
+                    reason: e.to_string(),
+                })?;
+            splits.push(split);
+        }
+    }
+    let split_dir = dir.join("splits");
+    std::fs::create_dir_all(&split_dir).map_err(|e| EvalError::io(&split_dir, e))?;
+    for s in &splits {
+        let path = split_dir.join(format!("{}-seed{}.json", s.budget.slug(), s.seed));
+        let json = serde_json::to_string(s).expect("a split always serialises");
+        pretext_train::write_atomic(&path, json.as_bytes())?;
+    }
+    Ok(splits)
+}
+
+/// The budgets of `budgets` followed by those of `extra` not already in it.
+pub(crate) fn union(budgets: &[LabelBudget], extra: &[LabelBudget]) -> Vec<LabelBudget> {
+    let mut all = budgets.to_vec();
+    for b in extra {
+        if !all.contains(b) {
+            all.push(*b);
+        }
+    }
+    all
+}
+
+/// Which frozen-feature heads run, with their settings.
+pub(crate) struct FrozenHeads<'a> {
+    /// The heads the task asks for (only linear, knn and mlp are used here).
+    pub heads: &'a [Head],
+    /// Linear-probe settings.
+    pub linear: &'a LinearProbeConfig,
+    /// kNN settings.
+    pub knn: &'a KnnConfig,
+    /// MLP-head settings.
+    pub mlp: &'a MlpHeadConfig,
+}
+
+impl FrozenHeads<'_> {
+    /// Whether any frozen-feature head runs.
+    pub fn any(&self) -> bool {
+        [Head::Linear, Head::Knn, Head::Mlp]
+            .iter()
+            .any(|h| self.heads.contains(h))
+    }
+
+    /// Runs every frozen head on one draw of one source's features; each
+    /// result goes to `record`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn run(
+        &self,
+        source: Source,
+        pool: &Features,
+        test: &Features,
+        split: &LabelSplit,
+        pool_labels: &[u32],
+        classes: usize,
+        seed: u64,
+        device: &Device,
+        record: &mut Recorder,
+    ) {
+        let y_train: Vec<u32> = split.train.iter().map(|&i| pool_labels[i]).collect();
+        let y_val: Vec<u32> = split.val.iter().map(|&i| pool_labels[i]).collect();
+        let (x_train, x_val) = (pool.select(&split.train), pool.select(&split.val));
+        if self.heads.contains(&Head::Linear) {
+            let t = Instant::now();
+            let fit = fit_linear(&x_train, &y_train, &x_val, &y_val, classes, self.linear);
+            let outcome = HeadOutcome {
+                test_predictions: fit.model.predict(test),
+                val_accuracy: Some(fit.val_accuracy),
+                best_epoch: Some(fit.best_iteration),
+                epochs: Some(fit.iterations),
+                curve: fit.curve,
+                detail: Some(format!("l2={}", fit.l2)),
+            };
+            record.add(source, "linear", split, outcome, t.elapsed().as_secs_f64());
+        }
+        if self.heads.contains(&Head::Knn) {
+            let t = Instant::now();
+            let predictions = knn_predict(&x_train, &y_train, test, classes, self.knn);
+            let seconds = t.elapsed().as_secs_f64();
+            for (k, p) in self.knn.k.iter().zip(predictions) {
+                let head = format!("knn-{k}");
+                record.add(source, &head, split, HeadOutcome::untrained(p), seconds);
+            }
+        }
+        if self.heads.contains(&Head::Mlp) {
+            let t = Instant::now();
+            let outcome = fit_mlp(
+                &x_train, &y_train, &x_val, &y_val, test, classes, self.mlp, seed, device,
+            );
+            record.add(source, "mlp", split, outcome, t.elapsed().as_secs_f64());
+        }
+    }
+}
+
+/// Collects result rows, scoring each head on the test labels and logging
+/// one line per head.
+pub(crate) struct Recorder<'a> {
+    /// The rows so far.
+    pub rows: Vec<ResultRow>,
+    test_labels: &'a [u32],
+    classes: usize,
+    log: &'a mut dyn FnMut(&str),
+}
+
+impl<'a> Recorder<'a> {
+    /// A recorder scoring against `test_labels`.
+    pub fn new(test_labels: &'a [u32], classes: usize, log: &'a mut dyn FnMut(&str)) -> Self {
+        Self {
+            rows: Vec::new(),
+            test_labels,
+            classes,
+            log,
+        }
+    }
+
+    /// Scores one head's outcome and keeps its row.
+    pub fn add(
+        &mut self,
+        source: Source,
+        head: &str,
+        split: &LabelSplit,
+        outcome: HeadOutcome,
+        seconds: f64,
+    ) {
+        let predictions = &outcome.test_predictions;
+        let row = ResultRow {
+            source,
+            head: head.to_string(),
+            budget: split.budget,
+            seed: split.seed,
+            train_labels: split.train.len(),
+            val_labels: split.val.len(),
+            test_accuracy: accuracy(predictions, self.test_labels),
+            confusion: confusion_matrix(predictions, self.test_labels, self.classes),
+            val_accuracy: outcome.val_accuracy,
+            best_epoch: outcome.best_epoch,
+            epochs: outcome.epochs,
+            curve: outcome.curve,
+            detail: outcome.detail,
+            seconds,
+        };
+        (self.log)(&format!(
+            "{:<8} seed {} {:<28} test {:5.1}%{}",
+            row.budget.to_string(),
+            row.seed,
+            row.label(),
+            100.0 * row.test_accuracy,
+            match (row.best_epoch, row.epochs) {
+                (Some(b), Some(e)) => format!("  (best epoch {b} of {e})"),
+                _ => String::new(),
+            }
+        ));
+        self.rows.push(row);
+    }
+}
