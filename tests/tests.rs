@@ -1,5 +1,6 @@
 //! pretext's integration tests: one binary, one module per area.
-//! All run on the `flex` CPU backend on small slices of the bundled MNIST.
+//! All run on the `flex` CPU backend on small slices of the bundled MNIST
+//! and of the text sets beside the project (`../shared/datasets/text`).
 
 mod common;
 mod evaluate;
@@ -7,4 +8,5 @@ mod export;
 mod methods;
 mod pretrain;
 mod report;
+mod text;
 mod wgpu;

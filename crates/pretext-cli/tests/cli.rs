@@ -503,3 +503,70 @@ fn a_sweep_pretrains_and_evaluates_every_member_once_and_compares_them() {
     assert_eq!(stderr.matches("pretrained already").count(), 4, "{stderr}");
     assert_eq!(stderr.matches("evaluated already").count(), 4, "{stderr}");
 }
+
+#[test]
+fn the_text_experiment_pretrains_and_evaluates_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let experiment = root.join("experiments/simcse-sst2.toml");
+    let out = succeeds(
+        &[
+            "pretrain",
+            experiment.to_str().unwrap(),
+            "--set",
+            "data.limit=400",
+            "--set",
+            "tokenizer.vocab_size=500",
+            "--set",
+            "tokenizer.max_len=8",
+            "--set",
+            "encoder.width=32",
+            "--set",
+            "train.epochs=1",
+            "--set",
+            "train.batch_size=32",
+            "--set",
+            "train.val_fraction=0.1",
+        ],
+        tmp.path(),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stdout.contains("outputs in runs/simcse-sst2/"), "{stdout}");
+    // Phrases longer than 8 tokens are truncated and counted, not refused.
+    assert!(
+        stderr.contains("truncated") && stderr.contains("tokenizer.max_len = 8"),
+        "{stderr}"
+    );
+    assert!(tmp.path().join("runs/simcse-sst2/tokenizer.json").is_file());
+    let task = root.join("experiments/tasks/sst2.toml");
+    let out = succeeds(
+        &[
+            "evaluate",
+            "runs/simcse-sst2",
+            "--task",
+            task.to_str().unwrap(),
+            "--set",
+            "train.limit=200",
+            "--set",
+            "test.limit=100",
+            "--set",
+            "budgets=[\"8/class\"]",
+            "--set",
+            "seeds=1",
+            "--set",
+            "baselines=[\"tfidf\"]",
+        ],
+        tmp.path(),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("pretrained + linear") && stdout.contains("tf-idf + linear"),
+        "{stdout}"
+    );
+    assert!(
+        tmp.path()
+            .join("runs/simcse-sst2/eval/sst2/results.json")
+            .is_file()
+    );
+}

@@ -87,6 +87,17 @@ fn idx_case(dir: &Path, magic: [u8; 4], n: u32, pixels: usize) -> Vec<String> {
     )
 }
 
+/// A text experiment on `corpus.txt` (holding `bytes`) read as `format`,
+/// with `extra` lines in `[data]`.
+fn text_case(dir: &Path, bytes: &[u8], format: &str, extra: &str) -> Vec<String> {
+    std::fs::write(dir.join("corpus.txt"), bytes).unwrap();
+    pretrain_with(
+        dir,
+        &format!("format = \"{format}\"\npath = \"corpus.txt\"\n{extra}"),
+        "",
+    )
+}
+
 /// A run directory with a checkpoint, trained once per test binary.
 fn trained_run(dir: &Path) -> PathBuf {
     let e = dir.join("tiny.toml");
@@ -108,6 +119,33 @@ fn trained_run(dir: &Path) -> PathBuf {
 }
 
 const CASES: &[Case] = &[
+    Case {
+        name: "a text corpus with invalid UTF-8",
+        setup: |d| text_case(d, b"a fine line\nbad \xff byte\n", "lines", ""),
+        needles: &["corpus.txt", "line 2", "UTF-8"],
+    },
+    Case {
+        name: "a text table without the label column it names",
+        setup: |d| {
+            text_case(
+                d,
+                b"text,label\n\"a, b\",1\n",
+                "table",
+                "text_column = \"text\"\nlabel_column = \"sentiment\"\ndelimiter = \",\"",
+            )
+        },
+        needles: &["corpus.txt", "sentiment", "label"],
+    },
+    Case {
+        name: "a text corpus of empty lines",
+        setup: |d| text_case(d, b"\n  \n\n", "lines", ""),
+        needles: &["corpus.txt"],
+    },
+    Case {
+        name: "a LABEL TEXT line with no label",
+        setup: |d| text_case(d, b"1 good\n bad start\n", "label_text", ""),
+        needles: &["corpus.txt", "line 2"],
+    },
     Case {
         name: "a zero-byte PNG",
         setup: |d| folder(d, &[("a.png", png(8, 8)), ("empty.png", Vec::new())]),

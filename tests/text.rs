@@ -1,0 +1,214 @@
+//! Text end to end through the library: pretrain SimCSE and TSDAE on a slice
+//! of the SST-2 phrases, resume, and evaluate on a slice of SST-2 against
+//! the TF-IDF baseline.
+use std::path::{Path, PathBuf};
+
+use pretext::data::text::TextTokenizer;
+use pretext::eval::{Source, TextTaskConfig, evaluate_text};
+use pretext::train::{
+    Experiment, NoObserver, RunDir, RunInfo, TOKENIZER_FILE, pretrain_text, resume,
+};
+
+use crate::common::{device, root};
+
+fn info() -> RunInfo {
+    RunInfo {
+        backend: "flex".into(),
+        git_revision: None,
+    }
+}
+
+/// The real text sets, beside the project (see ../shared/datasets/README.md).
+fn text_data(file: &str) -> PathBuf {
+    root().join("../shared/datasets/text").join(file)
+}
+
+/// A small text experiment of `method` on the first 600 SST-2 phrases.
+fn experiment(method: &str, epochs: usize) -> String {
+    format!(
+        r#"
+name = "text-{method}"
+seed = 3
+[data]
+format = "table"
+path = "{path}"
+text_column = "sentence"
+limit = 600
+[tokenizer]
+vocab_size = 600
+max_len = 24
+[encoder]
+kind = "transformer"
+width = 32
+depth = 1
+heads = 2
+[method]
+name = "{method}"
+[train]
+epochs = {epochs}
+batch_size = 32
+val_fraction = 0.1
+log_every = 2
+[train.optimizer]
+kind = "adamw"
+lr = 0.001
+"#,
+        path = text_data("sst2-phrases/train.tsv").display()
+    )
+}
+
+fn load(text: &str) -> pretext::train::TextExperimentConfig {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("e.toml");
+    std::fs::write(&path, text).unwrap();
+    match Experiment::load(&path, &[]).unwrap() {
+        Experiment::Text(c) => c,
+        Experiment::Image(c) => panic!("read as an image experiment: {c:?}"),
+    }
+}
+
+#[test]
+fn simcse_and_tsdae_pretrain_on_sst2_phrases_and_the_loss_falls() {
+    let tmp = tempfile::tempdir().unwrap();
+    for method in ["simcse", "tsdae"] {
+        let config = load(&experiment(method, 3));
+        let summary = pretrain_text(&config, tmp.path(), &info(), &device(), &mut NoObserver)
+            .unwrap_or_else(|e| panic!("{method}: {e}"));
+        assert!(
+            summary.last_train_loss < summary.first_train_loss,
+            "{method}: {summary:?}"
+        );
+        let run = RunDir::open(&summary.run_dir).unwrap();
+        let tokenizer = TextTokenizer::load(&run.path().join(TOKENIZER_FILE)).unwrap();
+        assert!(tokenizer.vocab_size() > 100, "{}", tokenizer.vocab_size());
+        assert_eq!(tokenizer.max_len(), 24);
+        // The resolved config reloads as the same text experiment.
+        let again = match Experiment::load(&run.config_path(), &[]).unwrap() {
+            Experiment::Text(c) => c,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(again.method, config.method);
+        assert_eq!(again.data, config.data);
+    }
+}
+
+#[test]
+fn a_resumed_text_run_continues_from_its_checkpoint_with_its_tokenizer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = load(&experiment("simcse", 2));
+    let first = pretrain_text(&config, tmp.path(), &info(), &device(), &mut NoObserver).unwrap();
+    // Ask for a third epoch and continue.
+    let config_path = first.run_dir.join("config.toml");
+    let text = std::fs::read_to_string(&config_path)
+        .unwrap()
+        .replace("epochs = 2", "epochs = 3");
+    std::fs::write(&config_path, text).unwrap();
+    let tokenizer_before = std::fs::read(first.run_dir.join(TOKENIZER_FILE)).unwrap();
+    let resumed = resume(&first.run_dir, &info(), &device(), &mut NoObserver).unwrap();
+    assert_eq!(resumed.epochs, 3);
+    assert_eq!(
+        std::fs::read(first.run_dir.join(TOKENIZER_FILE)).unwrap(),
+        tokenizer_before,
+        "resuming must reuse the run's tokenizer"
+    );
+    let metrics = std::fs::read_to_string(first.run_dir.join("metrics.jsonl")).unwrap();
+    let epochs: Vec<u64> = metrics
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["kind"] == "epoch")
+        .map(|v| v["epoch"].as_u64().unwrap())
+        .collect();
+    assert_eq!(epochs, [1, 2, 3]);
+}
+
+/// A small SST-2 task: 1,500 labelled sentences, 200 test sentences.
+fn task(dir: &Path) -> TextTaskConfig {
+    let text = format!(
+        r#"
+name = "sst2-small"
+budgets = ["8/class", "all"]
+seeds = 2
+heads = ["linear", "knn", "finetune"]
+baselines = ["tfidf", "random_init", "supervised"]
+[train]
+format = "label_text"
+path = "{train}"
+limit = 1500
+[test]
+format = "label_text"
+path = "{test}"
+limit = 200
+[knn]
+k = [5]
+[finetune]
+budgets = ["8/class"]
+max_epochs = 3
+steps_per_epoch = 3
+patience = 2
+"#,
+        train = text_data("sentences/stsa.binary.train").display(),
+        test = text_data("sentences/stsa.binary.test").display(),
+    );
+    let path = dir.join("task.toml");
+    std::fs::write(&path, text).unwrap();
+    TextTaskConfig::load(&path, &[]).unwrap()
+}
+
+#[test]
+fn a_text_run_is_evaluated_against_tfidf_random_and_supervised_baselines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = load(&experiment("simcse", 1));
+    let run = pretrain_text(&config, tmp.path(), &info(), &device(), &mut NoObserver)
+        .unwrap()
+        .run_dir;
+    let task = task(tmp.path());
+    let results = evaluate_text(&run, &task, &device(), &mut |_| {}).unwrap();
+    assert_eq!(results.classes, 2);
+    assert_eq!((results.pool_size, results.test_size), (1500, 200));
+    let has = |source: Source, head: &str, budget: &str| {
+        results
+            .rows
+            .iter()
+            .filter(|r| r.source == source && r.head == head && r.budget.to_string() == budget)
+            .count()
+    };
+    for (source, head) in [
+        (Source::Pretrained, "linear"),
+        (Source::Pretrained, "knn-5"),
+        (Source::RandomInit, "linear"),
+        (Source::Tfidf, "linear"),
+    ] {
+        assert_eq!(has(source, head, "8/class"), 2, "{source:?} {head}");
+        assert_eq!(has(source, head, "all"), 2, "{source:?} {head}");
+    }
+    assert_eq!(has(Source::Pretrained, "finetune", "8/class"), 2);
+    assert_eq!(has(Source::RandomInit, "finetune", "8/class"), 2);
+    assert_eq!(has(Source::Pretrained, "finetune", "all"), 0);
+    // 8 per class: 16 training and 16 validation labels, class-balanced.
+    let row = results
+        .rows
+        .iter()
+        .find(|r| r.budget.to_string() == "8/class")
+        .unwrap();
+    assert_eq!((row.train_labels, row.val_labels), (16, 16));
+    // With every label, TF-IDF + logistic regression is well above chance on SST-2.
+    let tfidf_all = results
+        .summary
+        .iter()
+        .find(|s| s.source == Source::Tfidf && s.budget.to_string() == "all")
+        .unwrap();
+    assert!(tfidf_all.mean > 0.6, "{tfidf_all:?}");
+    let eval_dir = run.join("eval/sst2-small");
+    assert!(eval_dir.join("results.json").is_file());
+    for split in [
+        "8-per-class-seed0",
+        "8-per-class-seed1",
+        "all-seed0",
+        "all-seed1",
+    ] {
+        assert!(
+            eval_dir.join(format!("splits/{split}.json")).is_file(),
+            "{split}"
+        );
+    }
+}
