@@ -69,34 +69,54 @@ impl Default for FinetuneConfig {
 impl FinetuneConfig {
     /// Checks the settings, naming the key at fault.
     pub fn validate(&self) -> Result<(), String> {
-        if self.max_epochs == 0 || self.steps_per_epoch == 0 || self.patience == 0 {
-            return Err(
-                "finetune.max_epochs, finetune.steps_per_epoch and finetune.patience must be at least 1"
-                    .into(),
-            );
-        }
-        if self.batch_size < 2 {
-            return Err(format!(
-                "finetune.batch_size must be at least 2, got {}",
-                self.batch_size
-            ));
-        }
-        for (key, lr) in [("lr", self.lr), ("encoder_lr", self.encoder_lr)] {
-            if !(lr > 0.0 && lr.is_finite()) {
-                return Err(format!("finetune.{key} must be positive, got {lr}"));
-            }
-        }
-        if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
-            return Err(format!(
-                "finetune.weight_decay must be 0 or more, got {}",
-                self.weight_decay
-            ));
-        }
+        check_training(
+            self.max_epochs,
+            self.steps_per_epoch,
+            self.patience,
+            self.batch_size,
+            [self.lr, self.encoder_lr],
+            self.weight_decay,
+        )?;
         if let Some(a) = &self.augment {
             a.validate().map_err(|e| format!("finetune.{e}"))?;
         }
         Ok(())
     }
+}
+
+/// The checks image and text fine-tuning share, naming the `finetune.` key
+/// at fault: epochs, steps and patience at least 1, a batch of at least 2,
+/// positive learning rates (`[lr, encoder_lr]`), a weight decay of 0 or more.
+pub(crate) fn check_training(
+    max_epochs: usize,
+    steps_per_epoch: usize,
+    patience: usize,
+    batch_size: usize,
+    lrs: [f64; 2],
+    weight_decay: f64,
+) -> Result<(), String> {
+    if max_epochs == 0 || steps_per_epoch == 0 || patience == 0 {
+        return Err(
+            "finetune.max_epochs, finetune.steps_per_epoch and finetune.patience must be at least 1"
+                .into(),
+        );
+    }
+    if batch_size < 2 {
+        return Err(format!(
+            "finetune.batch_size must be at least 2, got {batch_size}"
+        ));
+    }
+    for (key, lr) in ["lr", "encoder_lr"].into_iter().zip(lrs) {
+        if !(lr > 0.0 && lr.is_finite()) {
+            return Err(format!("finetune.{key} must be positive, got {lr}"));
+        }
+    }
+    if !(weight_decay >= 0.0 && weight_decay.is_finite()) {
+        return Err(format!(
+            "finetune.weight_decay must be 0 or more, got {weight_decay}"
+        ));
+    }
+    Ok(())
 }
 
 /// An encoder with a linear classifier on top.

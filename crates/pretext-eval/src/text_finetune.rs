@@ -17,6 +17,7 @@ use pretext_train::{EarlyStopping, OptimizerConfig, OptimizerKind, Verdict};
 use serde::{Deserialize, Serialize};
 
 use crate::features::accuracy;
+use crate::finetune::check_training;
 use crate::outcome::{EpochPoint, HeadOutcome, labels_tensor, predict_rows};
 use crate::text_embed::by_length;
 
@@ -62,30 +63,14 @@ impl Default for TextFinetuneConfig {
 impl TextFinetuneConfig {
     /// Checks the settings, naming the key at fault.
     pub fn validate(&self) -> Result<(), String> {
-        if self.max_epochs == 0 || self.steps_per_epoch == 0 || self.patience == 0 {
-            return Err(
-                "finetune.max_epochs, finetune.steps_per_epoch and finetune.patience must be at least 1"
-                    .into(),
-            );
-        }
-        if self.batch_size < 2 {
-            return Err(format!(
-                "finetune.batch_size must be at least 2, got {}",
-                self.batch_size
-            ));
-        }
-        for (key, lr) in [("lr", self.lr), ("encoder_lr", self.encoder_lr)] {
-            if !(lr > 0.0 && lr.is_finite()) {
-                return Err(format!("finetune.{key} must be positive, got {lr}"));
-            }
-        }
-        if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
-            return Err(format!(
-                "finetune.weight_decay must be 0 or more, got {}",
-                self.weight_decay
-            ));
-        }
-        Ok(())
+        check_training(
+            self.max_epochs,
+            self.steps_per_epoch,
+            self.patience,
+            self.batch_size,
+            [self.lr, self.encoder_lr],
+            self.weight_decay,
+        )
     }
 }
 
