@@ -25,12 +25,10 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::thread::JoinHandle;
 
-use rand::SeedableRng;
-use rand::seq::SliceRandom;
 use rayon::prelude::*;
 
 use crate::transform::derive_seed;
-use crate::{ChannelStats, Image, ImageDataset, LoaderConfig, MultiView, Rng};
+use crate::{ChannelStats, Image, ImageDataset, LoaderConfig, MultiView};
 
 /// Stream tags that keep the shuffle and the augmentation generators apart.
 const SHUFFLE_STREAM: u64 = 0x5348_5546;
@@ -172,22 +170,13 @@ impl BatchLoader {
 
     /// Number of batches in an epoch.
     pub fn batches_per_epoch(&self) -> usize {
-        let (n, b) = (self.indices.len(), self.config.batch_size);
-        if self.config.drop_last {
-            n / b
-        } else {
-            n.div_ceil(b)
-        }
+        self.config.batches_per_epoch(self.indices.len())
     }
 
     /// The dataset indices of `epoch` in the order they are batched.
     pub fn epoch_order(&self, epoch: usize) -> Vec<usize> {
-        let mut order = self.indices.clone();
-        if self.config.shuffle {
-            let seed = derive_seed(derive_seed(self.config.seed, SHUFFLE_STREAM), epoch as u64);
-            order.shuffle(&mut Rng::seed_from_u64(seed));
-        }
-        order
+        self.config
+            .epoch_order(&self.indices, SHUFFLE_STREAM, epoch)
     }
 
     /// The batches of `epoch`. A background thread assembles up to
@@ -352,6 +341,7 @@ impl Drop for Epoch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Rng;
     use crate::transform::{AugmentConfig, Pipeline, Preset, Transform};
 
     /// `n` grey 4x4 images; image `i` has every pixel equal to `i`.

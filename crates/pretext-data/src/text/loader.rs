@@ -24,7 +24,6 @@
 use std::sync::Arc;
 
 use rand::SeedableRng;
-use rand::seq::SliceRandom;
 use rayon::prelude::*;
 
 use super::{TextAugmentConfig, TextTokenizer};
@@ -170,22 +169,13 @@ impl TextLoader {
 
     /// Number of batches in an epoch.
     pub fn batches_per_epoch(&self) -> usize {
-        let (n, b) = (self.indices.len(), self.config.batch_size);
-        if self.config.drop_last {
-            n / b
-        } else {
-            n.div_ceil(b)
-        }
+        self.config.batches_per_epoch(self.indices.len())
     }
 
     /// The document indices of `epoch` in the order they are batched.
     pub fn epoch_order(&self, epoch: usize) -> Vec<usize> {
-        let mut order = self.indices.clone();
-        if self.config.shuffle {
-            let seed = derive_seed(derive_seed(self.config.seed, SHUFFLE_STREAM), epoch as u64);
-            order.shuffle(&mut Rng::seed_from_u64(seed));
-        }
-        order
+        self.config
+            .epoch_order(&self.indices, SHUFFLE_STREAM, epoch)
     }
 
     /// The batches of `epoch`, shuffled by `(seed, epoch)` if
