@@ -3,8 +3,10 @@
 //! the TF-IDF baseline.
 use std::path::{Path, PathBuf};
 
+use pretext::data::Modality;
 use pretext::data::text::TextTokenizer;
 use pretext::eval::{Source, TextTaskConfig, evaluate_text};
+use pretext::report::{ReportInputs, write_report};
 use pretext::train::{
     Experiment, NoObserver, RunDir, RunInfo, TOKENIZER_FILE, pretrain_text, resume,
 };
@@ -198,6 +200,7 @@ fn a_text_run_is_evaluated_against_tfidf_random_and_supervised_baselines() {
         .find(|s| s.source == Source::Tfidf && s.budget.to_string() == "all")
         .unwrap();
     assert!(tfidf_all.mean > 0.6, "{tfidf_all:?}");
+    assert_eq!(results.class_names, ["0", "1"]);
     let eval_dir = run.join("eval/sst2-small");
     assert!(eval_dir.join("results.json").is_file());
     for split in [
@@ -211,4 +214,49 @@ fn a_text_run_is_evaluated_against_tfidf_random_and_supervised_baselines() {
             "{split}"
         );
     }
+}
+
+#[test]
+fn the_report_of_a_text_run_shows_each_task_it_was_evaluated_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = load(&experiment("simcse", 1));
+    let run = pretrain_text(&config, tmp.path(), &info(), &device(), &mut NoObserver)
+        .unwrap()
+        .run_dir;
+    // The small SST-2 task twice, under two names, with only the fast heads.
+    for name in ["sst2-a", "sst2-b"] {
+        let mut task = task(tmp.path());
+        task.name = name.into();
+        task.heads = vec![pretext::eval::Head::Linear];
+        task.baselines = vec![pretext::eval::Baseline::Tfidf];
+        evaluate_text(&run, &task, &device(), &mut |_| {}).unwrap();
+    }
+    let inputs = ReportInputs::read(&run).unwrap();
+    assert_eq!(inputs.modality, Modality::Text);
+    let tasks: Vec<&str> = inputs.evals.iter().map(|r| r.task.as_str()).collect();
+    assert_eq!(tasks, ["sst2-a", "sst2-b"]);
+    let report = write_report(&inputs).unwrap();
+    let names: Vec<&str> = report.figures.iter().map(|f| f.name.as_str()).collect();
+    for task in ["sst2-a", "sst2-b"] {
+        for figure in ["label_efficiency", "head_curves", "confusion"] {
+            let name = format!("{figure}-{task}");
+            assert!(names.contains(&name.as_str()), "{name} not in {names:?}");
+            assert!(run.join(format!("figures/{name}.png")).is_file(), "{name}");
+        }
+    }
+    let html = std::fs::read_to_string(&report.html).unwrap();
+    for expected in [
+        "Test accuracy (%) on sst2-a (200 test texts)",
+        "Test accuracy (%) on sst2-b (200 test texts)",
+        "texts/s (median epoch)",
+        "tf-idf + linear",
+    ] {
+        assert!(html.contains(expected), "{expected}");
+    }
+    assert!(!html.contains("images"), "a text report speaks of images");
+    assert!(
+        report.notes.iter().any(|n| n.contains("for text runs yet")),
+        "{:?}",
+        report.notes
+    );
 }

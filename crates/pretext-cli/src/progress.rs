@@ -6,6 +6,8 @@ use pretext::train::{EpochRecord, Observer, Plan, StepRecord};
 pub struct Progress {
     bar: ProgressBar,
     epochs: usize,
+    /// `img/s` or `texts/s`.
+    unit: &'static str,
 }
 
 impl Progress {
@@ -14,6 +16,7 @@ impl Progress {
         Self {
             bar: ProgressBar::hidden(),
             epochs: 0,
+            unit: "img/s",
         }
     }
 }
@@ -21,11 +24,13 @@ impl Progress {
 impl Observer for Progress {
     fn on_start(&mut self, plan: &Plan<'_>) {
         self.epochs = plan.epochs;
+        self.unit = plan.modality.rate_unit();
         eprintln!(
-            "run {}: {} training / {} validation images, {} steps per epoch, {:.2}M parameters",
+            "run {}: {} training / {} validation {}, {} steps per epoch, {:.2}M parameters",
             plan.run_dir.display(),
-            plan.train_images,
-            plan.val_images,
+            plan.train_samples,
+            plan.val_samples,
+            plan.modality.samples(),
             plan.steps_per_epoch,
             plan.parameters as f64 / 1e6
         );
@@ -43,8 +48,10 @@ impl Observer for Progress {
     fn on_step(&mut self, r: &StepRecord) {
         self.bar
             .set_prefix(format!("epoch {}/{}", r.epoch, self.epochs));
-        self.bar
-            .set_message(format!("loss {:.4}  {:.0} img/s", r.loss, r.images_per_sec));
+        self.bar.set_message(format!(
+            "loss {:.4}  {:.0} {}",
+            r.loss, r.images_per_sec, self.unit
+        ));
         self.bar.inc(1);
     }
 
@@ -62,8 +69,8 @@ impl Observer for Progress {
             .map(|v| format!("  rank {v:.1}"))
             .unwrap_or_default();
         let line = format!(
-            "epoch {}/{}: train loss {:.4}{val}{std}{rank}  {:.0} img/s  {:.1}s",
-            r.epoch, self.epochs, r.train_loss, r.images_per_sec, r.seconds
+            "epoch {}/{}: train loss {:.4}{val}{std}{rank}  {:.0} {}  {:.1}s",
+            r.epoch, self.epochs, r.train_loss, r.images_per_sec, self.unit, r.seconds
         );
         // `suspend` prints even when the bar is hidden (stderr not a terminal).
         self.bar.suspend(|| eprintln!("{line}"));

@@ -23,6 +23,7 @@ mod image;
 #[cfg(feature = "tensor")]
 pub mod loader;
 mod loader_config;
+mod modality;
 pub mod settings;
 mod split;
 mod stats;
@@ -36,6 +37,7 @@ pub use image::Image;
 #[cfg(feature = "tensor")]
 pub use loader::{Batch, BatchLoader};
 pub use loader_config::LoaderConfig;
+pub use modality::Modality;
 pub use settings::from_toml_with_overrides;
 pub use split::train_val_split;
 pub use stats::ChannelStats;

@@ -140,6 +140,8 @@ mod tests {
             task_file: "t.toml".into(),
             checkpoint_epoch: 1,
             classes: 10,
+            class_names: Vec::new(),
+            modality: pretext_data::Modality::Image,
             pool_size: 100,
             test_size: 10,
             budgets: vec![LabelBudget::PerClass(10), LabelBudget::All],

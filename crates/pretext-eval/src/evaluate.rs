@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use burn::tensor::Device;
 use pretext_data::transform::derive_seed;
-use pretext_data::{ChannelStats, ImageDataset, LabelSplit};
+use pretext_data::{ChannelStats, ImageDataset, LabelSplit, Modality};
 use pretext_methods::{InputSpec, Method};
 use pretext_nn::{Encoder, InputShape};
 use pretext_train::{Checkpoint, ExperimentConfig, RunDir};
@@ -356,6 +356,8 @@ pub fn evaluate(
         task_file: task.path.display().to_string(),
         checkpoint_epoch: run.epoch,
         classes: data.classes,
+        class_names: Vec::new(),
+        modality: Modality::Image,
         pool_size: data.pool.len(),
         test_size: data.test.len(),
         budgets,

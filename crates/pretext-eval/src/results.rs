@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use pretext_data::LabelBudget;
+use pretext_data::{LabelBudget, Modality};
 use serde::{Deserialize, Serialize};
 
 use pretext_train::write_atomic;
@@ -117,9 +117,15 @@ pub struct EvalResults {
     pub checkpoint_epoch: usize,
     /// Number of classes.
     pub classes: usize,
-    /// Images in the labelled pool.
+    /// The classes' names, where the data names them (text labels).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub class_names: Vec<String>,
+    /// What the samples are (older results files: images).
+    #[serde(default)]
+    pub modality: Modality,
+    /// Samples in the labelled pool.
     pub pool_size: usize,
-    /// Images in the test set.
+    /// Samples in the test set.
     pub test_size: usize,
     /// The budgets, in the task's order.
     pub budgets: Vec<LabelBudget>,
@@ -161,8 +167,12 @@ impl EvalResults {
     /// column per budget, cells `mean ± std` in percent.
     pub fn markdown(&self) -> String {
         let mut out = format!(
-            "Test accuracy (%) on {} ({} test images), mean ± std over seeds; run {}, checkpoint epoch {}.\n\n",
-            self.task, self.test_size, self.run, self.checkpoint_epoch
+            "Test accuracy (%) on {} ({} test {}), mean ± std over seeds; run {}, checkpoint epoch {}.\n\n",
+            self.task,
+            self.test_size,
+            self.modality.samples(),
+            self.run,
+            self.checkpoint_epoch
         );
         out += &table(&[("", self)], &self.budgets);
         out
@@ -417,6 +427,8 @@ mod tests {
             task_file: "t.toml".into(),
             checkpoint_epoch: 3,
             classes: 10,
+            class_names: Vec::new(),
+            modality: Modality::Image,
             pool_size: 100,
             test_size: 50,
             budgets: vec!["1/class".parse().unwrap(), "all".parse().unwrap()],

@@ -8,8 +8,8 @@ use std::time::Instant;
 
 use burn::tensor::Device;
 use pretext_data::text::{TextDataset, TextTokenizer};
-use pretext_data::train_val_split;
 use pretext_data::transform::derive_seed;
+use pretext_data::{Modality, train_val_split};
 use pretext_nn::text::TextEncoder;
 use pretext_train::{Checkpoint, Experiment, RunDir, TOKENIZER_FILE, TextExperimentConfig};
 
@@ -181,7 +181,7 @@ pub fn evaluate_text(
     let pool_encoded = run.tokenizer.encode_all(pool.docs());
     let test_encoded = run.tokenizer.encode_all(test.docs());
     log(&format!(
-        "task {}: {} labelled / {} test documents, {} classes; {} budgets x {} seeds; {} documents truncated to {} tokens",
+        "task {}: {} labelled / {} test texts, {} classes; {} budgets x {} seeds; {} texts truncated to {} tokens",
         task.name,
         pool.len(),
         test.len(),
@@ -366,6 +366,8 @@ pub fn evaluate_text(
         task_file: task.path.display().to_string(),
         checkpoint_epoch: run.epoch,
         classes,
+        class_names: pool.class_names().to_vec(),
+        modality: Modality::Text,
         pool_size: pool.len(),
         test_size: test.len(),
         budgets: all_budgets,

@@ -93,16 +93,25 @@ fn facts(inputs: &ReportInputs) -> Vec<(&'static str, String)> {
         ));
         out.push((
             "throughput",
-            format!("{:.0} images/s (median epoch)", speeds[speeds.len() / 2]),
+            format!(
+                "{:.0} {}/s (median epoch)",
+                speeds[speeds.len() / 2],
+                inputs.modality.samples()
+            ),
         ));
     }
-    if let Some(r) = &inputs.eval {
+    for r in &inputs.evals {
         let seconds: f64 = r.rows.iter().map(|row| row.seconds).sum();
         out.push((
             "evaluation",
             format!(
-                "task {} ({}), checkpoint epoch {}, {} labelled / {} test images, heads {seconds:.1} s",
-                r.task, r.task_file, r.checkpoint_epoch, r.pool_size, r.test_size
+                "task {} ({}), checkpoint epoch {}, {} labelled / {} test {}, heads {seconds:.1} s",
+                r.task,
+                r.task_file,
+                r.checkpoint_epoch,
+                r.pool_size,
+                r.test_size,
+                r.modality.samples()
             ),
         ));
     }
@@ -138,13 +147,17 @@ pub(crate) fn page(inputs: &ReportInputs, figures: &[PageFigure], notes: &[Strin
         }
         h += "</ul></div>\n";
     }
-    if let Some(r) = &inputs.eval {
+    if !inputs.evals.is_empty() {
+        h += "<h2 id=\"results\">Results</h2>\n";
+    }
+    for r in &inputs.evals {
         let (header, rows) = r.summary_cells();
         let _ = writeln!(
             h,
-            "<h2 id=\"results\">Results</h2>\n<p>Test accuracy (%) on {} ({} test images), mean ± std over seeds.</p>\n<table>",
+            "<p>Test accuracy (%) on {} ({} test {}), mean ± std over seeds.</p>\n<table>",
             escape(&r.task),
-            r.test_size
+            r.test_size,
+            r.modality.samples()
         );
         h += "<tr>";
         for c in &header {

@@ -3,8 +3,9 @@
 //! that crashed in its second epoch still shows its first.
 use std::path::{Path, PathBuf};
 
+use pretext_data::Modality;
 use pretext_eval::{EvalResults, Inspection};
-use pretext_train::{RunDir, RunStatus};
+use pretext_train::{Experiment, RunDir, RunStatus};
 
 use crate::{ReportError, RunLog};
 
@@ -19,10 +20,14 @@ pub struct ReportInputs {
     pub status: Option<RunStatus>,
     /// The resolved experiment (`config.toml`), if readable.
     pub config: Option<String>,
+    /// Images or text, by the experiment's data format (images when the
+    /// experiment cannot be read).
+    pub modality: Modality,
     /// The usable lines of `metrics.jsonl`.
     pub log: RunLog,
-    /// `eval/results.json`, if the run was evaluated.
-    pub eval: Option<EvalResults>,
+    /// Every evaluation of the run: `eval/results.json` (image runs), then
+    /// `eval/<task>/results.json` (text runs, one per task) by task name.
+    pub evals: Vec<EvalResults>,
     /// Sampled images and embeddings (computed by the caller, which holds
     /// the device; see [`pretext_eval::inspect`]).
     pub inspection: Option<Inspection>,
@@ -42,26 +47,45 @@ impl ReportInputs {
             .ok();
         let log = RunLog::read(&dir.metrics_path());
         notes.extend(log.problems.iter().cloned());
-        let results = dir.path().join("eval/results.json");
-        let eval = if results.is_file() {
-            EvalResults::load(&results)
-                .map_err(|e| notes.push(e.to_string()))
-                .ok()
-        } else {
+        let modality = Experiment::modality_of_file(&dir.config_path()).unwrap_or_default();
+        let eval_dir = dir.path().join("eval");
+        let mut files = vec![eval_dir.join("results.json")];
+        let mut per_task: Vec<PathBuf> = std::fs::read_dir(&eval_dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok().map(|e| e.path().join("results.json")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        per_task.sort();
+        files.extend(per_task);
+        let evals: Vec<EvalResults> = files
+            .iter()
+            .filter(|f| f.is_file())
+            .filter_map(|f| {
+                EvalResults::load(f)
+                    .map_err(|e| notes.push(e.to_string()))
+                    .ok()
+            })
+            .collect();
+        if !files.iter().any(|f| f.is_file()) {
+            let (what, task) = match modality {
+                Modality::Image => (files[0].display(), ""),
+                Modality::Text => (eval_dir.display(), " --task <task.toml>"),
+            };
             notes.push(format!(
-                "{}: not evaluated yet (pretext evaluate {} adds the downstream figures)",
-                results.display(),
+                "{what}: not evaluated yet (pretext evaluate {}{task} adds the downstream figures)",
                 dir.path().display()
             ));
-            None
-        };
+        }
         Ok(Self {
             name: dir.name(),
             dir: dir.path().to_path_buf(),
             status,
             config,
+            modality,
             log,
-            eval,
+            evals,
             inspection: None,
             notes,
         })

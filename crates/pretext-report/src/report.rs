@@ -5,6 +5,7 @@
 //! leaves a half-written one behind.
 use std::path::PathBuf;
 
+use pretext_data::Modality;
 use pretext_eval::{Inspection, ResultRow, Source};
 use pretext_train::write_atomic;
 
@@ -21,6 +22,10 @@ use crate::{ReportError, ReportInputs};
 const NEIGHBOURS: usize = 8;
 /// Most queries in the neighbour grid.
 const QUERIES: usize = 10;
+
+const LABEL_EFFICIENCY_CAPTION: &str = "Test accuracy against labels per class (log scale), one panel per head, mean with ± one standard deviation over seeds. Blue: the pretrained encoder; orange: raw pixels or TF-IDF; red: a randomly initialised encoder (fine-tuned, that is supervised training from scratch), all on the same labels. The gap at few labels is what pretraining buys.";
+
+const HEAD_CURVES_CAPTION: &str = "Validation accuracy per epoch (per L-BFGS iteration for the linear probe) on the first seed of each label budget. The ring marks the epoch whose weights were kept: after it validation stopped improving, where overfitting begins.";
 
 /// What was written.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,7 +47,19 @@ struct Figures {
 
 impl Figures {
     fn add(&mut self, figure: &impl Figure, title: &str, caption: &str) -> Result<(), ReportError> {
-        let rendered = render(figure, &self.dir)?;
+        self.add_as(figure, "", title, caption)
+    }
+
+    /// Adds `figure` with `suffix` after its file stem, so one kind of
+    /// figure can appear once per task.
+    fn add_as(
+        &mut self,
+        figure: &impl Figure,
+        suffix: &str,
+        title: &str,
+        caption: &str,
+    ) -> Result<(), ReportError> {
+        let rendered = render(figure, &format!("{}{suffix}", figure.name()), &self.dir)?;
         let png = std::fs::read(&rendered.png).map_err(|e| ReportError::io(&rendered.png, e))?;
         self.page.push(PageFigure {
             name: rendered.name.clone(),
@@ -74,7 +91,7 @@ pub fn write_report(inputs: &ReportInputs) -> Result<Report, ReportError> {
         Some(f) => figures.add(
             &f,
             "Pretraining loss and learning rate",
-            "Grey: the loss of each logged step; blue: its moving average; dots: the mean over each epoch on the training data and the loss on the held-out validation images. A validation loss that rises while the training loss falls is overfitting. Below: the learning-rate schedule.",
+            &format!("Grey: the loss of each logged step; blue: its moving average; dots: the mean over each epoch on the training data and the loss on the held-out validation {}. A validation loss that rises while the training loss falls is overfitting. Below: the learning-rate schedule.", inputs.modality.samples()),
         )?,
         None => notes.push("no loss curves: the metrics log has no usable step or epoch lines".into()),
     }
@@ -85,39 +102,53 @@ pub fn write_report(inputs: &ReportInputs) -> Result<Report, ReportError> {
             "Left: standard deviation of the L2-normalised validation embeddings per dimension, times √dim. Near 1 the embeddings spread over the sphere; a fall towards 0 means they collapse to one point and carry no information. Right: their effective rank (RankMe), the number of directions they use; a fall towards 1 means they collapse onto a line. Training warns when either falls under its floor (0.1 and 2).",
         )?;
     }
-    if let Some(results) = &inputs.eval {
+    let several = inputs.evals.len() > 1;
+    for results in &inputs.evals {
+        // With several tasks (text runs), each task's figures get its name.
+        let (stem, of) = if several {
+            (format!("-{}", results.task), format!(" ({})", results.task))
+        } else {
+            (String::new(), String::new())
+        };
         if let Some(f) = LabelEfficiency::from_results(results) {
-            figures.add(
+            figures.add_as(
                 &f,
-                "Label efficiency",
-                "Test accuracy against labels per class (log scale), one panel per head, mean with ± one standard deviation over seeds. Blue: the pretrained encoder; orange: raw pixels; red: a randomly initialised encoder (fine-tuned, that is supervised training from scratch), all on the same labels. The gap at few labels is what pretraining buys.",
+                &stem,
+                &format!("Label efficiency{of}"),
+                LABEL_EFFICIENCY_CAPTION,
             )?;
         }
         if let Some(f) = HeadCurves::from_results(results) {
-            figures.add(
+            figures.add_as(
                 &f,
-                "Trained heads: validation accuracy",
-                "Validation accuracy per epoch (per L-BFGS iteration for the linear probe) on the first seed of each label budget. The ring marks the epoch whose weights were kept: after it validation stopped improving, where overfitting begins.",
+                &stem,
+                &format!("Trained heads: validation accuracy{of}"),
+                HEAD_CURVES_CAPTION,
             )?;
         }
         match best_row(&results.rows) {
             Some(row) => {
-                let names = inputs
-                    .inspection
-                    .as_ref()
-                    .map(|i| i.class_names.clone())
-                    .unwrap_or_default();
+                let names = if results.class_names.is_empty() {
+                    inputs
+                        .inspection
+                        .as_ref()
+                        .map(|i| i.class_names.clone())
+                        .unwrap_or_default()
+                } else {
+                    results.class_names.clone()
+                };
                 let title = format!(
-                    "Confusion: {}, {}, seed {} ({:.1}% test)",
+                    "Confusion{of}: {}, {}, seed {} ({:.1}% test)",
                     row.label(),
                     row.budget,
                     row.seed,
                     100.0 * row.test_accuracy
                 );
-                figures.add(
+                figures.add_as(
                     &Confusion::new(title, row.confusion.clone(), &names),
-                    "Confusion matrix of the best head",
-                    "Rows: true class; columns: predicted class; counts of test images, shaded by their share of the row (mistakes five times stronger). Off-diagonal cells are the classes the features still mix up.",
+                    &stem,
+                    &format!("Confusion matrix of the best head{of}"),
+                    &format!("Rows: true class; columns: predicted class; counts of test {}, shaded by their share of the row (mistakes five times stronger). Off-diagonal cells are the classes the features still mix up.", results.modality.samples()),
                 )?;
             }
             None => notes.push(
@@ -128,6 +159,10 @@ pub fn write_report(inputs: &ReportInputs) -> Result<Report, ReportError> {
     }
     match &inputs.inspection {
         Some(inspection) => add_inspection(&mut figures, inspection)?,
+        None if inputs.modality == Modality::Text => notes.push(
+            "no embedding map or neighbours: the report does not draw them for text runs yet"
+                .into(),
+        ),
         None => notes.push("no embedding map, neighbours or augmentation preview: the encoder could not be inspected".into()),
     }
 

@@ -3,7 +3,7 @@
 //! the resolved config is written beside the run's outputs.
 use std::path::{Path, PathBuf};
 
-use pretext_data::{AugmentConfig, DatasetConfig};
+use pretext_data::{AugmentConfig, DatasetConfig, Modality};
 use pretext_methods::MethodConfig;
 use pretext_nn::EncoderConfig;
 use serde::{Deserialize, Serialize};
@@ -24,6 +24,14 @@ pub enum Experiment {
     Text(TextExperimentConfig),
 }
 
+/// Text when the experiment's `data.format` is one of [`TEXT_FORMATS`].
+fn modality_of(text: &str, overrides: &[String]) -> Modality {
+    match data_format(text, overrides) {
+        Some(f) if TEXT_FORMATS.contains(&f.as_str()) => Modality::Text,
+        _ => Modality::Image,
+    }
+}
+
 /// The `data.format` of an experiment's text, after overrides, if it has one.
 fn data_format(text: &str, overrides: &[String]) -> Option<String> {
     let value: toml::Value = pretext_data::from_toml_with_overrides(text, overrides).ok()?;
@@ -35,13 +43,18 @@ impl Experiment {
     /// overrides and validates the result.
     pub fn load(path: &Path, overrides: &[String]) -> Result<Self, TrainError> {
         let text = std::fs::read_to_string(path).map_err(|e| TrainError::io(path, e))?;
-        let is_text =
-            data_format(&text, overrides).is_some_and(|f| TEXT_FORMATS.contains(&f.as_str()));
-        Ok(if is_text {
+        Ok(if modality_of(&text, overrides) == Modality::Text {
             Experiment::Text(TextExperimentConfig::from_toml(&text, path, overrides)?)
         } else {
             Experiment::Image(ExperimentConfig::from_toml(&text, path, overrides)?)
         })
+    }
+
+    /// Whether the experiment file at `path` is about images or text (its
+    /// `data.format`), without validating the rest.
+    pub fn modality_of_file(path: &Path) -> Result<Modality, TrainError> {
+        let text = std::fs::read_to_string(path).map_err(|e| TrainError::io(path, e))?;
+        Ok(modality_of(&text, &[]))
     }
 
     /// The run's name.

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use burn::tensor::{Device, Tensor};
-use pretext_data::{BatchLoader, ChannelStats, LoaderConfig, train_val_split};
+use pretext_data::{BatchLoader, ChannelStats, LoaderConfig, Modality, train_val_split};
 use pretext_methods::{InputSpec, Method, StepOutput, StepProgress};
 use pretext_nn::InputShape;
 
@@ -84,6 +84,7 @@ impl ImageSetup {
 }
 
 impl Pretraining for ImageSetup {
+    const MODALITY: Modality = Modality::Image;
     type Model = Method;
     type Batch = pretext_data::Batch;
 

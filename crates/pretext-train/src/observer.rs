@@ -2,6 +2,8 @@
 //! run without the loop knowing about them.
 use std::path::Path;
 
+use pretext_data::Modality;
+
 use crate::{EpochRecord, StepRecord};
 
 /// What a run is about to do.
@@ -15,10 +17,12 @@ pub struct Plan<'a> {
     pub epochs: usize,
     /// Optimiser steps per epoch.
     pub steps_per_epoch: usize,
-    /// Images in the training split.
-    pub train_images: usize,
-    /// Images in the validation split.
-    pub val_images: usize,
+    /// What the samples are (`images`, `texts`).
+    pub modality: Modality,
+    /// Samples in the training split.
+    pub train_samples: usize,
+    /// Samples in the validation split.
+    pub val_samples: usize,
     /// Trainable parameters of the method (encoder and heads).
     pub parameters: usize,
 }

@@ -3,6 +3,7 @@
 //! this trait; `image_setup.rs` and `text_setup.rs` implement it.
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
+use pretext_data::Modality;
 use pretext_methods::{InputSpec, StepOutput, StepProgress};
 
 /// Sizes of a run, derived from its experiment so a resumed run gets the same.
@@ -24,6 +25,8 @@ pub(crate) trait Pretraining {
     type Model: Module;
     /// One batch as the data side assembles it (host buffers).
     type Batch;
+    /// What the samples are, for the words logs use.
+    const MODALITY: Modality;
 
     /// Sizes of the run.
     fn counts(&self) -> Counts;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use burn::tensor::{Device, Tensor};
 use pretext_data::text::{TextAugmentConfig, TextBatch, TextLoader, TextTokenizer};
-use pretext_data::{LoaderConfig, train_val_split};
+use pretext_data::{LoaderConfig, Modality, train_val_split};
 use pretext_methods::text::TextMethod;
 use pretext_methods::{InputSpec, StepOutput, StepProgress};
 use pretext_nn::text::Tokens;
@@ -129,6 +129,7 @@ fn tokens(ids: pretext_data::text::TokenIds, device: &Device) -> Tokens {
 }
 
 impl Pretraining for TextSetup {
+    const MODALITY: Modality = Modality::Text;
     type Model = TextMethod;
     type Batch = TextBatch;
 

@@ -6,6 +6,7 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
+use pretext_data::Modality;
 use pretext_data::text::TextTokenizer;
 use pretext_data::transform::derive_seed;
 use pretext_methods::StepProgress;
@@ -34,7 +35,9 @@ pub struct Summary {
     pub last_train_loss: f32,
     /// Validation loss of the last epoch, if there is a validation split.
     pub last_val_loss: Option<f32>,
-    /// Training images per second over the whole run.
+    /// What the samples are.
+    pub modality: Modality,
+    /// Training samples per second over the whole run.
     pub images_per_sec: f64,
 }
 
@@ -328,8 +331,9 @@ fn train<P: Pretraining>(
         first_epoch: start.epoch,
         epochs: t.epochs,
         steps_per_epoch: counts.steps_per_epoch,
-        train_images: counts.train_samples,
-        val_images: counts.val_samples,
+        modality: P::MODALITY,
+        train_samples: counts.train_samples,
+        val_samples: counts.val_samples,
         parameters: method.num_params(),
     });
 
@@ -458,6 +462,7 @@ fn train<P: Pretraining>(
             first_train_loss,
             last_train_loss: last.0,
             last_val_loss: last.1,
+            modality: P::MODALITY,
             images_per_sec: images_seen as f64 / run_start.elapsed().as_secs_f64().max(1e-9),
         })
     })();

@@ -99,7 +99,7 @@ pub fn run_info(compute: Compute) -> RunInfo {
 fn print_summary(summary: &Summary, compute: Compute) {
     let dir = summary.run_dir.display();
     println!(
-        "finished {} epochs: train loss {:.4} -> {:.4}{}, {:.0} img/s on {}",
+        "finished {} epochs: train loss {:.4} -> {:.4}{}, {:.0} {} on {}",
         summary.epochs,
         summary.first_train_loss,
         summary.last_train_loss,
@@ -108,6 +108,7 @@ fn print_summary(summary: &Summary, compute: Compute) {
             .map(|v| format!(", validation loss {v:.4}"))
             .unwrap_or_default(),
         summary.images_per_sec,
+        summary.modality.rate_unit(),
         compute.name()
     );
     println!("outputs in {dir}/: config.toml, metrics.jsonl, run.json, checkpoint/");

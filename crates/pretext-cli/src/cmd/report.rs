@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use burn::tensor::Device;
+use pretext::data::Modality;
 use pretext::eval::{EvaluatedRun, InspectConfig, Inspection, TaskConfig, inspect};
 use pretext::report::{Report, ReportInputs, write_report};
 
@@ -29,11 +30,13 @@ pub fn run(args: Args) -> Result<()> {
 pub fn write(run: &Path, compute: Compute) -> Result<Report> {
     let mut inputs = ReportInputs::read(run)?;
     let device = compute.device()?;
-    match inspect_encoder(run, &inputs, &device) {
-        Ok(inspection) => inputs.inspection = Some(inspection),
-        Err(e) => inputs
-            .notes
-            .push(format!("cannot inspect the encoder: {e:#}")),
+    if inputs.modality == Modality::Image {
+        match inspect_encoder(run, &inputs, &device) {
+            Ok(inspection) => inputs.inspection = Some(inspection),
+            Err(e) => inputs
+                .notes
+                .push(format!("cannot inspect the encoder: {e:#}")),
+        }
     }
     let report = write_report(&inputs)?;
     for note in &report.notes {
@@ -52,7 +55,7 @@ pub fn write(run: &Path, compute: Compute) -> Result<Report> {
 /// its experiment names, else its own pretraining data) through its encoder.
 fn inspect_encoder(run: &Path, inputs: &ReportInputs, device: &Device) -> Result<Inspection> {
     let evaluated = EvaluatedRun::open(run)?;
-    let task_file = match &inputs.eval {
+    let task_file = match inputs.evals.first() {
         Some(results) => Some(PathBuf::from(&results.task_file)),
         None => evaluated.config.task.clone(),
     };

@@ -57,20 +57,22 @@ pub fn render_method_comparison(
     title: &str,
     dir: &Path,
 ) -> Result<Rendered, ReportError> {
-    render(
-        &MethodBars {
-            comparison,
-            title: title.to_string(),
-        },
-        dir,
-    )
+    let bars = MethodBars {
+        comparison,
+        title: title.to_string(),
+    };
+    render(&bars, bars.name(), dir)
 }
 
-/// Draws `figure` into `<dir>/<name>.png` and `<dir>/<name>.svg`.
-pub(crate) fn render(figure: &impl Figure, dir: &Path) -> Result<Rendered, ReportError> {
+/// Draws `figure` into `<dir>/<stem>.png` and `<dir>/<stem>.svg`.
+pub(crate) fn render(
+    figure: &impl Figure,
+    stem: &str,
+    dir: &Path,
+) -> Result<Rendered, ReportError> {
     font::register();
-    let png = dir.join(format!("{}.png", figure.name()));
-    let svg = dir.join(format!("{}.svg", figure.name()));
+    let png = dir.join(format!("{stem}.png"));
+    let svg = dir.join(format!("{stem}.svg"));
     let failed = |path: &Path, e: String| ReportError::Draw {
         path: path.to_path_buf(),
         reason: e,
@@ -92,7 +94,7 @@ pub(crate) fn render(figure: &impl Figure, dir: &Path) -> Result<Rendered, Repor
         root.present().map_err(|e| failed(&svg, e.to_string()))?;
     }
     Ok(Rendered {
-        name: figure.name().to_string(),
+        name: stem.to_string(),
         png,
         svg,
     })
