@@ -260,3 +260,31 @@ fn the_report_of_a_text_run_shows_each_task_it_was_evaluated_on() {
         report.notes
     );
 }
+
+#[test]
+fn a_program_loads_a_text_encoder_and_embeds_sentences() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = load(&experiment("simcse", 1));
+    let run = pretrain_text(&config, tmp.path(), &info(), &device(), &mut NoObserver)
+        .unwrap()
+        .run_dir;
+    let encoder = pretext::TextEncoder::load(&run, &device()).unwrap();
+    assert_eq!(encoder.dim(), 32);
+    let sentence = "a gorgeous , witty , seductive movie .";
+    let long = "the film is not only long but also far too slow to hold anyone 's attention .";
+    let alone = encoder.embed_texts(&[sentence]);
+    let batched = encoder.embed_texts(&[long, sentence, ""]);
+    assert_eq!(batched.len(), 3);
+    assert!(batched.iter().all(|e| e.len() == 32));
+    // The same sentence embeds the same alone or padded beside a longer one.
+    for (a, b) in alone[0].iter().zip(&batched[1]) {
+        assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+    }
+    assert_ne!(batched[0], batched[1]);
+    // A directory that holds no run is refused, with its path named.
+    let missing = tmp.path().join("no-such-run");
+    let err = pretext::TextEncoder::load(&missing, &device())
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("no-such-run"), "{err}");
+}

@@ -2,7 +2,8 @@
 //!
 //! [`Encoder`] is what other programs use: load a pretrained encoder from a
 //! run in one line, embed images, export it to safetensors for other
-//! frameworks. The facade also re-exports the crates pretext is built from:
+//! frameworks. [`TextEncoder`] loads a text run's encoder with its tokenizer
+//! and embeds sentences or documents. The facade also re-exports the crates pretext is built from:
 //! [`data`] (datasets, augmentations, batches), [`nn`] (encoders, heads,
 //! decoders), [`methods`] (SimCLR, autoencoders), [`train`] (the pretraining
 //! loop and run directories), [`eval`] (few-label evaluation against
@@ -45,10 +46,12 @@ mod encoder;
 mod error;
 pub mod export;
 pub mod npy;
+mod text_encoder;
 
 pub use encoder::Encoder;
 pub use error::Error;
 pub use export::{export_safetensors, import_safetensors};
+pub use text_encoder::TextEncoder;
 
 pub use pretext_data as data;
 pub use pretext_eval as eval;

@@ -1,0 +1,66 @@
+//! A pretrained text encoder with its run's tokenizer, for other programs:
+//! load it from a run, embed sentences or documents.
+use std::path::{Path, PathBuf};
+
+use burn::tensor::Device;
+use pretext_data::text::TextTokenizer;
+use pretext_eval::TextRun;
+use pretext_eval::text_embed::embed_texts;
+
+use crate::Error;
+
+/// The encoder of a text run and the tokenizer it was trained with.
+pub struct TextEncoder {
+    encoder: pretext_nn::text::TextEncoder,
+    tokenizer: TextTokenizer,
+    device: Device,
+    source: PathBuf,
+}
+
+impl TextEncoder {
+    /// Loads the encoder of the text run at `run` (its last good checkpoint)
+    /// and the run's `tokenizer.json`, on `device`.
+    pub fn load(run: impl AsRef<Path>, device: &Device) -> Result<Self, Error> {
+        let run = TextRun::open(run.as_ref())?;
+        Ok(Self {
+            encoder: run.encoder(device)?,
+            tokenizer: run.tokenizer.clone(),
+            device: device.clone(),
+            source: run.checkpoint.clone(),
+        })
+    }
+
+    /// Numbers per embedding.
+    pub fn dim(&self) -> usize {
+        self.encoder.out_dim()
+    }
+
+    /// The run's tokenizer (texts longer than its `max_len` tokens are cut).
+    pub fn tokenizer(&self) -> &TextTokenizer {
+        &self.tokenizer
+    }
+
+    /// The network itself.
+    pub fn network(&self) -> &pretext_nn::text::TextEncoder {
+        &self.encoder
+    }
+
+    /// The checkpoint directory it was loaded from.
+    pub fn source(&self) -> &Path {
+        &self.source
+    }
+
+    /// The embedding of each text, in order. Texts are tokenised with the
+    /// run's tokenizer and cut to its `max_len` tokens; an empty text embeds
+    /// as the unknown token.
+    pub fn embed_texts<S: AsRef<str>>(&self, texts: &[S]) -> Vec<Vec<f32>> {
+        let tokens: Vec<Vec<u32>> = texts
+            .iter()
+            .map(|t| self.tokenizer.encode(t.as_ref()).0)
+            .collect();
+        let features = embed_texts(&self.encoder, &tokens, &self.device);
+        (0..features.rows)
+            .map(|i| features.row(i).to_vec())
+            .collect()
+    }
+}
