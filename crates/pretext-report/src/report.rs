@@ -23,7 +23,7 @@ const NEIGHBOURS: usize = 8;
 /// Most queries in the neighbour grid.
 const QUERIES: usize = 10;
 
-const LABEL_EFFICIENCY_CAPTION: &str = "Test accuracy against labels per class (log scale), one panel per head, mean with ± one standard deviation over seeds. Blue: the pretrained encoder; orange: raw pixels or TF-IDF; red: a randomly initialised encoder (fine-tuned, that is supervised training from scratch), all on the same labels. The gap at few labels is what pretraining buys.";
+const LABEL_EFFICIENCY_CAPTION: &str = "Test accuracy against labels per class (log scale), one panel per head, mean with ± one standard deviation over seeds. Blue: the pretrained encoder; orange: raw pixels; green: TF-IDF; red: a randomly initialised encoder (fine-tuned, that is supervised training from scratch), all on the same labels. The gap at few labels is what pretraining buys.";
 
 const HEAD_CURVES_CAPTION: &str = "Validation accuracy per epoch (per L-BFGS iteration for the linear probe) on the first seed of each label budget. The ring marks the epoch whose weights were kept: after it validation stopped improving, where overfitting begins.";
 

@@ -33,6 +33,18 @@ impl Confusion {
     }
 }
 
+impl Confusion {
+    /// Pixels the grid and its labels need.
+    fn grid_width(&self) -> u32 {
+        260 + 48 * self.counts.len() as u32
+    }
+
+    /// Pixels the title needs (about 11 per character at its size).
+    fn title_width(&self) -> u32 {
+        40 + 11 * self.title.chars().count() as u32
+    }
+}
+
 impl Figure for Confusion {
     fn name(&self) -> &str {
         "confusion"
@@ -40,15 +52,20 @@ impl Figure for Confusion {
 
     fn size(&self) -> (u32, u32) {
         let n = self.counts.len() as u32;
-        (260 + 48 * n, 140 + 48 * n)
+        (self.grid_width().max(self.title_width()), 140 + 48 * n)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
         let n = self.counts.len();
-        let chart = ChartBuilder::on(root)
-            .caption(&self.title, title_style())
+        // The title is centred over the whole figure, the grid under it.
+        let area = root.titled(&self.title, title_style())?;
+        let extra = self.title_width().saturating_sub(self.grid_width());
+        let chart = ChartBuilder::on(&area)
+            // A title wider than the grid widens the figure, not the cells:
+            // the grid stays centred.
             .margin(10)
-            .margin_left(150)
+            .margin_left(150 + extra / 2)
+            .margin_right(10 + extra - extra / 2)
             .margin_bottom(60)
             .build_cartesian_2d(0..n, 0..n)?;
         let middle = Pos::new(HPos::Center, VPos::Center);
