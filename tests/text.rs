@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use pretext::data::Modality;
 use pretext::data::text::TextTokenizer;
-use pretext::eval::{Source, TextTaskConfig, evaluate_text};
+use pretext::eval::{Source, TextRun, TextTaskConfig, evaluate_text, inspect_text};
 use pretext::report::{ReportInputs, write_report};
 use pretext::train::{
     Experiment, NoObserver, RunDir, RunInfo, TOKENIZER_FILE, pretrain_text, resume,
@@ -231,12 +231,21 @@ fn the_report_of_a_text_run_shows_each_task_it_was_evaluated_on() {
         task.baselines = vec![pretext::eval::Baseline::Tfidf];
         evaluate_text(&run, &task, &device(), &mut |_| {}).unwrap();
     }
-    let inputs = ReportInputs::read(&run).unwrap();
+    let mut inputs = ReportInputs::read(&run).unwrap();
     assert_eq!(inputs.modality, Modality::Text);
+    let text_run = TextRun::open(&run).unwrap();
+    let sample = task(tmp.path());
+    let inspection = inspect_text(&text_run, Some(&sample), 60, &device()).unwrap();
+    assert_eq!(inspection.texts.len(), 60);
+    assert_eq!(inspection.embeddings.rows, 60);
+    assert_eq!(inspection.labels.as_ref().map(Vec::len), Some(60));
+    let first = inspection.texts[0].clone();
+    inputs.text_inspection = Some(inspection);
     let tasks: Vec<&str> = inputs.evals.iter().map(|r| r.task.as_str()).collect();
     assert_eq!(tasks, ["sst2-a", "sst2-b"]);
     let report = write_report(&inputs).unwrap();
     let names: Vec<&str> = report.figures.iter().map(|f| f.name.as_str()).collect();
+    assert!(names.contains(&"embedding_pca") && names.contains(&"embedding_tsne"));
     for task in ["sst2-a", "sst2-b"] {
         for figure in ["label_efficiency", "head_curves", "confusion"] {
             let name = format!("{figure}-{task}");
@@ -250,15 +259,16 @@ fn the_report_of_a_text_run_shows_each_task_it_was_evaluated_on() {
         "Test accuracy (%) on sst2-b (200 test texts)",
         "texts/s (median epoch)",
         "tf-idf + linear",
+        "Nearest neighbours",
+        "embeddings of 60 texts",
     ] {
         assert!(html.contains(expected), "{expected}");
     }
+    // The first sampled test sentence is a query, with its neighbours.
+    let query = html.find("<table class=\"neighbours\">").unwrap();
+    assert!(html[query..].contains(&first[..20]), "{first}");
+    assert!(html[query..].matches("<li class=").count() >= 2 * 8);
     assert!(!html.contains("images"), "a text report speaks of images");
-    assert!(
-        report.notes.iter().any(|n| n.contains("for text runs yet")),
-        "{:?}",
-        report.notes
-    );
 }
 
 #[test]

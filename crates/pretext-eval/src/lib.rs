@@ -38,6 +38,7 @@ mod task;
 pub mod text_embed;
 mod text_evaluate;
 pub mod text_finetune;
+mod text_inspect;
 mod text_task;
 mod tfidf;
 
@@ -49,5 +50,6 @@ pub use outcome::{EpochPoint, HeadOutcome};
 pub use results::{EvalResults, ResultRow, Source, SummaryRow, compare_table, mean_std};
 pub use task::{Baseline, Head, TaskConfig};
 pub use text_evaluate::{TextRun, evaluate_text};
+pub use text_inspect::{TextInspection, inspect_text};
 pub use text_task::TextTaskConfig;
 pub use tfidf::{SparseLinearModel, SparseRows, Tfidf, TfidfConfig, TfidfFit, fit_tfidf_logistic};

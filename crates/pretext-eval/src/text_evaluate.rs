@@ -111,7 +111,9 @@ impl TextRun {
 
 /// The task's labelled pool and test set, the test labels expressed in the
 /// pool's classes.
-fn load_task_data(task: &TextTaskConfig) -> Result<(TextDataset, TextDataset), EvalError> {
+pub(crate) fn load_task_data(
+    task: &TextTaskConfig,
+) -> Result<(TextDataset, TextDataset), EvalError> {
     let pool = task.train.load(Path::new(""))?;
     if pool.labels().is_none() {
         return Err(EvalError::Mismatch {

@@ -7,6 +7,17 @@ use base64::Engine;
 
 use crate::ReportInputs;
 
+/// A query text of a text run's sample and its nearest neighbours.
+pub(crate) struct TextNeighbours {
+    /// The query text.
+    pub query: String,
+    /// Its class, when the sample is labelled.
+    pub label: Option<String>,
+    /// The nearest texts, nearest first, each with whether it shares the
+    /// query's class (`None` when unlabelled).
+    pub near: Vec<(String, Option<bool>)>,
+}
+
 /// A figure as the page shows it.
 pub(crate) struct PageFigure {
     /// File stem, used as the element id.
@@ -119,7 +130,12 @@ fn facts(inputs: &ReportInputs) -> Vec<(&'static str, String)> {
 }
 
 /// The whole page.
-pub(crate) fn page(inputs: &ReportInputs, figures: &[PageFigure], notes: &[String]) -> String {
+pub(crate) fn page(
+    inputs: &ReportInputs,
+    figures: &[PageFigure],
+    neighbours: &[TextNeighbours],
+    notes: &[String],
+) -> String {
     let mut h = String::new();
     let title = escape(&format!("pretext report: {}", inputs.name));
     let _ = write!(
@@ -133,6 +149,9 @@ pub(crate) fn page(inputs: &ReportInputs, figures: &[PageFigure], notes: &[Strin
          figcaption {{ color: #444; margin-top: .4em; }}\n\
          .notes {{ background: #fff6e0; border-left: 4px solid #e0a000; padding: .5em 1em; }}\n\
          pre {{ background: #f6f6f6; padding: 1em; overflow-x: auto; }}\n\
+         table.neighbours th {{ background: #f0f0f0; }}\n\
+         li.same {{ color: #1f7a1f; }}\n\
+         li.other {{ color: #b02020; }}\n\
          </style>\n</head>\n<body>\n<h1>{title}</h1>\n"
     );
     h += "<table class=\"facts\">\n";
@@ -187,6 +206,28 @@ pub(crate) fn page(inputs: &ReportInputs, figures: &[PageFigure], notes: &[Strin
             data = engine.encode(&f.png),
             caption = escape(&f.caption),
         );
+    }
+    if !neighbours.is_empty() {
+        h += "<h2 id=\"neighbours\">Nearest neighbours</h2>\n<p>Each query text of the sample, then its most cosine-similar texts in embedding space, nearest first; green when they share its class, red when not.</p>\n<table class=\"neighbours\">\n";
+        for n in neighbours {
+            let label = n
+                .label
+                .as_ref()
+                .map(|l| format!(" <span class=\"class\">[{}]</span>", escape(l)))
+                .unwrap_or_default();
+            let _ = writeln!(h, "<tr><th>{}{label}</th></tr>", escape(&n.query));
+            h += "<tr><td><ol>";
+            for (text, same) in &n.near {
+                let class = match same {
+                    Some(true) => " class=\"same\"",
+                    Some(false) => " class=\"other\"",
+                    None => "",
+                };
+                let _ = write!(h, "<li{class}>{}</li>", escape(text));
+            }
+            h += "</ol></td></tr>\n";
+        }
+        h += "</table>\n";
     }
     if let Some(config) = &inputs.config {
         let _ = write!(h, "<h2>Experiment</h2>\n<pre>{}</pre>\n", escape(config));

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use pretext_data::Modality;
-use pretext_eval::{EvalResults, Inspection};
+use pretext_eval::{EvalResults, Inspection, TextInspection};
 use pretext_train::{Experiment, RunDir, RunStatus};
 
 use crate::{ReportError, RunLog};
@@ -31,6 +31,9 @@ pub struct ReportInputs {
     /// Sampled images and embeddings (computed by the caller, which holds
     /// the device; see [`pretext_eval::inspect`]).
     pub inspection: Option<Inspection>,
+    /// Sampled texts and embeddings, for text runs (computed by the caller;
+    /// see [`pretext_eval::inspect_text`]).
+    pub text_inspection: Option<TextInspection>,
     /// What is missing or could not be read, one line each.
     pub notes: Vec<String>,
 }
@@ -87,6 +90,7 @@ impl ReportInputs {
             log,
             evals,
             inspection: None,
+            text_inspection: None,
             notes,
         })
     }

@@ -31,20 +31,35 @@ pub fn nearest(embeddings: &[f32], dim: usize, queries: &[usize], k: usize) -> V
         .collect()
 }
 
-/// One query per class present in `labels` (its first image), in class
-/// order, at most `max`; without labels, the first `max` rows.
+/// Queries spread over the classes present in `labels`: the first
+/// `max / classes` rows of each class (at least one), taken round-robin in
+/// class order, at most `max`; without labels, the first `max` rows.
 pub fn queries(labels: Option<&[u32]>, rows: usize, max: usize) -> Vec<usize> {
     match labels {
         None => (0..rows.min(max)).collect(),
         Some(labels) => {
-            let mut firsts: Vec<(u32, usize)> = Vec::new();
-            for (i, &l) in labels.iter().enumerate() {
-                if !firsts.iter().any(|(c, _)| *c == l) {
-                    firsts.push((l, i));
-                }
-            }
-            firsts.sort_unstable();
-            firsts.into_iter().take(max).map(|(_, i)| i).collect()
+            let mut classes = labels.to_vec();
+            classes.sort_unstable();
+            classes.dedup();
+            let per_class = (max / classes.len().max(1)).max(1);
+            let by_class: Vec<Vec<usize>> = classes
+                .iter()
+                .map(|&c| {
+                    (0..labels.len())
+                        .filter(|&i| labels[i] == c)
+                        .take(per_class)
+                        .collect()
+                })
+                .collect();
+            let mut out: Vec<usize> = (0..per_class)
+                .flat_map(|round| {
+                    by_class
+                        .iter()
+                        .filter_map(move |rows| rows.get(round).copied())
+                })
+                .collect();
+            out.truncate(max);
+            out
         }
     }
 }
@@ -62,9 +77,17 @@ mod tests {
     }
 
     #[test]
-    fn queries_take_the_first_image_of_each_class() {
-        assert_eq!(queries(Some(&[3, 1, 3, 0, 1]), 5, 10), vec![3, 1, 0]);
+    fn queries_spread_over_the_classes() {
+        // Class order first (0, 1, 3), then each class's next rows.
+        assert_eq!(queries(Some(&[3, 1, 3, 0, 1]), 5, 10), vec![3, 1, 0, 4, 2]);
+        assert_eq!(queries(Some(&[3, 1, 3, 0, 1]), 5, 3), vec![3, 1, 0]);
         assert_eq!(queries(Some(&[3, 1, 3, 0, 1]), 5, 2), vec![3, 1]);
         assert_eq!(queries(None, 5, 2), vec![0, 1]);
+        // Two classes, ten queries: five of each, alternating.
+        let labels: Vec<u32> = (0..40).map(|i| (i / 3 % 2) as u32).collect();
+        let q = queries(Some(&labels), 40, 10);
+        assert_eq!(q.len(), 10);
+        assert_eq!(q.iter().filter(|&&i| labels[i] == 0).count(), 5);
+        assert_eq!(q[..4], [0, 3, 1, 4]);
     }
 }

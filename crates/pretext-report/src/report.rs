@@ -3,17 +3,18 @@
 //! inlined. Figures are drawn into `figures.partial/` and swapped in at the
 //! end, and the page is written atomically, so an interrupted report never
 //! leaves a half-written one behind.
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use pretext_data::Modality;
-use pretext_eval::{Inspection, ResultRow, Source};
+use pretext_eval::features::Features;
+use pretext_eval::{Inspection, ResultRow, Source, TextInspection};
 use pretext_train::write_atomic;
 
 use crate::figure::{
     Cell, Collapse, Confusion, EmbeddingMap, Figure, HeadCurves, ImageGrid, LabelEfficiency,
     Rendered, Training, render,
 };
-use crate::html::{PageFigure, page};
+use crate::html::{PageFigure, TextNeighbours, page};
 use crate::neighbours::{nearest, queries};
 use crate::projection::{TsneConfig, pca_2d, tsne_2d};
 use crate::{ReportError, ReportInputs};
@@ -157,17 +158,28 @@ pub fn write_report(inputs: &ReportInputs) -> Result<Report, ReportError> {
             ),
         }
     }
-    match &inputs.inspection {
-        Some(inspection) => add_inspection(&mut figures, inspection)?,
-        None if inputs.modality == Modality::Text => notes.push(
-            "no embedding map or neighbours: the report does not draw them for text runs yet"
-                .into(),
+    let mut neighbours = Vec::new();
+    match (&inputs.inspection, &inputs.text_inspection) {
+        (Some(inspection), _) => add_inspection(&mut figures, inspection)?,
+        (None, Some(texts)) => {
+            add_embedding_maps(
+                &mut figures,
+                &texts.embeddings,
+                texts.labels.clone(),
+                &texts.class_names,
+                "texts",
+                &texts.source,
+            )?;
+            neighbours = text_neighbours(texts);
+        }
+        (None, None) if inputs.modality == Modality::Text => notes.push(
+            "no embedding map or neighbours: the encoder could not be inspected".into(),
         ),
-        None => notes.push("no embedding map, neighbours or augmentation preview: the encoder could not be inspected".into()),
+        (None, None) => notes.push("no embedding map, neighbours or augmentation preview: the encoder could not be inspected".into()),
     }
 
     let html_path = inputs.dir.join("report.html");
-    let html = page(inputs, &figures.page, &notes);
+    let html = page(inputs, &figures.page, &neighbours, &notes);
     // Swap the finished figures in, then write the page that describes them.
     if final_dir.exists() {
         std::fs::remove_dir_all(&final_dir).map_err(|e| ReportError::io(&final_dir, e))?;
@@ -205,31 +217,76 @@ fn best_row(rows: &[ResultRow]) -> Option<&ResultRow> {
 }
 
 /// The figures drawn from sampled images and their embeddings.
-fn add_inspection(figures: &mut Figures, ins: &Inspection) -> Result<(), ReportError> {
-    let e = &ins.embeddings;
-    let source = ins.source.display();
-    let labels = ins.labels.clone();
+/// The PCA and t-SNE maps of a sample's embeddings, coloured by label;
+/// `samples` names what was embedded (`images`, `texts`).
+fn add_embedding_maps(
+    figures: &mut Figures,
+    e: &Features,
+    labels: Option<Vec<u32>>,
+    class_names: &[String],
+    samples: &str,
+    source: &Path,
+) -> Result<(), ReportError> {
     figures.add(
         &EmbeddingMap::new(
             "embedding_pca",
-            &format!("Embeddings, PCA ({} images)", e.rows),
+            &format!("Embeddings, PCA ({} {samples})", e.rows),
             pca_2d(&e.data, e.dim),
             labels.clone(),
-            &ins.class_names,
+            class_names,
         ),
         "Embedding map (PCA)",
-        &format!("The first two principal components of the embeddings of {} images of {source}, coloured by label. PCA keeps global distances: classes far apart here are far apart in embedding space.", e.rows),
+        &format!("The first two principal components of the embeddings of {} {samples} of {}, coloured by label. PCA keeps global distances: classes far apart here are far apart in embedding space.", e.rows, source.display()),
     )?;
     figures.add(
         &EmbeddingMap::new(
             "embedding_tsne",
-            &format!("Embeddings, t-SNE ({} images)", e.rows),
+            &format!("Embeddings, t-SNE ({} {samples})", e.rows),
             tsne_2d(&e.data, e.dim, &TsneConfig::default()),
-            labels.clone(),
-            &ins.class_names,
+            labels,
+            class_names,
         ),
         "Embedding map (t-SNE)",
         "t-SNE (perplexity 30) of the same embeddings: it keeps neighbourhoods, not distances. Classes forming their own islands are what kNN and a linear probe can separate with few labels.",
+    )
+}
+
+/// Each query text of the sample with its nearest neighbours.
+fn text_neighbours(ins: &TextInspection) -> Vec<TextNeighbours> {
+    let e = &ins.embeddings;
+    let labels = ins.labels.as_deref();
+    let qs = queries(labels, e.rows, QUERIES);
+    let found = nearest(&e.data, e.dim, &qs, NEIGHBOURS);
+    let label_of = |i: usize| labels.map(|l| l[i]);
+    qs.iter()
+        .zip(found)
+        .map(|(&q, near)| TextNeighbours {
+            query: ins.texts[q].clone(),
+            label: label_of(q).map(|l| class_name(&ins.class_names, l)),
+            near: near
+                .into_iter()
+                .map(|j| {
+                    let same = match (label_of(q), label_of(j)) {
+                        (Some(a), Some(b)) => Some(a == b),
+                        _ => None,
+                    };
+                    (ins.texts[j].clone(), same)
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn add_inspection(figures: &mut Figures, ins: &Inspection) -> Result<(), ReportError> {
+    let e = &ins.embeddings;
+    let labels = ins.labels.clone();
+    add_embedding_maps(
+        figures,
+        e,
+        labels.clone(),
+        &ins.class_names,
+        "images",
+        &ins.source,
     )?;
 
     let qs = queries(labels.as_deref(), e.rows, QUERIES);

@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use burn::tensor::Device;
 use pretext::data::Modality;
-use pretext::eval::{EvaluatedRun, InspectConfig, Inspection, TaskConfig, inspect};
+use pretext::eval::{
+    EvaluatedRun, InspectConfig, Inspection, TaskConfig, TextInspection, TextRun, TextTaskConfig,
+    inspect, inspect_text,
+};
 use pretext::report::{Report, ReportInputs, write_report};
 
 use crate::backend::Compute;
@@ -30,13 +33,18 @@ pub fn run(args: Args) -> Result<()> {
 pub fn write(run: &Path, compute: Compute) -> Result<Report> {
     let mut inputs = ReportInputs::read(run)?;
     let device = compute.device()?;
-    if inputs.modality == Modality::Image {
-        match inspect_encoder(run, &inputs, &device) {
-            Ok(inspection) => inputs.inspection = Some(inspection),
-            Err(e) => inputs
-                .notes
-                .push(format!("cannot inspect the encoder: {e:#}")),
+    let inspected = match inputs.modality {
+        Modality::Image => {
+            inspect_encoder(run, &inputs, &device).map(|i| inputs.inspection = Some(i))
         }
+        Modality::Text => {
+            inspect_text_encoder(run, &inputs, &device).map(|i| inputs.text_inspection = Some(i))
+        }
+    };
+    if let Err(e) = inspected {
+        inputs
+            .notes
+            .push(format!("cannot inspect the encoder: {e:#}"));
     }
     let report = write_report(&inputs)?;
     for note in &report.notes {
@@ -68,4 +76,26 @@ fn inspect_encoder(run: &Path, inputs: &ReportInputs, device: &Device) -> Result
         &InspectConfig::default(),
         device,
     )?)
+}
+
+/// Samples the test set of the task the text run's experiment names (else
+/// the first task it was evaluated on, else its own corpus) through its
+/// encoder.
+fn inspect_text_encoder(
+    run: &Path,
+    inputs: &ReportInputs,
+    device: &Device,
+) -> Result<TextInspection> {
+    let evaluated = TextRun::open(run)?;
+    let task_file = evaluated.config.task.clone().or_else(|| {
+        inputs
+            .evals
+            .first()
+            .map(|results| PathBuf::from(&results.task_file))
+    });
+    let task = task_file
+        .map(|path| TextTaskConfig::load(&path, &[]))
+        .transpose()?;
+    let samples = InspectConfig::default().samples;
+    Ok(inspect_text(&evaluated, task.as_ref(), samples, device)?)
 }
