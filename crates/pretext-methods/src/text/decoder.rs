@@ -12,7 +12,7 @@ use burn::nn::transformer::{
     TransformerDecoder, TransformerDecoderConfig, TransformerDecoderInput,
 };
 use burn::nn::{Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig};
-use burn::tensor::{Bool, Device, Tensor, TensorData};
+use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use pretext_nn::text::Tokens;
 
 /// Dropout inside the decoder blocks (BERT's 0.1; off on inference copies).
@@ -68,17 +68,46 @@ impl SentenceDecoder {
         }
     }
 
-    /// Next-token logits of `target` given the sentence vectors, by teacher
-    /// forcing: the logits at position `i` predict token `i` from the tokens
-    /// before it. Padded positions of `target` are never attended to.
+    /// Next-token logits at the real (unpadded) positions of `target`
+    /// given the sentence vectors, by teacher forcing: the logits for
+    /// position `i` predict token `i` from the tokens before it. Padded
+    /// positions are never attended to, and get no logits: with batches
+    /// padded to their longest sentence most positions can be padding, and
+    /// the projection onto the vocabulary is the decoder's largest cost.
+    /// Returns the logits, one row per real position in row-major order,
+    /// and the token ids they predict.
     ///
     /// # Shapes
     /// - `sentence`: `[b, width]`; `target`: `[b, l]`
-    /// - output: `[b, l, vocab]`
+    /// - output: `[n, vocab]` and `[n]`, `n` the real positions of `target`
     ///
     /// # Panics
     /// If `l > max_len`.
-    pub fn forward(&self, sentence: Tensor<2>, target: &Tokens) -> Tensor<3> {
+    pub fn forward(&self, sentence: Tensor<2>, target: &Tokens) -> (Tensor<2>, Tensor<1, Int>) {
+        let [b, l] = target.dims();
+        let [_, width] = sentence.dims();
+        let h = self.hidden(sentence, target).reshape([b * l, width]); // [b * l, w]
+        let device = h.device();
+        let real: Vec<i64> = target
+            .mask
+            .clone()
+            .into_data()
+            .iter::<bool>()
+            .enumerate()
+            .filter_map(|(i, keep)| keep.then_some(i as i64))
+            .collect();
+        let n = real.len();
+        let rows = Tensor::<1, Int>::from_data(TensorData::new(real, [n]), &device);
+        let ids = target.ids.clone().reshape([b * l]).select(0, rows.clone()); // [n]
+        let h = h.select(0, rows); // [n, w]
+        // Tied output: logits against the token embeddings, plus a bias.
+        let weight = self.tokens.weight.val(); // [vocab, w]
+        let logits = h.matmul(weight.transpose()) + self.bias.val().unsqueeze::<2>(); // [n, vocab]
+        (logits, ids)
+    }
+
+    /// The decoder's last hidden states, `[b, l, width]`.
+    fn hidden(&self, sentence: Tensor<2>, target: &Tokens) -> Tensor<3> {
         let [b, l] = target.dims();
         let [_, width] = sentence.dims();
         assert!(
@@ -109,17 +138,50 @@ impl SentenceDecoder {
         let input = TransformerDecoderInput::new(x, memory)
             .target_mask_pad(seen.bool_not())
             .target_mask_attn(generate_autoregressive_mask(b, l, &device));
-        let h = self.norm.forward(self.blocks.forward(input)); // [b, l, w]
-        // Tied output: logits against the token embeddings, plus a bias.
-        let weight = self.tokens.weight.val(); // [vocab, w]
-        let [vocab, _] = weight.dims();
-        let logits =
-            h.reshape([b * l, width]).matmul(weight.transpose()) + self.bias.val().unsqueeze::<2>(); // [b * l, vocab]
-        logits.reshape([b, l, vocab])
+        self.norm.forward(self.blocks.forward(input)) // [b, l, w]
     }
 }
 
 /// `[b, 1]`, all true.
 fn all_true(b: usize, device: &Device) -> Tensor<2, Bool> {
     Tensor::from_data(TensorData::new(vec![true; b], [b, 1]), device)
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::Distribution;
+
+    use super::*;
+    use crate::loss::token_cross_entropy;
+    use crate::text::testing::{VOCAB, pad, sentences};
+
+    #[test]
+    fn logits_at_real_positions_give_the_loss_of_all_positions_under_the_mask() {
+        let device = Device::flex();
+        device.seed(31);
+        let decoder = SentenceDecoder::new(16, 1, 2, VOCAB, 40, &device);
+        // Sentences of different lengths, then 9 more pad positions each.
+        let target = pad(&sentences(5, 20, &device), 9, 3);
+        let [b, l] = target.dims();
+        let sentence = Tensor::<2>::random([b, 16], Distribution::Normal(0.0, 1.0), &device);
+
+        let (logits, ids) = decoder.forward(sentence.clone(), &target);
+        let real = target.mask.clone().int().sum().into_scalar::<i64>() as usize;
+        assert_eq!(logits.dims(), [real, VOCAB]);
+        assert_eq!(ids.dims(), [real]);
+        assert!(real < b * l, "the batch has padding");
+        let all =
+            Tensor::<2, Bool>::from_data(TensorData::new(vec![true; real], [1, real]), &device);
+        let packed: f32 =
+            token_cross_entropy(logits.unsqueeze_dim(0), ids.unsqueeze_dim(0), all).into_scalar();
+
+        // The same loss from every position's logits, padding masked out.
+        let h = decoder.hidden(sentence, &target).reshape([b * l, 16]);
+        let full = (h.matmul(decoder.tokens.weight.val().transpose())
+            + decoder.bias.val().unsqueeze::<2>())
+        .reshape([b, l, VOCAB]);
+        let masked: f32 =
+            token_cross_entropy(full, target.ids.clone(), target.mask.clone()).into_scalar();
+        assert!((packed - masked).abs() < 1e-5, "{packed} vs {masked}");
+    }
 }

@@ -10,7 +10,7 @@
 //! not share its weights with the encoder; its output projection is tied to
 //! its own token embeddings (see [`SentenceDecoder`]).
 use burn::module::Module;
-use burn::tensor::Device;
+use burn::tensor::{Bool, Device, Tensor, TensorData};
 use pretext_nn::text::{TextEncoder, Tokens};
 use serde::{Deserialize, Serialize};
 
@@ -96,9 +96,12 @@ impl Tsdae {
             "tsdae takes one view (the batch with tokens deleted)"
         );
         let h = self.encoder.forward(&views[0]); // [b, d]
-        let logits = self.decoder.forward(h.clone(), clean); // [b, l, vocab]
+        let (logits, targets) = self.decoder.forward(h.clone(), clean); // [n, vocab], [n]
+        let [n, _] = logits.dims();
+        // Every row is a real token: one sequence of n, all kept.
+        let all = Tensor::<2, Bool>::from_data(TensorData::new(vec![true; n], [1, n]), &h.device());
         StepOutput {
-            loss: token_cross_entropy(logits, clean.ids.clone(), clean.mask.clone()),
+            loss: token_cross_entropy(logits.unsqueeze_dim(0), targets.unsqueeze_dim(0), all),
             embeddings: h,
             keys: None,
         }
