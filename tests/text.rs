@@ -123,6 +123,14 @@ fn a_resumed_text_run_continues_from_its_checkpoint_with_its_tokenizer() {
     assert_eq!(epochs, [1, 2, 3]);
 }
 
+/// The run directory of one epoch of SimCSE on the small experiment, under `dir`.
+fn pretrained_simcse(dir: &Path) -> PathBuf {
+    let config = load(&experiment("simcse", 1));
+    pretrain_text(&config, dir, &info(), &device(), &mut NoObserver)
+        .unwrap()
+        .run_dir
+}
+
 /// A small SST-2 task: 1,500 labelled sentences, 200 test sentences.
 fn task(dir: &Path) -> TextTaskConfig {
     let text = format!(
@@ -159,10 +167,7 @@ patience = 2
 #[test]
 fn a_text_run_is_evaluated_against_tfidf_random_and_supervised_baselines() {
     let tmp = tempfile::tempdir().unwrap();
-    let config = load(&experiment("simcse", 1));
-    let run = pretrain_text(&config, tmp.path(), &info(), &device(), &mut NoObserver)
-        .unwrap()
-        .run_dir;
+    let run = pretrained_simcse(tmp.path());
     let task = task(tmp.path());
     let results = evaluate_text(&run, &task, &device(), &mut |_| {}).unwrap();
     assert_eq!(results.classes, 2);
@@ -219,10 +224,7 @@ fn a_text_run_is_evaluated_against_tfidf_random_and_supervised_baselines() {
 #[test]
 fn the_report_of_a_text_run_shows_each_task_it_was_evaluated_on() {
     let tmp = tempfile::tempdir().unwrap();
-    let config = load(&experiment("simcse", 1));
-    let run = pretrain_text(&config, tmp.path(), &info(), &device(), &mut NoObserver)
-        .unwrap()
-        .run_dir;
+    let run = pretrained_simcse(tmp.path());
     // The small SST-2 task twice, under two names, with only the fast heads.
     for name in ["sst2-a", "sst2-b"] {
         let mut task = task(tmp.path());
@@ -274,10 +276,7 @@ fn the_report_of_a_text_run_shows_each_task_it_was_evaluated_on() {
 #[test]
 fn a_program_loads_a_text_encoder_and_embeds_sentences() {
     let tmp = tempfile::tempdir().unwrap();
-    let config = load(&experiment("simcse", 1));
-    let run = pretrain_text(&config, tmp.path(), &info(), &device(), &mut NoObserver)
-        .unwrap()
-        .run_dir;
+    let run = pretrained_simcse(tmp.path());
     let encoder = pretext::TextEncoder::load(&run, &device()).unwrap();
     assert_eq!(encoder.dim(), 32);
     let sentence = "a gorgeous , witty , seductive movie .";
