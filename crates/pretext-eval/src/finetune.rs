@@ -7,19 +7,15 @@
 //! early stopping, every layer at the head's learning rate.
 use std::sync::Arc;
 
-use burn::module::Module;
-use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::GradientsParams;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Device;
 use pretext_data::{
     AugmentConfig, BatchLoader, ChannelStats, ImageDataset, LabelBudget, LoaderConfig,
 };
 use pretext_nn::{ClassifierHead, ClassifierHeadConfig, Encoder};
-use pretext_train::{EarlyStopping, OptimizerConfig, OptimizerKind, Verdict};
 use serde::{Deserialize, Serialize};
 
-use crate::features::accuracy;
-use crate::outcome::{EpochPoint, HeadOutcome, labels_tensor, predict_rows};
+use crate::finetune_loop::{LoopSettings, finetune_loop};
+use crate::outcome::{HeadOutcome, predict_rows};
 
 /// Settings of fine-tuning and of the supervised baseline (`[finetune]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,6 +63,18 @@ impl Default for FinetuneConfig {
 }
 
 impl FinetuneConfig {
+    /// What the shared fine-tuning loop needs of these settings.
+    pub(crate) fn loop_settings(&self) -> LoopSettings {
+        LoopSettings {
+            max_epochs: self.max_epochs,
+            steps_per_epoch: self.steps_per_epoch,
+            patience: self.patience,
+            lr: self.lr,
+            encoder_lr: self.encoder_lr,
+            weight_decay: self.weight_decay,
+        }
+    }
+
     /// Checks the settings, naming the key at fault.
     pub fn validate(&self) -> Result<(), String> {
         check_training(
@@ -119,23 +127,6 @@ pub(crate) fn check_training(
     Ok(())
 }
 
-/// An encoder with a linear classifier on top.
-#[derive(Module, Debug)]
-pub struct Classifier {
-    /// The encoder being fine-tuned.
-    pub encoder: Encoder,
-    /// The linear head.
-    pub head: ClassifierHead,
-}
-
-impl Classifier {
-    /// # Shapes
-    /// `[b, c, h, w]` → `[b, classes]`
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        self.head.forward(self.encoder.forward(x))
-    }
-}
-
 /// The labelled images one fine-tuning sees.
 pub struct LabelledImages<'a> {
     /// The labelled pool.
@@ -168,23 +159,6 @@ pub fn finetune(
     let train_device = device.clone().autodiff();
     train_device.seed(seed);
     let head = ClassifierHeadConfig::linear().init(encoder.out_dim(), data.classes, &train_device);
-    let mut model = Classifier { encoder, head };
-    let adamw = |lr| {
-        OptimizerConfig {
-            kind: OptimizerKind::Adamw,
-            lr,
-            weight_decay: config.weight_decay,
-            ..OptimizerConfig::default()
-        }
-        .init(None)
-    };
-    let encoder_lr = if pretrained {
-        config.encoder_lr
-    } else {
-        config.lr
-    };
-    let (mut opt_encoder, mut opt_head) = (adamw(encoder_lr), adamw(config.lr));
-
     let (_, h, w) = data.pool.shape();
     let views = Arc::new(augment.multi_view((h, w), 1)?);
     let batch = config.batch_size.min(data.train.len());
@@ -201,58 +175,24 @@ pub fn finetune(
             prefetch: 2,
         },
     );
-    let loss_fn = CrossEntropyLossConfig::new().init(&train_device);
     let mut batches = (0..).flat_map(|e| train_loader.epoch(e));
-
-    let val_labels = labels_of(data.pool, data.val);
-    let mut stopper = EarlyStopping::new(config.patience);
-    let mut best = model.valid();
-    let mut curve = Vec::new();
-    for epoch in 1..=config.max_epochs {
-        let mut loss_sum = 0f64;
-        for _ in 0..config.steps_per_epoch {
+    let test_idx: Vec<usize> = (0..data.test.len()).collect();
+    finetune_loop(
+        encoder,
+        head,
+        pretrained,
+        &config.loop_settings(),
+        &train_device,
+        |encoder, head| {
             let b = batches.next().expect("an endless stream of batches");
             let labels = b.labels.clone().expect("the labelled pool has labels");
             let x = b.into_view_tensors(&train_device).remove(0); // [b, c, h, w]
-            let loss = loss_fn.forward(model.forward(x), labels_tensor(&labels, &train_device));
-            let value: f32 = loss.clone().into_scalar();
-            if !value.is_finite() {
-                return Err(format!(
-                    "the fine-tuning loss became {value} at epoch {epoch}; try a lower finetune.lr"
-                ));
-            }
-            loss_sum += value as f64;
-            let mut grads = loss.backward();
-            let g_encoder = GradientsParams::from_module(&mut grads, &model.encoder);
-            let g_head = GradientsParams::from_module(&mut grads, &model.head);
-            model.encoder = opt_encoder.step(encoder_lr, model.encoder, g_encoder);
-            model.head = opt_head.step(config.lr, model.head, g_head);
-        }
-        let current = model.valid();
-        let val_accuracy = accuracy(
-            &predict_images(&current, data.pool, data.val, data.stats, device),
-            &val_labels,
-        );
-        curve.push(EpochPoint {
-            epoch,
-            train_loss: (loss_sum / config.steps_per_epoch as f64) as f32,
-            val_accuracy,
-        });
-        match stopper.update(epoch, val_accuracy) {
-            Verdict::Improved => best = current,
-            Verdict::Continue => {}
-            Verdict::Stop => break,
-        }
-    }
-    let test_idx: Vec<usize> = (0..data.test.len()).collect();
-    Ok(HeadOutcome {
-        test_predictions: predict_images(&best, data.test, &test_idx, data.stats, device),
-        val_accuracy: Some(stopper.best_score()),
-        best_epoch: Some(stopper.best_epoch()),
-        epochs: Some(curve.len()),
-        curve,
-        detail: Some(format!("encoder_lr={encoder_lr}")),
-    })
+            (head.forward(encoder.forward(x)), labels)
+        },
+        |encoder, head| predict_images(encoder, head, data.pool, data.val, data.stats, device),
+        &labels_of(data.pool, data.val),
+        |encoder, head| predict_images(encoder, head, data.test, &test_idx, data.stats, device),
+    )
 }
 
 /// Labels of the pool images `indices`.
@@ -263,7 +203,8 @@ fn labels_of(data: &ImageDataset, indices: &[usize]) -> Vec<u32> {
 
 /// Predicted classes of the (unaugmented, normalised) images `indices`.
 fn predict_images(
-    model: &Classifier,
+    encoder: &Encoder,
+    head: &ClassifierHead,
     data: &Arc<ImageDataset>,
     indices: &[usize],
     stats: &ChannelStats,
@@ -271,6 +212,9 @@ fn predict_images(
 ) -> Vec<u32> {
     crate::embed::plain_loader(data, indices.to_vec(), stats)
         .epoch(0)
-        .flat_map(|b| predict_rows(model.forward(b.into_view_tensors(device).remove(0))))
+        .flat_map(|b| {
+            let x = b.into_view_tensors(device).remove(0); // [b, c, h, w]
+            predict_rows(head.forward(encoder.forward(x)))
+        })
         .collect()
 }

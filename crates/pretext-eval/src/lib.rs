@@ -26,6 +26,7 @@ mod error;
 mod evaluate;
 pub mod features;
 pub mod finetune;
+mod finetune_loop;
 mod heads;
 mod inspect;
 pub mod knn;

@@ -4,21 +4,17 @@
 //! every layer at the head's learning rate). Dropout is the only noise.
 use std::sync::Arc;
 
-use burn::module::Module;
-use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::GradientsParams;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Device;
 use pretext_data::LabelBudget;
 use pretext_data::LoaderConfig;
 use pretext_data::text::{TextAugmentConfig, TextLoader};
 use pretext_nn::text::{TextEncoder, Tokens};
 use pretext_nn::{ClassifierHead, ClassifierHeadConfig};
-use pretext_train::{EarlyStopping, OptimizerConfig, OptimizerKind, Verdict};
 use serde::{Deserialize, Serialize};
 
-use crate::features::accuracy;
 use crate::finetune::check_training;
-use crate::outcome::{EpochPoint, HeadOutcome, labels_tensor, predict_rows};
+use crate::finetune_loop::{LoopSettings, finetune_loop};
+use crate::outcome::{HeadOutcome, predict_rows};
 use crate::text_embed::by_length;
 
 /// Settings of text fine-tuning and of the supervised baseline (`[finetune]`).
@@ -61,6 +57,18 @@ impl Default for TextFinetuneConfig {
 }
 
 impl TextFinetuneConfig {
+    /// What the shared fine-tuning loop needs of these settings.
+    pub(crate) fn loop_settings(&self) -> LoopSettings {
+        LoopSettings {
+            max_epochs: self.max_epochs,
+            steps_per_epoch: self.steps_per_epoch,
+            patience: self.patience,
+            lr: self.lr,
+            encoder_lr: self.encoder_lr,
+            weight_decay: self.weight_decay,
+        }
+    }
+
     /// Checks the settings, naming the key at fault.
     pub fn validate(&self) -> Result<(), String> {
         check_training(
@@ -71,23 +79,6 @@ impl TextFinetuneConfig {
             [self.lr, self.encoder_lr],
             self.weight_decay,
         )
-    }
-}
-
-/// A text encoder with a linear classifier on top.
-#[derive(Module, Debug)]
-pub struct TextClassifier {
-    /// The encoder being fine-tuned.
-    pub encoder: TextEncoder,
-    /// The linear head.
-    pub head: ClassifierHead,
-}
-
-impl TextClassifier {
-    /// # Shapes
-    /// `[b, l]` tokens → `[b, classes]`
-    pub fn forward(&self, x: &Tokens) -> Tensor<2> {
-        self.head.forward(self.encoder.forward(x))
     }
 }
 
@@ -121,22 +112,6 @@ pub fn finetune_text(
     let train_device = device.clone().autodiff();
     train_device.seed(seed);
     let head = ClassifierHeadConfig::linear().init(encoder.out_dim(), data.classes, &train_device);
-    let mut model = TextClassifier { encoder, head };
-    let adamw = |lr| {
-        OptimizerConfig {
-            kind: OptimizerKind::Adamw,
-            lr,
-            weight_decay: config.weight_decay,
-            ..OptimizerConfig::default()
-        }
-        .init(None)
-    };
-    let encoder_lr = if pretrained {
-        config.encoder_lr
-    } else {
-        config.lr
-    };
-    let (mut opt_encoder, mut opt_head) = (adamw(encoder_lr), adamw(config.lr));
     let batch = config.batch_size.min(data.train.len());
     let loader = TextLoader::new(
         data.pool.clone(),
@@ -152,71 +127,42 @@ pub fn finetune_text(
             prefetch: 2,
         },
     );
-    let loss_fn = CrossEntropyLossConfig::new().init(&train_device);
     let mut batches = (0..).flat_map(|e| loader.epoch(e));
-
     let val_labels: Vec<u32> = data.val.iter().map(|&i| data.labels[i]).collect();
-    let mut stopper = EarlyStopping::new(config.patience);
-    let mut best = model.valid();
-    let mut curve = Vec::new();
-    for epoch in 1..=config.max_epochs {
-        let mut loss_sum = 0f64;
-        for _ in 0..config.steps_per_epoch {
+    let test_idx: Vec<usize> = (0..data.test.len()).collect();
+    finetune_loop(
+        encoder,
+        head,
+        pretrained,
+        &config.loop_settings(),
+        &train_device,
+        |encoder, head| {
             let b = batches.next().expect("an endless stream of batches");
             let labels = b.labels.clone().expect("the labelled pool has labels");
             let c = b.clean;
             let x = Tokens::from_host(c.ids, c.mask, c.shape, &train_device); // [b, l]
-            let loss = loss_fn.forward(model.forward(&x), labels_tensor(&labels, &train_device));
-            let value: f32 = loss.clone().into_scalar();
-            if !value.is_finite() {
-                return Err(format!(
-                    "the fine-tuning loss became {value} at epoch {epoch}; try a lower finetune.lr"
-                ));
-            }
-            loss_sum += value as f64;
-            let mut grads = loss.backward();
-            let g_encoder = GradientsParams::from_module(&mut grads, &model.encoder);
-            let g_head = GradientsParams::from_module(&mut grads, &model.head);
-            model.encoder = opt_encoder.step(encoder_lr, model.encoder, g_encoder);
-            model.head = opt_head.step(config.lr, model.head, g_head);
-        }
-        let current = model.valid();
-        let val_accuracy = accuracy(
-            &predict_texts(&current, data.pool, data.val, device),
-            &val_labels,
-        );
-        curve.push(EpochPoint {
-            epoch,
-            train_loss: (loss_sum / config.steps_per_epoch as f64) as f32,
-            val_accuracy,
-        });
-        match stopper.update(epoch, val_accuracy) {
-            Verdict::Improved => best = current,
-            Verdict::Continue => {}
-            Verdict::Stop => break,
-        }
-    }
-    let test_idx: Vec<usize> = (0..data.test.len()).collect();
-    Ok(HeadOutcome {
-        test_predictions: predict_texts(&best, data.test, &test_idx, device),
-        val_accuracy: Some(stopper.best_score()),
-        best_epoch: Some(stopper.best_epoch()),
-        epochs: Some(curve.len()),
-        curve,
-        detail: Some(format!("encoder_lr={encoder_lr}")),
-    })
+            (head.forward(encoder.forward(&x)), labels)
+        },
+        |encoder, head| predict_texts(encoder, head, data.pool, data.val, device),
+        &val_labels,
+        |encoder, head| predict_texts(encoder, head, data.test, &test_idx, device),
+    )
 }
 
 /// Predicted classes of the sequences `indices` of `tokens`, in order.
 fn predict_texts(
-    model: &TextClassifier,
+    encoder: &TextEncoder,
+    head: &ClassifierHead,
     tokens: &[Vec<u32>],
     indices: &[usize],
     device: &Device,
 ) -> Vec<u32> {
     let mut predictions = vec![0u32; indices.len()];
     by_length(tokens, indices, device, |x, rows| {
-        for (p, class) in rows.iter().zip(predict_rows(model.forward(&x))) {
+        for (p, class) in rows
+            .iter()
+            .zip(predict_rows(head.forward(encoder.forward(&x))))
+        {
             predictions[*p] = class;
         }
     });
