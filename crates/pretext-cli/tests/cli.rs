@@ -569,4 +569,37 @@ fn the_text_experiment_pretrains_and_evaluates_from_the_command_line() {
             .join("runs/simcse-sst2/eval/sst2/results.json")
             .is_file()
     );
+
+    // Embeddings of labelled lines, as NumPy arrays.
+    std::fs::write(
+        tmp.path().join("reviews.txt"),
+        "1 a gorgeous , witty movie .\n0 dull and far too long .\n1 a delight .\n",
+    )
+    .unwrap();
+    let out = succeeds(
+        &[
+            "embed",
+            "runs/simcse-sst2",
+            "reviews.txt",
+            "--labelled",
+            "--out",
+            "texts.npy",
+        ],
+        tmp.path(),
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("3 embeddings of dimension 32"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let header = |f: &str| {
+        let bytes = std::fs::read(tmp.path().join(f)).unwrap();
+        String::from_utf8_lossy(&bytes[10..100.min(bytes.len())]).to_string()
+    };
+    assert!(header("texts.npy").contains("'shape': (3, 32)"));
+    assert!(header("labels.npy").contains("'shape': (3,)"));
+    // A table without its text column named is refused in one line.
+    std::fs::write(tmp.path().join("t.tsv"), "sentence\tlabel\nfine .\t1\n").unwrap();
+    let out = pretext(&["embed", "runs/simcse-sst2", "t.tsv"], tmp.path());
+    fails_with_one_line(&out, &["t.tsv: a table needs --text-column"]);
 }

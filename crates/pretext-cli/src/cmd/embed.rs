@@ -1,11 +1,14 @@
-//! `pretext embed <run> <data> [--out embeddings.npy]`: every image's
-//! embedding as a NumPy array, and the labels beside it where there are any.
-use std::path::PathBuf;
+//! `pretext embed <run> <data> [--out embeddings.npy]`: every image's (or,
+//! for a text run, every text's) embedding as a NumPy array, and the labels
+//! beside it where there are any.
+use std::path::{Path, PathBuf};
 
-use anyhow::Result;
-use pretext::Encoder;
-use pretext::data::DatasetConfig;
+use anyhow::{Result, bail};
+use pretext::data::text::TextDataConfig;
+use pretext::data::{DatasetConfig, Modality, TextEncoding};
 use pretext::npy::{write_f32_matrix, write_i64_vector};
+use pretext::train::{Experiment, RunDir};
+use pretext::{Encoder, TextEncoder};
 
 use crate::backend::Compute;
 
@@ -16,8 +19,24 @@ pub struct Args {
     pub run: PathBuf,
     /// The images: an IDX images file (its labels file is found beside it),
     /// a CIFAR `.bin` batch, a digits `.csv[.gz]`, or a folder of PNG/JPEG
-    /// images (one subfolder per class, or none).
+    /// images (one subfolder per class, or none). For a text run: a file of
+    /// one text per line, a `.tsv`/`.csv` table (with `--text-column`), a
+    /// file of `LABEL TEXT` lines (`--labelled`), or a folder with one
+    /// subfolder of `.txt` files per class.
     pub data: PathBuf,
+    /// Text runs, tables: the column holding the text.
+    #[arg(long)]
+    pub text_column: Option<String>,
+    /// Text runs, tables: the column holding the label.
+    #[arg(long)]
+    pub label_column: Option<String>,
+    /// Text runs: each line is `LABEL TEXT` (the label before the first
+    /// space or tab).
+    #[arg(long)]
+    pub labelled: bool,
+    /// Text runs: read the text as Latin-1 (Windows-1252) instead of UTF-8.
+    #[arg(long)]
+    pub latin1: bool,
     /// The embeddings file; labels go to `labels.npy` beside it.
     #[arg(long, default_value = "embeddings.npy")]
     pub out: PathBuf,
@@ -26,18 +45,53 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let data = DatasetConfig::from_path(&args.data)?.load(std::path::Path::new("."))?;
+    let config = RunDir::open(&args.run)?.config_path();
     let device = args.compute.device()?;
-    let encoder = Encoder::load(&args.run, &device)?;
-    let embeddings = encoder.embed_dataset(&data)?;
+    let (embeddings, labels, dim) = match Experiment::modality_of_file(&config)? {
+        Modality::Image => {
+            if args.text_column.is_some()
+                || args.label_column.is_some()
+                || args.labelled
+                || args.latin1
+            {
+                bail!(
+                    "{}: an image run; --text-column, --label-column, --labelled and --latin1 are for text runs",
+                    args.run.display()
+                );
+            }
+            let data = DatasetConfig::from_path(&args.data)?.load(Path::new("."))?;
+            let encoder = Encoder::load(&args.run, &device)?;
+            let embeddings = encoder.embed_dataset(&data)?;
+            (
+                embeddings,
+                data.labels().map(<[u32]>::to_vec),
+                encoder.dim(),
+            )
+        }
+        Modality::Text => {
+            let data = text_data(&args)?.load(Path::new(".")).map_err(|e| {
+                let message = e.to_string();
+                match message.contains("invalid UTF-8") {
+                    true => anyhow::anyhow!("{message}; here, pass --latin1"),
+                    false => e.into(),
+                }
+            })?;
+            let encoder = TextEncoder::load(&args.run, &device)?;
+            let embeddings = encoder.embed_texts(data.docs());
+            (
+                embeddings,
+                data.labels().map(<[u32]>::to_vec),
+                encoder.dim(),
+            )
+        }
+    };
     write_f32_matrix(&args.out, &embeddings)?;
     print!(
-        "{} embeddings of dimension {} in {}",
+        "{} embeddings of dimension {dim} in {}",
         embeddings.len(),
-        encoder.dim(),
         args.out.display()
     );
-    if let Some(labels) = data.labels() {
+    if let Some(labels) = labels {
         let path = args.out.with_file_name("labels.npy");
         let labels: Vec<i64> = labels.iter().map(|&l| l as i64).collect();
         write_i64_vector(&path, &labels)?;
@@ -45,4 +99,53 @@ pub fn run(args: Args) -> Result<()> {
     }
     println!();
     Ok(())
+}
+
+/// The text data `args` name: a folder of class folders, a table, `LABEL
+/// TEXT` lines or plain lines.
+fn text_data(args: &Args) -> Result<TextDataConfig> {
+    let path = args.data.clone();
+    let encoding = if args.latin1 {
+        TextEncoding::Latin1
+    } else {
+        TextEncoding::Utf8
+    };
+    let name = path.to_string_lossy().to_lowercase();
+    let table = [".tsv", ".csv", ".tsv.gz", ".csv.gz"]
+        .iter()
+        .any(|e| name.ends_with(e));
+    Ok(if path.is_dir() {
+        TextDataConfig::TextFolder {
+            root: path,
+            limit: None,
+            encoding,
+        }
+    } else if table {
+        let Some(text_column) = args.text_column.clone() else {
+            bail!(
+                "{}: a table needs --text-column <name> (and --label-column <name> if it is labelled)",
+                path.display()
+            );
+        };
+        TextDataConfig::Table {
+            path,
+            text_column,
+            label_column: args.label_column.clone(),
+            delimiter: None,
+            limit: None,
+            encoding,
+        }
+    } else if args.labelled {
+        TextDataConfig::LabelText {
+            path,
+            limit: None,
+            encoding,
+        }
+    } else {
+        TextDataConfig::Lines {
+            path,
+            limit: None,
+            encoding,
+        }
+    })
 }
