@@ -171,7 +171,7 @@ fn image_files(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
 }
 
 /// The entries of `dir` whose names do not start with `.`, sorted by name.
-fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
+pub(crate) fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
     let mut entries = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| DataError::io(dir, e))? {
         let path = entry.map_err(|e| DataError::io(dir, e))?.path();
@@ -183,7 +183,8 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
     Ok(entries)
 }
 
-fn file_name(path: &Path) -> String {
+/// The last component of `path`, lossily as UTF-8 (empty when there is none).
+pub(crate) fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()

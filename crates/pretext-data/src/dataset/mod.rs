@@ -4,7 +4,7 @@
 mod cifar;
 mod config;
 mod digits;
-mod folder;
+pub(crate) mod folder;
 mod idx;
 mod image_dataset;
 pub(crate) mod read;

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use super::encoding::INVALID_UTF8;
 use super::{TextDataset, TextEncoding, class_names_of};
 use crate::DataError;
+use crate::dataset::folder::{file_name, sorted_entries};
 
 /// Reads the documents under `root`; `limit` keeps the first documents in
 /// class-then-file order
@@ -61,25 +62,6 @@ pub(crate) fn load(
         }
     }
     Ok(TextDataset::new(docs, Some(doc_labels), class_names, root)?.with_skipped_empty(skipped))
-}
-
-/// The entries of `dir` whose names do not start with `.`, sorted by name.
-fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
-    let mut entries = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(|e| DataError::io(dir, e))? {
-        let path = entry.map_err(|e| DataError::io(dir, e))?.path();
-        if !file_name(&path).starts_with('.') {
-            entries.push(path);
-        }
-    }
-    entries.sort();
-    Ok(entries)
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
