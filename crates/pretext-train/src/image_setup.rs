@@ -66,19 +66,18 @@ impl ImageSetup {
         // Validation views are drawn once (epoch 0's seed) so epochs compare alike;
         // a last batch of one image would break batch statistics, so keep it only if ≥ 2.
         let val_loader = (val_samples >= 2).then(|| loader(val_idx, false, false));
-        let steps_per_epoch = train_loader
-            .batches_per_epoch()
-            .min(t.max_steps_per_epoch.unwrap_or(usize::MAX));
+        let counts = Counts::new(
+            train_samples,
+            val_samples,
+            train_loader.batches_per_epoch(),
+            t.max_steps_per_epoch,
+            t.epochs,
+        );
         Ok(Self {
             train_loader,
             val_loader,
             spec: InputSpec::normalized(InputShape::new(channels, height, width), &stats),
-            counts: Counts {
-                steps_per_epoch,
-                total_steps: steps_per_epoch * t.epochs,
-                train_samples,
-                val_samples,
-            },
+            counts,
         })
     }
 }

@@ -19,6 +19,26 @@ pub(crate) struct Counts {
     pub val_samples: usize,
 }
 
+impl Counts {
+    /// The sizes of a run of `epochs`, whose loader gives `batches_per_epoch`
+    /// batches and which takes at most `max_steps_per_epoch` of them.
+    pub fn new(
+        train_samples: usize,
+        val_samples: usize,
+        batches_per_epoch: usize,
+        max_steps_per_epoch: Option<usize>,
+        epochs: usize,
+    ) -> Self {
+        let steps_per_epoch = batches_per_epoch.min(max_steps_per_epoch.unwrap_or(usize::MAX));
+        Self {
+            steps_per_epoch,
+            total_steps: steps_per_epoch * epochs,
+            train_samples,
+            val_samples,
+        }
+    }
+}
+
 /// Batches and a forward pass for one modality.
 pub(crate) trait Pretraining {
     /// The method being pretrained (encoder and heads).

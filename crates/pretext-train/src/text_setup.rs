@@ -101,19 +101,18 @@ impl TextSetup {
         let (train_samples, val_samples) = (train_idx.len(), val_idx.len());
         let train_loader = loader(train_idx, true, true);
         let val_loader = (val_samples >= 2).then(|| loader(val_idx, false, false));
-        let steps_per_epoch = train_loader
-            .batches_per_epoch()
-            .min(t.max_steps_per_epoch.unwrap_or(usize::MAX));
+        let counts = Counts::new(
+            train_samples,
+            val_samples,
+            train_loader.batches_per_epoch(),
+            t.max_steps_per_epoch,
+            t.epochs,
+        );
         Ok(Self {
             train_loader,
             val_loader,
             tokenizer,
-            counts: Counts {
-                steps_per_epoch,
-                total_steps: steps_per_epoch * t.epochs,
-                train_samples,
-                val_samples,
-            },
+            counts,
         })
     }
 
