@@ -243,6 +243,32 @@ pub(crate) fn max_abs(v: &[f64]) -> f64 {
     v.iter().fold(0.0, |m, x| m.max(x.abs()))
 }
 
+/// Asserts that `grad`, the gradient `problem` gave at `theta`, matches
+/// central finite differences (step 1e-6) in every component, to 1e-7
+/// relative (absolute below 1).
+#[cfg(test)]
+pub(crate) fn assert_gradient_matches_finite_differences(
+    problem: &impl Objective,
+    theta: &[f64],
+    grad: &[f64],
+) {
+    let h = 1e-6;
+    let mut scratch = vec![0.0; theta.len()];
+    for i in 0..theta.len() {
+        let mut plus = theta.to_vec();
+        plus[i] += h;
+        let mut minus = theta.to_vec();
+        minus[i] -= h;
+        let fd = (problem.loss_grad(&plus, &mut scratch) - problem.loss_grad(&minus, &mut scratch))
+            / (2.0 * h);
+        assert!(
+            (fd - grad[i]).abs() < 1e-7 * grad[i].abs().max(1.0),
+            "component {i}: finite difference {fd}, gradient {}",
+            grad[i]
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

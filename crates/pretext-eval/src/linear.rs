@@ -649,22 +649,7 @@ mod tests {
             (loss - direct).abs() < 1e-10 * direct.abs(),
             "{loss} vs {direct}"
         );
-        let h = 1e-6;
-        let mut scratch = vec![0.0; theta.len()];
-        for i in 0..theta.len() {
-            let mut plus = theta.clone();
-            plus[i] += h;
-            let mut minus = theta.clone();
-            minus[i] -= h;
-            let fd = (problem.loss_grad(&plus, &mut scratch)
-                - problem.loss_grad(&minus, &mut scratch))
-                / (2.0 * h);
-            assert!(
-                (fd - grad[i]).abs() < 1e-7 * grad[i].abs().max(1.0),
-                "component {i}: finite difference {fd}, gradient {}",
-                grad[i]
-            );
-        }
+        crate::lbfgs::assert_gradient_matches_finite_differences(&problem, &theta, &grad);
     }
 
     /// Two balanced classes told apart only by `x0 - x1`: both coordinates

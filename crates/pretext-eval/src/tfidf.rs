@@ -845,22 +845,7 @@ mod tests {
         let w2: f64 = theta[..classes * dim].iter().map(|v| v * v).sum();
         let direct = direct / rows as f64 + 0.5 * 0.3 * w2;
         assert!((loss - direct).abs() < 1e-10 * direct, "{loss} vs {direct}");
-        let h = 1e-6;
-        let mut scratch = vec![0.0; theta.len()];
-        for i in 0..theta.len() {
-            let mut plus = theta.clone();
-            plus[i] += h;
-            let mut minus = theta.clone();
-            minus[i] -= h;
-            let fd = (problem.loss_grad(&plus, &mut scratch)
-                - problem.loss_grad(&minus, &mut scratch))
-                / (2.0 * h);
-            assert!(
-                (fd - grad[i]).abs() < 1e-7 * grad[i].abs().max(1.0),
-                "component {i}: finite difference {fd}, gradient {}",
-                grad[i]
-            );
-        }
+        crate::lbfgs::assert_gradient_matches_finite_differences(&problem, &theta, &grad);
     }
 
     #[test]
