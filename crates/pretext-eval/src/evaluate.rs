@@ -15,7 +15,7 @@ use crate::EvalError;
 use crate::embed::{cached, embed_images, pixel_features};
 use crate::features::Features;
 use crate::finetune::{LabelledImages, finetune};
-use crate::heads::{FrozenHeads, Recorder, draw_all, union};
+use crate::heads::{FinetuneJobs, FrozenHeads, Recorder, draw_all, union};
 use crate::results::{EvalResults, Source};
 use crate::task::{Baseline, Head, TaskConfig};
 
@@ -301,52 +301,40 @@ pub fn evaluate(
         .augment
         .clone()
         .unwrap_or_else(|| run.config.augment.clone());
-    for split in splits
-        .iter()
-        .filter(|s| finetune_budgets.contains(&s.budget))
-    {
-        let labelled = LabelledImages {
-            pool: &data.pool,
-            train: &split.train,
-            val: &split.val,
-            test: &data.test,
-            stats: &stats,
-            classes: data.classes,
-        };
-        let head_seed = derive_seed(split.seed, HEAD_STREAM);
-        let train_device = device.clone().autodiff();
-        let mut jobs: Vec<(Source, Encoder)> = Vec::new();
-        if task.runs(Head::Finetune) {
-            jobs.push((Source::Pretrained, run.encoder(&train_device)?));
-        }
-        if task.compares_with(Baseline::Supervised) {
-            let seed = derive_seed(head_seed, RANDOM_INIT_STREAM);
-            jobs.push((Source::RandomInit, run.random_encoder(seed, &train_device)));
-        }
-        for (source, encoder) in jobs {
-            let t = Instant::now();
-            let outcome = finetune(
+    let train_device = device.clone().autodiff();
+    FinetuneJobs {
+        budgets: &finetune_budgets,
+        pretrained: task.runs(Head::Finetune),
+        supervised: task.compares_with(Baseline::Supervised),
+        task_path: &task.path,
+    }
+    .run(
+        &splits,
+        &mut record,
+        |source, seed| match source {
+            Source::Pretrained => run.encoder(&train_device),
+            _ => Ok(run.random_encoder(seed, &train_device)),
+        },
+        |encoder, pretrained, split, head_seed| {
+            let labelled = LabelledImages {
+                pool: &data.pool,
+                train: &split.train,
+                val: &split.val,
+                test: &data.test,
+                stats: &stats,
+                classes: data.classes,
+            };
+            finetune(
                 encoder,
-                source == Source::Pretrained,
+                pretrained,
                 &labelled,
                 &augment,
                 &task.finetune,
                 head_seed,
                 device,
             )
-            .map_err(|reason| EvalError::Task {
-                path: task.path.clone(),
-                reason,
-            })?;
-            record.add(
-                source,
-                "finetune",
-                split,
-                outcome,
-                t.elapsed().as_secs_f64(),
-            );
-        }
-    }
+        },
+    )?;
 
     let budgets = union(&task.budgets, &finetune_budgets);
     let rows = record.rows;

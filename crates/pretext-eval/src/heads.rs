@@ -5,9 +5,11 @@ use std::path::Path;
 use std::time::Instant;
 
 use burn::tensor::Device;
+use pretext_data::transform::derive_seed;
 use pretext_data::{LabelBudget, LabelSplit, draw_labels};
 
 use crate::EvalError;
+use crate::evaluate::{HEAD_STREAM, RANDOM_INIT_STREAM};
 use crate::features::{Features, accuracy, confusion_matrix};
 use crate::knn::{KnnConfig, knn_predict};
 use crate::linear::{LinearProbeConfig, fit_linear};
@@ -188,5 +190,64 @@ impl<'a> Recorder<'a> {
             }
         ));
         self.rows.push(row);
+    }
+}
+
+/// Which fine-tunings a task asks for on each split of its fine-tuning
+/// budgets.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FinetuneJobs<'a> {
+    /// The budgets fine-tuning runs at.
+    pub budgets: &'a [LabelBudget],
+    /// Fine-tune the pretrained encoder.
+    pub pretrained: bool,
+    /// Train the same architecture from a random start (the supervised
+    /// baseline).
+    pub supervised: bool,
+    /// The task file, named when a fine-tuning fails.
+    pub task_path: &'a Path,
+}
+
+impl FinetuneJobs<'_> {
+    /// Runs the jobs on every split of a fine-tuning budget and records
+    /// them. `encoder(source, seed)` builds the encoder to start from (the
+    /// checkpoint's for [`Source::Pretrained`], a random one from `seed` for
+    /// [`Source::RandomInit`]); `finetune(encoder, pretrained, split,
+    /// head_seed)` trains it and scores the test set. Both encoders of a
+    /// split are built before either trains.
+    pub fn run<E>(
+        &self,
+        splits: &[LabelSplit],
+        record: &mut Recorder,
+        mut encoder: impl FnMut(Source, u64) -> Result<E, EvalError>,
+        mut finetune: impl FnMut(E, bool, &LabelSplit, u64) -> Result<HeadOutcome, String>,
+    ) -> Result<(), EvalError> {
+        for split in splits.iter().filter(|s| self.budgets.contains(&s.budget)) {
+            let head_seed = derive_seed(split.seed, HEAD_STREAM);
+            let mut jobs: Vec<(Source, E)> = Vec::new();
+            if self.pretrained {
+                jobs.push((Source::Pretrained, encoder(Source::Pretrained, head_seed)?));
+            }
+            if self.supervised {
+                let seed = derive_seed(head_seed, RANDOM_INIT_STREAM);
+                jobs.push((Source::RandomInit, encoder(Source::RandomInit, seed)?));
+            }
+            for (source, start) in jobs {
+                let t = Instant::now();
+                let outcome = finetune(start, source == Source::Pretrained, split, head_seed)
+                    .map_err(|reason| EvalError::Task {
+                        path: self.task_path.to_path_buf(),
+                        reason,
+                    })?;
+                record.add(
+                    source,
+                    "finetune",
+                    split,
+                    outcome,
+                    t.elapsed().as_secs_f64(),
+                );
+            }
+        }
+        Ok(())
     }
 }

@@ -17,7 +17,7 @@ use crate::EvalError;
 use crate::embed::cached;
 use crate::evaluate::{HEAD_STREAM, RANDOM_INIT_STREAM, fnv64};
 use crate::features::Features;
-use crate::heads::{FrozenHeads, Recorder, draw_all, union};
+use crate::heads::{FinetuneJobs, FrozenHeads, Recorder, draw_all, union};
 use crate::outcome::HeadOutcome;
 use crate::results::{EvalResults, Source};
 use crate::task::{Baseline, Head};
@@ -27,10 +27,6 @@ use crate::text_task::TextTaskConfig;
 use crate::tfidf::fit_tfidf_logistic;
 
 /// Borrowed views of owned strings.
-fn as_strs(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
-}
-
 /// Stream of the seed of the held-out test share.
 const TEST_STREAM: u64 = 0x5445_5354;
 
@@ -266,9 +262,9 @@ pub fn evaluate_text(
     }
 
     let mut record = Recorder::new(&test_labels, classes, log);
-    let docs = |d: &TextDataset, idx: &[usize]| -> Vec<String> {
-        idx.iter().map(|&i| d.docs()[i].clone()).collect()
-    };
+    // The pool's documents by index, borrowed: TF-IDF reads them per draw.
+    let docs =
+        |idx: &[usize]| -> Vec<&str> { idx.iter().map(|&i| pool.docs()[i].as_str()).collect() };
     let test_docs: Vec<&str> = test.docs().iter().map(String::as_str).collect();
     for split in splits.iter().filter(|s| task.budgets.contains(&s.budget)) {
         let head_seed = derive_seed(split.seed, HEAD_STREAM);
@@ -287,12 +283,12 @@ pub fn evaluate_text(
         }
         if task.compares_with(Baseline::Tfidf) {
             let t = Instant::now();
-            let (train_docs, val_docs) = (docs(&pool, &split.train), docs(&pool, &split.val));
+            let (train_docs, val_docs) = (docs(&split.train), docs(&split.val));
             let y = |idx: &[usize]| -> Vec<u32> { idx.iter().map(|&i| pool_labels[i]).collect() };
             let fit = fit_tfidf_logistic(
-                &as_strs(&train_docs),
+                &train_docs,
                 &y(&split.train),
-                &as_strs(&val_docs),
+                &val_docs,
                 &y(&split.val),
                 classes,
                 &task.tfidf,
@@ -315,51 +311,39 @@ pub fn evaluate_text(
         }
     }
 
-    for split in splits
-        .iter()
-        .filter(|s| finetune_budgets.contains(&s.budget))
-    {
-        let labelled = LabelledTexts {
-            pool: &pool_tokens,
-            labels: &pool_labels,
-            train: &split.train,
-            val: &split.val,
-            test: &test_tokens,
-            classes,
-        };
-        let head_seed = derive_seed(split.seed, HEAD_STREAM);
-        let train_device = device.clone().autodiff();
-        let mut jobs: Vec<(Source, TextEncoder)> = Vec::new();
-        if task.runs(Head::Finetune) {
-            jobs.push((Source::Pretrained, run.encoder(&train_device)?));
-        }
-        if task.compares_with(Baseline::Supervised) {
-            let seed = derive_seed(head_seed, RANDOM_INIT_STREAM);
-            jobs.push((Source::RandomInit, run.random_encoder(seed, &train_device)));
-        }
-        for (source, encoder) in jobs {
-            let t = Instant::now();
-            let outcome = finetune_text(
+    let train_device = device.clone().autodiff();
+    FinetuneJobs {
+        budgets: &finetune_budgets,
+        pretrained: task.runs(Head::Finetune),
+        supervised: task.compares_with(Baseline::Supervised),
+        task_path: &task.path,
+    }
+    .run(
+        &splits,
+        &mut record,
+        |source, seed| match source {
+            Source::Pretrained => run.encoder(&train_device),
+            _ => Ok(run.random_encoder(seed, &train_device)),
+        },
+        |encoder, pretrained, split, head_seed| {
+            let labelled = LabelledTexts {
+                pool: &pool_tokens,
+                labels: &pool_labels,
+                train: &split.train,
+                val: &split.val,
+                test: &test_tokens,
+                classes,
+            };
+            finetune_text(
                 encoder,
-                source == Source::Pretrained,
+                pretrained,
                 &labelled,
                 &task.finetune,
                 head_seed,
                 device,
             )
-            .map_err(|reason| EvalError::Task {
-                path: task.path.clone(),
-                reason,
-            })?;
-            record.add(
-                source,
-                "finetune",
-                split,
-                outcome,
-                t.elapsed().as_secs_f64(),
-            );
-        }
-    }
+        },
+    )?;
 
     let rows = record.rows;
     let mut results = EvalResults {
