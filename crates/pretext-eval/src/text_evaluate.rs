@@ -233,7 +233,7 @@ pub fn evaluate_text(
             )?,
         ));
         log(&format!(
-            "embedded {} + {} documents with the pretrained encoder ({:.1} s)",
+            "embedded {} + {} texts with the pretrained encoder ({:.1} s)",
             pool.len(),
             test.len(),
             t.elapsed().as_secs_f64()
