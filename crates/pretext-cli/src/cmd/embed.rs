@@ -69,7 +69,7 @@ pub fn run(args: Args) -> Result<()> {
             )
         }
         Modality::Text => {
-            let data = text_data(&args)?.load(Path::new(".")).map_err(|e| {
+            let data = text_data(&args)?.load(Path::new("")).map_err(|e| {
                 let message = e.to_string();
                 match message.contains("invalid UTF-8") {
                     true => anyhow::anyhow!("{message}; here, pass --latin1"),
