@@ -177,6 +177,7 @@ mod tests {
             projection: ProjectionHeadConfig {
                 hidden_dim: 8,
                 out_dim: 3,
+                batch_norm: true,
             },
             ..Default::default()
         };

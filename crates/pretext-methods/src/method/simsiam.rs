@@ -29,6 +29,7 @@ impl Default for SimsiamConfig {
             predictor: ProjectionHeadConfig {
                 hidden_dim: 32,
                 out_dim: 128,
+                batch_norm: true,
             },
         }
     }

@@ -1,4 +1,5 @@
-//! The SimCLR projection head (Chen et al., 2020): `Linear → BN → ReLU → Linear`.
+//! The SimCLR projection head (Chen et al., 2020): `Linear → BN → ReLU → Linear`,
+//! or SimCLR v1's `Linear → ReLU → Linear` without batch norm.
 //! The loss is computed on its output; the encoder's output below it is the
 //! representation kept for downstream tasks.
 use burn::module::Module;
@@ -15,6 +16,10 @@ pub struct ProjectionHeadConfig {
     pub hidden_dim: usize,
     /// Length of the projected vector the loss sees.
     pub out_dim: usize,
+    /// Batch norm after the hidden layer (the default, as in SimCLR v2 and
+    /// most later methods). Without it (SimCLR v1's head) one image's
+    /// projection does not depend on the rest of its batch.
+    pub batch_norm: bool,
 }
 
 impl Default for ProjectionHeadConfig {
@@ -22,6 +27,7 @@ impl Default for ProjectionHeadConfig {
         Self {
             hidden_dim: 512,
             out_dim: 128,
+            batch_norm: true,
         }
     }
 }
@@ -39,7 +45,9 @@ impl ProjectionHeadConfig {
     pub fn init(&self, in_dim: usize, device: &Device) -> ProjectionHead {
         ProjectionHead {
             fc1: LinearConfig::new(in_dim, self.hidden_dim).init(device),
-            bn1: BatchNormConfig::new(self.hidden_dim).init(device),
+            bn1: self
+                .batch_norm
+                .then(|| BatchNormConfig::new(self.hidden_dim).init(device)),
             fc2: LinearConfig::new(self.hidden_dim, self.out_dim).init(device),
         }
     }
@@ -49,7 +57,7 @@ impl ProjectionHeadConfig {
 #[derive(Module, Debug)]
 pub struct ProjectionHead {
     fc1: Linear,
-    bn1: BatchNorm,
+    bn1: Option<BatchNorm>,
     fc2: Linear,
 }
 
@@ -57,7 +65,11 @@ impl ProjectionHead {
     /// # Shapes
     /// `[b, in_dim]` → `[b, out_dim]`
     pub fn forward(&self, h: Tensor<2>) -> Tensor<2> {
-        let x = relu(self.bn1.forward(self.fc1.forward(h))); // [b, hidden]
+        let mut x = self.fc1.forward(h); // [b, hidden]
+        if let Some(bn) = &self.bn1 {
+            x = bn.forward(x);
+        }
+        let x = relu(x);
         self.fc2.forward(x) // [b, out]
     }
 }
