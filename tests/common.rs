@@ -78,7 +78,7 @@ pub fn pretrain_small(method: &str, limit: usize, out: &Path) -> PathBuf {
         backend: "flex".into(),
         git_revision: None,
     };
-    pretrain(&config, out, &info, &device(), &mut NoObserver)
+    pretrain(&config, out, &info, &[device()], &mut NoObserver)
         .unwrap()
         .run_dir
 }

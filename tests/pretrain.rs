@@ -22,7 +22,7 @@ fn simclr_run_writes_its_directory_and_the_loss_falls() {
     let tmp = tempfile::tempdir().unwrap();
     let config =
         ExperimentConfig::from_toml(&experiment("simclr", 640), Path::new("e.toml"), &[]).unwrap();
-    let summary = pretrain(&config, tmp.path(), &info(), &device(), &mut NoObserver).unwrap();
+    let summary = pretrain(&config, tmp.path(), &info(), &[device()], &mut NoObserver).unwrap();
     let run = RunDir::open(&summary.run_dir).unwrap();
     assert!(
         summary.last_train_loss < summary.first_train_loss,
@@ -95,7 +95,7 @@ fn simclr_run_writes_its_directory_and_the_loss_falls() {
         .unwrap(),
         tmp.path(),
         &info(),
-        &device(),
+        &[device()],
         &mut NoObserver,
     )
     .unwrap();
@@ -111,7 +111,7 @@ fn a_checkpoint_of_another_architecture_is_refused() {
         &["train.epochs=1".into()],
     )
     .unwrap();
-    let summary = pretrain(&config, tmp.path(), &info(), &device(), &mut NoObserver).unwrap();
+    let summary = pretrain(&config, tmp.path(), &info(), &[device()], &mut NoObserver).unwrap();
     let other = ExperimentConfig::from_toml(
         &experiment("autoencoder", 128),
         Path::new("e.toml"),
@@ -136,7 +136,7 @@ fn a_batch_larger_than_the_data_is_a_clear_error_and_writes_no_run() {
         &["train.batch_size=64".into()],
     )
     .unwrap();
-    let err = pretrain(&config, tmp.path(), &info(), &device(), &mut NoObserver).unwrap_err();
+    let err = pretrain(&config, tmp.path(), &info(), &[device()], &mut NoObserver).unwrap_err();
     assert!(
         err.to_string()
             .contains("train.batch_size (64) is larger than the training split (32 images)"),
@@ -176,7 +176,7 @@ fn a_corrupt_latest_checkpoint_falls_back_to_the_previous_one() {
     let evaluated = EvaluatedRun::open(&run).unwrap();
     assert_eq!(evaluated.epoch, 2);
     assert!(evaluated.warning.is_some());
-    let summary = resume(&run, &info(), &device(), &mut NoObserver).unwrap();
+    let summary = resume(&run, &info(), &[device()], &mut NoObserver).unwrap();
     assert_eq!(summary.epochs, 3);
     assert_eq!(Checkpoint::verify(&latest).unwrap().epoch, 3);
     let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
@@ -211,14 +211,26 @@ fn momentum_networks_and_queues_are_checkpointed_and_restored() {
             ExperimentConfig::from_toml(&experiment(method, 128), Path::new("e.toml"), &[])
                 .unwrap();
         let device = deterministic_device();
-        let run = pretrain(&config, tmp.path(), &info(), &device, &mut NoObserver)
-            .unwrap()
-            .run_dir;
+        let run = pretrain(
+            &config,
+            tmp.path(),
+            &info(),
+            std::slice::from_ref(&device),
+            &mut NoObserver,
+        )
+        .unwrap()
+        .run_dir;
         let whole = epoch_losses(&run);
         assert_eq!(whole.len(), 3);
         // Throw the epoch-3 checkpoint away: resuming falls back to epoch 2.
         std::fs::write(run.join("checkpoint/model.bpk"), b"").unwrap();
-        resume(&run, &info(), &device, &mut NoObserver).unwrap();
+        resume(
+            &run,
+            &info(),
+            std::slice::from_ref(&device),
+            &mut NoObserver,
+        )
+        .unwrap();
         let again = epoch_losses(&run);
         assert_eq!(again.len(), 3);
         assert!(
@@ -227,5 +239,77 @@ fn momentum_networks_and_queues_are_checkpointed_and_restored() {
             whole[2],
             again[2]
         );
+    }
+}
+
+/// [`experiment`] with a small ViT and heads without batch norm: every
+/// image's outputs depend on that image alone.
+fn per_image_experiment(method: &str) -> ExperimentConfig {
+    let text = experiment(method, 256)
+        .replace(
+            "kind = \"small_cnn\"\nwidths = [8, 16]",
+            "kind = \"vit\"\npatch_size = 7\ndim = 16\ndepth = 1\nheads = 2",
+        )
+        .replace("epochs = 3", "epochs = 1\nmax_steps_per_epoch = 3")
+        .replace("log_every = 2", "log_every = 1");
+    let heads = match method {
+        "simsiam" => {
+            "\n[method.projection]\nbatch_norm = false\n[method.predictor]\nbatch_norm = false\n"
+        }
+        _ => "\n[method.projection]\nbatch_norm = false\n",
+    };
+    let text = text.replace("[train]\n", &format!("{heads}[train]\n"));
+    ExperimentConfig::from_toml(&text, Path::new("e.toml"), &[]).unwrap()
+}
+
+fn step_losses(run: &Path) -> Vec<f64> {
+    std::fs::read_to_string(run.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["kind"] == "step")
+        .map(|v| v["loss"].as_f64().unwrap())
+        .collect()
+}
+
+/// A run split over two devices (here flex and ndarray in one process) takes
+/// the steps one device takes: SimCLR gathers its projections so negatives
+/// span the whole batch (over 16 images instead of 32 its loss would start
+/// near ln 31 = 3.43 instead of ln 63 = 4.14), SimSiam averages the two
+/// halves' losses, and in both the gradients of both halves reach the one
+/// optimiser.
+#[test]
+fn a_run_split_over_two_devices_takes_the_steps_of_one_device() {
+    #[allow(deprecated)] // burn-ndarray is deprecated upstream
+    let two = [device(), burn::tensor::Device::ndarray()];
+    for method in ["simclr", "simsiam"] {
+        let config = per_image_experiment(method);
+        let tmp = tempfile::tempdir().unwrap();
+        let one = pretrain(
+            &config,
+            &tmp.path().join("one"),
+            &info(),
+            &two[..1],
+            &mut NoObserver,
+        )
+        .unwrap();
+        let split = pretrain(
+            &config,
+            &tmp.path().join("two"),
+            &info(),
+            &two,
+            &mut NoObserver,
+        )
+        .unwrap();
+        let (a, b) = (step_losses(&one.run_dir), step_losses(&split.run_dir));
+        assert_eq!(a.len(), 3);
+        assert_eq!(b.len(), 3);
+        for (step, (x, y)) in a.iter().zip(&b).enumerate() {
+            assert!(
+                (x - y).abs() <= 1e-4 * x.abs().max(1.0),
+                "{method} step {}: one device {x}, two {y}",
+                step + 1
+            );
+        }
     }
 }

@@ -74,7 +74,7 @@ fn simcse_and_tsdae_pretrain_on_sst2_phrases_and_the_loss_falls() {
     let tmp = tempfile::tempdir().unwrap();
     for method in ["simcse", "tsdae"] {
         let config = load(&experiment(method, 3));
-        let summary = pretrain_text(&config, tmp.path(), &info(), &device(), &mut NoObserver)
+        let summary = pretrain_text(&config, tmp.path(), &info(), &[device()], &mut NoObserver)
             .unwrap_or_else(|e| panic!("{method}: {e}"));
         assert!(
             summary.last_train_loss < summary.first_train_loss,
@@ -98,7 +98,7 @@ fn simcse_and_tsdae_pretrain_on_sst2_phrases_and_the_loss_falls() {
 fn a_resumed_text_run_continues_from_its_checkpoint_with_its_tokenizer() {
     let tmp = tempfile::tempdir().unwrap();
     let config = load(&experiment("simcse", 2));
-    let first = pretrain_text(&config, tmp.path(), &info(), &device(), &mut NoObserver).unwrap();
+    let first = pretrain_text(&config, tmp.path(), &info(), &[device()], &mut NoObserver).unwrap();
     // Ask for a third epoch and continue.
     let config_path = first.run_dir.join("config.toml");
     let text = std::fs::read_to_string(&config_path)
@@ -106,7 +106,7 @@ fn a_resumed_text_run_continues_from_its_checkpoint_with_its_tokenizer() {
         .replace("epochs = 2", "epochs = 3");
     std::fs::write(&config_path, text).unwrap();
     let tokenizer_before = std::fs::read(first.run_dir.join(TOKENIZER_FILE)).unwrap();
-    let resumed = resume(&first.run_dir, &info(), &device(), &mut NoObserver).unwrap();
+    let resumed = resume(&first.run_dir, &info(), &[device()], &mut NoObserver).unwrap();
     assert_eq!(resumed.epochs, 3);
     assert_eq!(
         std::fs::read(first.run_dir.join(TOKENIZER_FILE)).unwrap(),
@@ -126,7 +126,7 @@ fn a_resumed_text_run_continues_from_its_checkpoint_with_its_tokenizer() {
 /// The run directory of one epoch of SimCSE on the small experiment, under `dir`.
 fn pretrained_simcse(dir: &Path) -> PathBuf {
     let config = load(&experiment("simcse", 1));
-    pretrain_text(&config, dir, &info(), &device(), &mut NoObserver)
+    pretrain_text(&config, dir, &info(), &[device()], &mut NoObserver)
         .unwrap()
         .run_dir
 }

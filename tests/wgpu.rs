@@ -282,7 +282,7 @@ fn a_cpu_checkpoint_resumes_on_wgpu_and_trains_like_on_the_cpu() {
         &config,
         &tmp.path().join("start"),
         &info("flex"),
-        &Device::flex(),
+        &[Device::flex()],
         &mut NoObserver,
     )
     .unwrap();
@@ -293,7 +293,13 @@ fn a_cpu_checkpoint_resumes_on_wgpu_and_trains_like_on_the_cpu() {
         let run = tmp.path().join(name);
         copy_dir(&first.run_dir, &run);
         std::fs::write(run.join("config.toml"), longer.to_toml()).unwrap();
-        resume(&run, &info(name), device, &mut NoObserver).unwrap()
+        resume(
+            &run,
+            &info(name),
+            std::slice::from_ref(device),
+            &mut NoObserver,
+        )
+        .unwrap()
     };
     let on_gpu = resumed("wgpu", &gpu);
     let on_cpu = resumed("flex", &Device::flex());

@@ -1,6 +1,8 @@
 //! The one place that names concrete backends: `--backend flex|ndarray|wgpu`
 //! becomes a burn `Device`.
+use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use burn::tensor::wgpu::wgpu;
@@ -134,4 +136,103 @@ fn adapter_kind(index: usize) -> Result<DeviceKind> {
         wgpu::DeviceType::Cpu => DeviceKind::Cpu,
         wgpu::DeviceType::Other => bail!("--device {index}: {} is of an unknown type", info.name),
     })
+}
+
+/// The environment variable holding the token shared by `pretext serve`
+/// workers and the runs that use them.
+pub const TOKEN_VAR: &str = "PRETEXT_TOKEN";
+
+/// The token of [`TOKEN_VAR`], when set and not empty.
+pub fn token() -> Option<String> {
+    std::env::var(TOKEN_VAR).ok().filter(|t| !t.is_empty())
+}
+
+/// The devices a run trains on, and the name its records hold.
+pub struct Devices {
+    /// The first holds the method; with several, each step's batch is split
+    /// over them.
+    pub list: Vec<Device>,
+    /// `flex`, or the `--devices` list as given.
+    pub name: String,
+    /// The `--devices` entries (none for `--backend`).
+    specs: Vec<String>,
+}
+
+impl Devices {
+    /// The one device of `--backend`/`--device`.
+    pub fn of(compute: Compute) -> Result<Self> {
+        Ok(Self {
+            list: vec![compute.device()?],
+            name: compute.name().into(),
+            specs: Vec::new(),
+        })
+    }
+
+    /// The devices of `--devices` (comma-separated): `flex`, `ndarray`,
+    /// `wgpu` or `wgpu:N`, or a `pretext serve` worker at `ws://host:port`,
+    /// which is connected now so an unreachable one is reported before
+    /// training. Without a list, the one device of `compute`.
+    pub fn parse(specs: &[String], compute: Compute) -> Result<Self> {
+        if specs.is_empty() {
+            return Self::of(compute);
+        }
+        let mut list = Vec::new();
+        for (i, spec) in specs.iter().enumerate() {
+            if specs[..i].contains(spec) {
+                bail!(
+                    "--devices: {spec} is listed twice (each device takes one share of the batch)"
+                );
+            }
+            list.push(device_of(spec).with_context(|| format!("--devices: {spec}"))?);
+        }
+        Ok(Self {
+            list,
+            name: specs.join(","),
+            specs: specs.to_vec(),
+        })
+    }
+
+    /// The workers of the list that no longer accept connections, to name
+    /// in the error of a run that lost a device.
+    pub fn unreachable(&self) -> Vec<&str> {
+        self.specs
+            .iter()
+            .filter(|s| {
+                let Some(addr) = s.strip_prefix("ws://") else {
+                    return false;
+                };
+                let addr = addr.trim_end_matches('/');
+                !addr.to_socket_addrs().is_ok_and(|mut a| {
+                    a.any(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok())
+                })
+            })
+            .map(String::as_str)
+            .collect()
+    }
+}
+
+/// One entry of `--devices`.
+fn device_of(spec: &str) -> Result<Device> {
+    if spec.starts_with("ws://") {
+        let mut host = burn::tensor::remote::RemoteHost::websocket(spec);
+        if let Some(token) = token() {
+            host = host.with_credential(token);
+        }
+        return Device::remote_options(&host).init().map_err(|e| {
+            anyhow!("{e} (is `pretext serve` running there, with the same {TOKEN_VAR}?)")
+        });
+    }
+    let (backend, index) = match spec.split_once(':') {
+        Some((b, i)) => {
+            let i = i
+                .parse::<usize>()
+                .map_err(|_| anyhow!("{i:?} is not an adapter number"))?;
+            (b, Some(i))
+        }
+        None => (spec, None),
+    };
+    let backend = Backend::from_str(backend, true).map_err(|_| {
+        anyhow!("not a device: expected flex, ndarray, wgpu, wgpu:N or ws://host:port")
+    })?;
+    backend.device_at(index)
 }

@@ -47,6 +47,8 @@ enum Command {
     Runs(cmd::runs::Args),
     /// List the GPU adapters wgpu sees (for --backend wgpu --device N).
     Devices(cmd::devices::Args),
+    /// Serve this machine's device to `pretext pretrain --devices ws://..`.
+    Serve(cmd::serve::Args),
     /// Measure training images/s of SimCLR on each CPU backend, side by side.
     Bench(cmd::bench::Args),
 }
@@ -80,6 +82,7 @@ fn main() -> ExitCode {
         Command::Runs(args) => cmd::runs::run(args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Devices(args) => cmd::devices::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
     });
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,

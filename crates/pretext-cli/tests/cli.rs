@@ -7,6 +7,8 @@ use std::process::{Command, Output};
 
 #[path = "cases/bad_input.rs"]
 mod bad_input;
+#[path = "cases/scale_out.rs"]
+mod scale_out;
 
 fn pretext(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pretext"))

@@ -27,5 +27,7 @@ pub mod loss;
 pub mod method;
 pub mod text;
 
-pub use method::{InputSpec, Method, MethodConfig, StepOutput, StepProgress};
+pub use method::{
+    InputSpec, Method, MethodConfig, Replica, StepOutput, StepProgress, StepReplicas,
+};
 pub use text::{TextMethod, TextMethodConfig};

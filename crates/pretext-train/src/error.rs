@@ -53,6 +53,21 @@ pub enum TrainError {
         /// with --resume` or `no checkpoint was written yet`.
         kept: String,
     },
+    /// The devices cannot run this experiment.
+    #[error("--devices: {reason}")]
+    Devices {
+        /// Why.
+        reason: String,
+    },
+    /// A device stopped answering during training (a remote worker that
+    /// went away).
+    #[error("a device stopped answering ({reason}); {kept}")]
+    DeviceLost {
+        /// burn's message.
+        reason: String,
+        /// What was kept (as for [`TrainError::Diverged`]).
+        kept: String,
+    },
 }
 
 impl TrainError {

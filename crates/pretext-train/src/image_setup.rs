@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use burn::tensor::{Device, Tensor};
 use pretext_data::{BatchLoader, ChannelStats, LoaderConfig, Modality, train_val_split};
-use pretext_methods::{InputSpec, Method, StepOutput, StepProgress};
+use pretext_methods::{InputSpec, Method, StepOutput, StepProgress, StepReplicas};
 use pretext_nn::InputShape;
 
 use crate::pretraining::{Counts, Pretraining};
@@ -107,6 +107,11 @@ impl Pretraining for ImageSetup {
 
     fn forward(model: &Method, batch: Self::Batch, device: &Device) -> StepOutput {
         model.forward(&batch.into_view_tensors(device))
+    }
+
+    fn forward_replicated(replicas: StepReplicas<'_, Method>, batch: Self::Batch) -> StepOutput {
+        let views = batch.into_view_tensors(replicas.first.device);
+        Method::forward_replicated(replicas, &views)
     }
 
     fn after_step(model: Method, keys: Option<Tensor<2>>, progress: StepProgress) -> Method {

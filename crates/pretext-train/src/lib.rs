@@ -8,7 +8,7 @@
 //!
 //! let config = ExperimentConfig::load("experiments/quickstart.toml".as_ref(), &[]).unwrap();
 //! let info = RunInfo { backend: "flex".into(), git_revision: None };
-//! let summary = pretrain(&config, "runs".as_ref(), &info, &Device::flex(), &mut NoObserver).unwrap();
+//! let summary = pretrain(&config, "runs".as_ref(), &info, &[Device::flex()], &mut NoObserver).unwrap();
 //! println!("{}", summary.run_dir.display());
 //! ```
 #![warn(missing_docs)]
@@ -23,6 +23,7 @@ mod metrics;
 mod observer;
 mod optimizer;
 mod pretraining;
+mod replicas;
 mod run_dir;
 mod schedule;
 mod sweep;

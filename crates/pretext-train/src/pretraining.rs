@@ -4,7 +4,7 @@
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use pretext_data::Modality;
-use pretext_methods::{InputSpec, StepOutput, StepProgress};
+use pretext_methods::{InputSpec, StepOutput, StepProgress, StepReplicas};
 
 /// Sizes of a run, derived from its experiment so a resumed run gets the same.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +63,14 @@ pub(crate) trait Pretraining {
 
     /// Moves the batch to `device` and runs the method on it.
     fn forward(model: &Self::Model, batch: Self::Batch, device: &Device) -> StepOutput;
+
+    /// Moves the batch to the first replica's device and runs the method with
+    /// the batch split over the replicas (data-parallel). Only called with
+    /// several replicas for a modality that supports it (images).
+    fn forward_replicated(
+        replicas: StepReplicas<'_, Self::Model>,
+        batch: Self::Batch,
+    ) -> StepOutput;
 
     /// The update after each optimiser step (momentum targets, queues).
     fn after_step(

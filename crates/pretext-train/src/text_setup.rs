@@ -9,7 +9,7 @@ use burn::tensor::{Device, Tensor};
 use pretext_data::text::{TextAugmentConfig, TextBatch, TextLoader, TextTokenizer};
 use pretext_data::{LoaderConfig, Modality, train_val_split};
 use pretext_methods::text::TextMethod;
-use pretext_methods::{InputSpec, StepOutput, StepProgress};
+use pretext_methods::{InputSpec, StepOutput, StepProgress, StepReplicas};
 use pretext_nn::text::Tokens;
 
 use crate::pretraining::{Counts, Pretraining};
@@ -154,6 +154,11 @@ impl Pretraining for TextSetup {
         let clean = tokens(batch.clean, device);
         let views: Vec<Tokens> = batch.views.into_iter().map(|v| tokens(v, device)).collect();
         model.forward(&clean, &views)
+    }
+
+    fn forward_replicated(replicas: StepReplicas<'_, TextMethod>, batch: TextBatch) -> StepOutput {
+        // `one_device` refuses text runs over several devices before training.
+        Self::forward(replicas.first.model, batch, replicas.first.device)
     }
 
     fn after_step(model: TextMethod, _keys: Option<Tensor<2>>, _: StepProgress) -> TextMethod {

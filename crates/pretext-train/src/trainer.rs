@@ -15,6 +15,7 @@ use crate::checkpoint::{Checkpoint, CheckpointState, GoodCheckpoint};
 use crate::collapse::{Collapse, effective_rank, embedding_std};
 use crate::image_setup::ImageSetup;
 use crate::pretraining::Pretraining;
+use crate::replicas::Replicas;
 use crate::run_dir::now_unix;
 use crate::text_setup::{TOKENIZER_FILE, TextSetup};
 use crate::{
@@ -77,15 +78,18 @@ impl TextExperimentConfig {
 
 /// Runs one pretraining experiment into a new directory under `out`.
 ///
-/// `device` is the plain (inference) device of the backend the user chose;
-/// training runs on its autodiff twin.
+/// `devices` are the plain (inference) devices the user chose, training runs
+/// on their autodiff twins. With several, each step's batch is split over
+/// them (data-parallel, see `replicas.rs`); the first holds the method, its
+/// optimiser and validation.
 pub fn pretrain(
     config: &ExperimentConfig,
     out: &Path,
     info: &RunInfo,
-    device: &Device,
+    devices: &[Device],
     observer: &mut dyn Observer,
 ) -> Result<Summary, TrainError> {
+    let device = first_device(devices)?;
     let setup = ImageSetup::new(config)?;
     let train_device = device.clone().autodiff();
     train_device.seed(config.seed);
@@ -100,9 +104,27 @@ pub fn pretrain(
         &run,
         method,
         info,
-        device,
+        devices,
         observer,
     )
+}
+
+/// The first of a run's devices, which holds the method.
+fn first_device(devices: &[Device]) -> Result<&Device, TrainError> {
+    devices.first().ok_or(TrainError::Devices {
+        reason: "no device to train on".into(),
+    })
+}
+
+/// Text methods run on one device: refuses several.
+fn one_device(devices: &[Device]) -> Result<&Device, TrainError> {
+    match devices {
+        [one] => Ok(one),
+        [] => first_device(devices),
+        _ => Err(TrainError::Devices {
+            reason: "data-parallel pretraining over several devices supports image experiments; a text experiment runs on one device".into(),
+        }),
+    }
 }
 
 /// Runs one text pretraining experiment into a new directory under `out`:
@@ -112,9 +134,10 @@ pub fn pretrain_text(
     config: &TextExperimentConfig,
     out: &Path,
     info: &RunInfo,
-    device: &Device,
+    devices: &[Device],
     observer: &mut dyn Observer,
 ) -> Result<Summary, TrainError> {
+    let device = one_device(devices)?;
     let setup = TextSetup::new(config, None, observer)?;
     let train_device = device.clone().autodiff();
     train_device.seed(config.seed);
@@ -133,7 +156,7 @@ pub fn pretrain_text(
         &run,
         method,
         info,
-        device,
+        devices,
         observer,
     )
 }
@@ -146,7 +169,7 @@ pub(crate) fn start_fresh<P: Pretraining>(
     run: &RunDir,
     method: P::Model,
     info: &RunInfo,
-    device: &Device,
+    devices: &[Device],
     observer: &mut dyn Observer,
 ) -> Result<Summary, TrainError> {
     crate::run_dir::write_atomic(&run.config_path(), settings.toml.as_bytes())?;
@@ -158,7 +181,7 @@ pub(crate) fn start_fresh<P: Pretraining>(
         first_train_loss: None,
     };
     train(
-        settings, setup, run, status, method, optimizer, start, device, observer,
+        settings, setup, run, status, method, optimizer, start, devices, observer,
     )
 }
 
@@ -171,9 +194,10 @@ pub(crate) fn start_fresh<P: Pretraining>(
 pub fn resume(
     run_path: &Path,
     info: &RunInfo,
-    device: &Device,
+    devices: &[Device],
     observer: &mut dyn Observer,
 ) -> Result<Summary, TrainError> {
+    let device = first_device(devices)?;
     let run = RunDir::open(run_path)?;
     let _lock = run.lock()?;
     let train_device = device.clone().autodiff();
@@ -189,10 +213,11 @@ pub fn resume(
                 .unwrap_or_else(|| setup.spec.clone());
             let method = config.method.init(&config.encoder, &spec, &train_device);
             continue_run(
-                &settings, &setup, &run, &good, method, info, device, observer,
+                &settings, &setup, &run, &good, method, info, devices, observer,
             )
         }
         Experiment::Text(config) => {
+            one_device(devices)?;
             let settings = config.settings();
             let good = resumable_checkpoint(&run, &settings, observer)?;
             let tokenizer = TextTokenizer::load(&run.path().join(TOKENIZER_FILE))?;
@@ -204,7 +229,7 @@ pub fn resume(
                 &train_device,
             );
             continue_run(
-                &settings, &setup, &run, &good, method, info, device, observer,
+                &settings, &setup, &run, &good, method, info, devices, observer,
             )
         }
     }
@@ -253,7 +278,7 @@ pub(crate) fn continue_run<P: Pretraining>(
     good: &GoodCheckpoint,
     method: P::Model,
     info: &RunInfo,
-    device: &Device,
+    devices: &[Device],
     observer: &mut dyn Observer,
 ) -> Result<Summary, TrainError> {
     let state = &good.state;
@@ -276,7 +301,7 @@ pub(crate) fn continue_run<P: Pretraining>(
         first_train_loss,
     };
     train(
-        settings, setup, run, status, method, optimizer, start, device, observer,
+        settings, setup, run, status, method, optimizer, start, devices, observer,
     )
 }
 
@@ -318,12 +343,15 @@ fn train<P: Pretraining>(
     mut method: P::Model,
     mut optimizer: ModuleOptimizer,
     start: Start,
-    device: &Device,
+    devices: &[Device],
     observer: &mut dyn Observer,
 ) -> Result<Summary, TrainError> {
     let t = settings.train;
     let counts = setup.counts();
+    let device = first_device(devices)?;
     let train_device = device.clone().autodiff();
+    let others = devices[1..].iter().map(|d| d.clone().autodiff()).collect();
+    let mut replicas = Replicas::new(others);
     run.write_status(&status)?;
     let mut log = MetricsLog::append(&run.metrics_path())?;
     observer.on_start(&Plan {
@@ -344,7 +372,11 @@ fn train<P: Pretraining>(
         let mut first_train_loss = start.first_train_loss.unwrap_or(f32::NAN);
         let mut last = (f32::NAN, None);
         for epoch in start.epoch..=t.epochs {
-            train_device.seed(derive_seed(settings.seed, epoch as u64));
+            let epoch_seed = derive_seed(settings.seed, epoch as u64);
+            train_device.seed(epoch_seed);
+            for (i, d) in replicas.devices().iter().enumerate() {
+                d.seed(derive_seed(epoch_seed, i as u64 + 1));
+            }
             let epoch_start = Instant::now();
             let mut window_start = Instant::now();
             let mut window_images = 0usize;
@@ -358,21 +390,26 @@ fn train<P: Pretraining>(
                     counts.steps_per_epoch,
                 );
                 let n = P::batch_len(&batch);
-                let out = P::forward(&method, batch, &train_device);
-                let loss: f32 = out.loss.clone().into_scalar();
+                let out = if replicas.devices().is_empty() {
+                    P::forward(&method, batch, &train_device)
+                } else {
+                    P::forward_replicated(replicas.step(&method, &train_device), batch)
+                };
+                let loss: f32 =
+                    out.loss
+                        .clone()
+                        .try_into_scalar()
+                        .map_err(|e| TrainError::DeviceLost {
+                            reason: last_line(&e.to_string()),
+                            kept: kept_checkpoint(run, epoch),
+                        })?;
                 step += 1;
                 if !loss.is_finite() {
                     return Err(TrainError::Diverged {
                         step,
                         epoch,
                         value: loss,
-                        kept: match epoch - 1 {
-                            0 => "no checkpoint was written yet".into(),
-                            e => format!(
-                                "the checkpoint of epoch {e} is kept (pretext pretrain --resume {} continues from it)",
-                                run.path().display()
-                            ),
-                        },
+                        kept: kept_checkpoint(run, epoch),
                     });
                 }
                 let grads = GradientsParams::from_grads(out.loss.backward(), &method);
@@ -477,6 +514,27 @@ fn train<P: Pretraining>(
     }
     run.write_status(&status)?;
     result
+}
+
+/// The last line of a multi-line message (burn's errors end with the cause).
+fn last_line(message: &str) -> String {
+    message
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+/// What a run stopped during `epoch` keeps.
+fn kept_checkpoint(run: &RunDir, epoch: usize) -> String {
+    match epoch - 1 {
+        0 => "no checkpoint was written yet".into(),
+        e => format!(
+            "the checkpoint of epoch {e} is kept (pretext pretrain --resume {} continues from it)",
+            run.path().display()
+        ),
+    }
 }
 
 /// The collapse signals of one epoch's validation embeddings.

@@ -26,7 +26,7 @@
 //! let runs = tempfile::tempdir()?;
 //! let info = RunInfo { backend: "flex".into(), git_revision: None };
 //! let device = Device::flex();
-//! let run = pretrain(&config, runs.path(), &info, &device, &mut NoObserver)?.run_dir;
+//! let run = pretrain(&config, runs.path(), &info, std::slice::from_ref(&device), &mut NoObserver)?.run_dir;
 //!
 //! let encoder = pretext::Encoder::load(&run, &device)?;
 //! let digit = image::GrayImage::from_pixel(28, 28, image::Luma([200])).into();

@@ -112,7 +112,12 @@ fn small_run(out: &Path, device: &Device) -> Result<PathBuf> {
         git_revision: None,
     };
     println!("no run given: pretraining a small one (SimCLR, 2,000 images, 2 epochs)");
-    let summary =
-        pretext::train::pretrain(&config, out, &info, device, &mut pretext::train::NoObserver)?;
+    let summary = pretext::train::pretrain(
+        &config,
+        out,
+        &info,
+        std::slice::from_ref(device),
+        &mut pretext::train::NoObserver,
+    )?;
     Ok(summary.run_dir)
 }

@@ -9,4 +9,5 @@ pub mod pretrain;
 pub mod quickstart;
 pub mod report;
 pub mod runs;
+pub mod serve;
 pub mod sweep;

@@ -4,10 +4,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use pretext::train::{
-    Experiment, ExperimentConfig, RunInfo, Summary, pretrain, pretrain_text, resume,
+    Experiment, ExperimentConfig, RunInfo, Summary, TrainError, pretrain, pretrain_text, resume,
 };
 
-use crate::backend::Compute;
+use crate::backend::{Compute, Devices};
 use crate::progress::Progress;
 
 /// Arguments of `pretext pretrain`.
@@ -20,6 +20,12 @@ pub struct Args {
     /// good checkpoint, with its own experiment.
     #[arg(long, value_name = "RUN", conflicts_with = "experiment")]
     pub resume: Option<PathBuf>,
+    /// Train data-parallel on several devices, comma-separated: `flex`,
+    /// `ndarray`, `wgpu`, `wgpu:N`, or `pretext serve` workers at
+    /// `ws://host:port` (with the token of PRETEXT_TOKEN). Each step's batch
+    /// is split over them; the first holds the model and optimiser.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub devices: Vec<String>,
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -38,6 +44,7 @@ pub struct RunArgs {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    let devices = Devices::parse(&args.devices, args.run.compute)?;
     let summary = match (&args.resume, &args.experiment) {
         (Some(run), _) => {
             if !args.run.overrides.is_empty() {
@@ -46,28 +53,27 @@ pub fn run(args: Args) -> Result<()> {
                     run.display()
                 );
             }
-            let device = args.run.compute.device()?;
             let mut progress = Progress::new();
-            let summary = resume(run, &run_info(args.run.compute), &device, &mut progress)?;
+            let summary = resume(run, &run_info(&devices), &devices.list, &mut progress)
+                .map_err(|e| name_lost(e, &devices))?;
             drop(progress);
-            print_summary(&summary, args.run.compute);
+            print_summary(&summary, &devices);
             summary
         }
         (None, Some(experiment)) => match Experiment::load(experiment, &args.run.overrides)? {
-            Experiment::Image(config) => train(&config, args.run.compute, &args.run.out)?,
+            Experiment::Image(config) => train_on(&config, &devices, &args.run.out)?,
             Experiment::Text(config) => {
-                let compute = args.run.compute;
-                let device = compute.device()?;
                 let mut progress = Progress::new();
                 let summary = pretrain_text(
                     &config,
                     &args.run.out,
-                    &run_info(compute),
-                    &device,
+                    &run_info(&devices),
+                    &devices.list,
                     &mut progress,
-                )?;
+                )
+                .map_err(|e| name_lost(e, &devices))?;
                 drop(progress);
-                print_summary(&summary, compute);
+                print_summary(&summary, &devices);
                 summary
             }
         },
@@ -79,24 +85,48 @@ pub fn run(args: Args) -> Result<()> {
 
 /// Runs `config` on `backend` with a progress bar and prints where the outputs are.
 pub fn train(config: &ExperimentConfig, compute: Compute, out: &Path) -> Result<Summary> {
-    let device = compute.device()?;
+    train_on(config, &Devices::of(compute)?, out)
+}
+
+/// [`train`] on `devices`.
+fn train_on(config: &ExperimentConfig, devices: &Devices, out: &Path) -> Result<Summary> {
     let mut progress = Progress::new();
-    let summary = pretrain(config, out, &run_info(compute), &device, &mut progress)?;
+    let summary = pretrain(
+        config,
+        out,
+        &run_info(devices),
+        &devices.list,
+        &mut progress,
+    )
+    .map_err(|e| name_lost(e, devices))?;
     drop(progress);
-    print_summary(&summary, compute);
+    print_summary(&summary, devices);
     Ok(summary)
 }
 
+/// A run that lost a device says which worker is gone, when one no longer
+/// accepts connections.
+fn name_lost(err: TrainError, devices: &Devices) -> anyhow::Error {
+    let gone = match &err {
+        TrainError::DeviceLost { .. } => devices.unreachable(),
+        _ => Vec::new(),
+    };
+    match gone.as_slice() {
+        [] => err.into(),
+        gone => anyhow::Error::new(err).context(format!("{} no longer answers", gone.join(", "))),
+    }
+}
+
 /// What a run records about where it ran.
-pub fn run_info(compute: Compute) -> RunInfo {
+pub fn run_info(devices: &Devices) -> RunInfo {
     RunInfo {
-        backend: compute.name().into(),
+        backend: devices.name.clone(),
         git_revision: git_revision(),
     }
 }
 
 /// The run's losses and speed, and where its outputs are.
-fn print_summary(summary: &Summary, compute: Compute) {
+fn print_summary(summary: &Summary, devices: &Devices) {
     let dir = summary.run_dir.display();
     println!(
         "finished {} epochs: train loss {:.4} -> {:.4}{}, {:.0} {} on {}",
@@ -109,7 +139,7 @@ fn print_summary(summary: &Summary, compute: Compute) {
             .unwrap_or_default(),
         summary.images_per_sec,
         summary.modality.rate_unit(),
-        compute.name()
+        devices.name
     );
     println!("outputs in {dir}/: config.toml, metrics.jsonl, run.json, checkpoint/");
 }

@@ -9,7 +9,7 @@ use pretext::eval::{EvalResults, MethodComparison, TaskConfig};
 use pretext::report::render_method_comparison;
 use pretext::train::{RunDir, SweepConfig, SweepMember, resume};
 
-use crate::backend::Compute;
+use crate::backend::{Compute, Devices};
 use crate::progress::Progress;
 
 /// Arguments of `pretext sweep`.
@@ -104,12 +104,12 @@ fn run_member(
         Some("finished") => eprintln!("  pretrained already"),
         Some(_) => {
             eprintln!("  resuming");
-            let device = compute.device()?;
+            let devices = Devices::of(compute)?;
             let mut progress = Progress::new();
             resume(
                 run,
-                &super::pretrain::run_info(compute),
-                &device,
+                &super::pretrain::run_info(&devices),
+                &devices.list,
                 &mut progress,
             )?;
         }

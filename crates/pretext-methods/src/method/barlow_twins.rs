@@ -8,9 +8,13 @@ use burn::tensor::{Device, Tensor};
 use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
 use serde::{Deserialize, Serialize};
 
-use super::two_views::encode_two_views;
+use super::replica::StepReplicas;
+use super::two_views::{TwoViews, encode_two_views, encode_two_views_replicated};
 use crate::StepOutput;
 use crate::loss::barlow_twins;
+
+/// The method's name in messages.
+const LABEL: &str = "barlow twins";
 
 /// Settings of [`BarlowTwins`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,7 +72,24 @@ impl BarlowTwins {
     /// # Shapes
     /// - `views`: two `[b, c, h, w]` tensors
     pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
-        let v = encode_two_views(&self.encoder, &self.projection, views, "barlow twins");
+        self.output(encode_two_views(
+            &self.encoder,
+            &self.projection,
+            views,
+            LABEL,
+        ))
+    }
+
+    /// [`Self::forward`] with the batch split over `replicas`; the loss sees
+    /// the whole batch.
+    pub fn forward_replicated(replicas: StepReplicas<'_, Self>, views: &[Tensor<4>]) -> StepOutput {
+        let first = replicas.first.model;
+        let v =
+            encode_two_views_replicated(replicas, |m| (&m.encoder, &m.projection), views, LABEL);
+        first.output(v)
+    }
+
+    fn output(&self, v: TwoViews) -> StepOutput {
         StepOutput {
             loss: barlow_twins(v.z1, v.z2, self.lambda as f32),
             embeddings: v.h1,

@@ -15,6 +15,7 @@ pub(crate) mod checks;
 mod mae;
 mod moco;
 mod momentum;
+mod replica;
 mod simclr;
 mod simsiam;
 mod two_views;
@@ -27,6 +28,7 @@ pub use byol::{Byol, ByolConfig};
 pub use mae::{Mae, MaeConfig, patchify, unpatchify};
 pub use moco::{Moco, MocoConfig};
 pub use momentum::{StepProgress, cosine_momentum, ema_update};
+pub use replica::{Replica, StepReplicas, row_ranges};
 pub use simclr::{Simclr, SimclrConfig};
 pub use simsiam::{Simsiam, SimsiamConfig};
 pub use vae::{Vae, VaeConfig};
@@ -226,6 +228,48 @@ impl Method {
         }
     }
 
+    /// [`Method::forward`] with the batch split by rows over `replicas`:
+    /// copies of one method on several devices, the first on the views'
+    /// device. Methods whose loss couples the images of a batch (SimCLR's
+    /// negatives, the batch statistics of Barlow Twins and VICReg) gather the
+    /// projections on the first device, so the loss is the whole batch's. The
+    /// others average their copies' losses weighted by rows, which is the
+    /// whole batch's mean loss; MoCo's keys are gathered in batch order.
+    /// Batch norm normalises over each copy's rows (as in PyTorch's
+    /// DistributedDataParallel without SyncBatchNorm).
+    pub fn forward_replicated(
+        replicas: StepReplicas<'_, Method>,
+        views: &[Tensor<4>],
+    ) -> StepOutput {
+        if replicas.count == 1 {
+            return replicas.first.model.forward(views);
+        }
+        match replicas.first.model {
+            Method::Simclr(_) => Simclr::forward_replicated(
+                replicas.map(|m| match m {
+                    Method::Simclr(x) => x,
+                    _ => unreachable!("the replicas of a step are copies of one method"),
+                }),
+                views,
+            ),
+            Method::BarlowTwins(_) => BarlowTwins::forward_replicated(
+                replicas.map(|m| match m {
+                    Method::BarlowTwins(x) => x,
+                    _ => unreachable!("the replicas of a step are copies of one method"),
+                }),
+                views,
+            ),
+            Method::Vicreg(_) => Vicreg::forward_replicated(
+                replicas.map(|m| match m {
+                    Method::Vicreg(x) => x,
+                    _ => unreachable!("the replicas of a step are copies of one method"),
+                }),
+                views,
+            ),
+            _ => forward_each(replicas, views),
+        }
+    }
+
     /// The update that follows each optimiser step: momentum networks move
     /// towards the online ones and queues take `keys` (the step's
     /// [`StepOutput::keys`]). The identity for methods without such state.
@@ -285,5 +329,35 @@ impl Method {
             Method::Vae(m) => m.encoder,
             Method::Mae(m) => m.encoder,
         }
+    }
+}
+
+/// Each replica runs the whole method on its rows: for losses that are a mean
+/// over images, the rows-weighted mean of the replicas' losses is the batch's.
+fn forward_each(replicas: StepReplicas<'_, Method>, views: &[Tensor<4>]) -> StepOutput {
+    let home = views[0].device();
+    let [b, ..] = views[0].dims();
+    let parts = replicas.each_rows(b, |r, rows| {
+        let shard: Vec<_> = views
+            .iter()
+            .map(|v| replica::rows_on(v, rows, r.device))
+            .collect();
+        r.model.forward(&shard)
+    });
+    let (mut loss, mut embeddings, mut keys) = (None, Vec::new(), Vec::new());
+    for (out, rows) in parts {
+        let part = replica::moved(out.loss, &home).mul_scalar(rows.1 as f64 / b as f64);
+        loss = Some(match loss {
+            None => part,
+            Some(sum) => sum + part,
+        });
+        embeddings.push(out.embeddings);
+        keys.extend(out.keys);
+    }
+    let parts = embeddings.len();
+    StepOutput {
+        loss: loss.expect("a batch has rows"),
+        embeddings: replica::gather(embeddings, &home),
+        keys: (keys.len() == parts).then(|| replica::gather(keys, &home)),
     }
 }

@@ -8,9 +8,13 @@ use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
 use serde::{Deserialize, Serialize};
 
 use super::checks::check_temperature;
-use super::two_views::encode_two_views;
+use super::replica::StepReplicas;
+use super::two_views::{TwoViews, encode_two_views, encode_two_views_replicated};
 use crate::StepOutput;
 use crate::loss::nt_xent;
+
+/// The method's name in messages.
+const LABEL: &str = "simclr";
 
 /// Settings of [`Simclr`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,7 +67,24 @@ impl Simclr {
     /// # Shapes
     /// - `views`: two `[b, c, h, w]` tensors
     pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
-        let v = encode_two_views(&self.encoder, &self.projection, views, "simclr");
+        self.output(encode_two_views(
+            &self.encoder,
+            &self.projection,
+            views,
+            LABEL,
+        ))
+    }
+
+    /// [`Self::forward`] with the batch split over `replicas`; the loss sees
+    /// the whole batch.
+    pub fn forward_replicated(replicas: StepReplicas<'_, Self>, views: &[Tensor<4>]) -> StepOutput {
+        let first = replicas.first.model;
+        let v =
+            encode_two_views_replicated(replicas, |m| (&m.encoder, &m.projection), views, LABEL);
+        first.output(v)
+    }
+
+    fn output(&self, v: TwoViews) -> StepOutput {
         StepOutput {
             loss: nt_xent(v.z1, v.z2, self.temperature as f32),
             embeddings: v.h1,

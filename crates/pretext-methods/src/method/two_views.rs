@@ -4,6 +4,8 @@
 use burn::tensor::Tensor;
 use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
 
+use super::replica::{StepReplicas, gather, rows_on};
+
 /// The two views of a batch, encoded and projected.
 pub(crate) struct TwoViews {
     /// The encoder's embeddings of the first view, `[b, d]` (for monitoring).
@@ -33,6 +35,42 @@ pub(crate) fn encode_two_views(
         h1: h.narrow(0, 0, b),
         z1: z.clone().narrow(0, 0, b),
         z2: z.narrow(0, b, b),
+    }
+}
+
+/// [`encode_two_views`] with the batch split by rows over `replicas`, whose
+/// `towers` give the encoder and projection head: each copy encodes both
+/// views of its rows, so its batch norm sees both views as on one device, and
+/// the outputs are gathered on the first device in the batch's order. A loss
+/// on them sees every image of the batch, as on one device: contrastive
+/// negatives span the whole batch.
+pub(crate) fn encode_two_views_replicated<'a, M>(
+    replicas: StepReplicas<'a, M>,
+    towers: fn(&'a M) -> (&'a Encoder, &'a ProjectionHead),
+    views: &[Tensor<4>],
+    method: &str,
+) -> TwoViews {
+    assert_eq!(views.len(), 2, "{method} needs two views");
+    let home = views[0].device();
+    let [b, ..] = views[0].dims();
+    let parts = replicas.each_rows(b, |r, rows| {
+        let (encoder, projection) = towers(r.model);
+        let shard = [
+            rows_on(&views[0], rows, r.device),
+            rows_on(&views[1], rows, r.device),
+        ];
+        encode_two_views(encoder, projection, &shard, method)
+    });
+    let (mut h1, mut z1, mut z2) = (Vec::new(), Vec::new(), Vec::new());
+    for (v, _) in parts {
+        h1.push(v.h1);
+        z1.push(v.z1);
+        z2.push(v.z2);
+    }
+    TwoViews {
+        h1: gather(h1, &home),
+        z1: gather(z1, &home),
+        z2: gather(z2, &home),
     }
 }
 

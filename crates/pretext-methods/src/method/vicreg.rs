@@ -7,9 +7,13 @@ use burn::tensor::{Device, Tensor};
 use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
 use serde::{Deserialize, Serialize};
 
-use super::two_views::encode_two_views;
+use super::replica::StepReplicas;
+use super::two_views::{TwoViews, encode_two_views, encode_two_views_replicated};
 use crate::StepOutput;
 use crate::loss::{VicregWeights, vicreg};
+
+/// The method's name in messages.
+const LABEL: &str = "vicreg";
 
 /// Settings of [`Vicreg`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,7 +85,24 @@ impl Vicreg {
     /// # Shapes
     /// - `views`: two `[b, c, h, w]` tensors
     pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
-        let v = encode_two_views(&self.encoder, &self.projection, views, "vicreg");
+        self.output(encode_two_views(
+            &self.encoder,
+            &self.projection,
+            views,
+            LABEL,
+        ))
+    }
+
+    /// [`Self::forward`] with the batch split over `replicas`; the loss sees
+    /// the whole batch.
+    pub fn forward_replicated(replicas: StepReplicas<'_, Self>, views: &[Tensor<4>]) -> StepOutput {
+        let first = replicas.first.model;
+        let v =
+            encode_two_views_replicated(replicas, |m| (&m.encoder, &m.projection), views, LABEL);
+        first.output(v)
+    }
+
+    fn output(&self, v: TwoViews) -> StepOutput {
         let weights = VicregWeights {
             invariance: self.invariance as f32,
             variance: self.variance as f32,
