@@ -39,9 +39,9 @@ pub fn run(args: Args) -> Result<()> {
     }
     // Tests and scripts read the bound address from this line (port 0 picks one).
     println!(
-        "serving {} at ws://{bound}{} (Ctrl+C stops)",
+        "serving {} at ws://{bound} ({}Ctrl+C stops)",
         args.compute.name(),
-        if guarded { ", token required" } else { "" }
+        if guarded { "token required; " } else { "" }
     );
     std::io::stdout().flush()?;
     quiet_logging();

@@ -16,10 +16,20 @@ struct Worker {
 
 impl Worker {
     fn start() -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pretext"))
+        Self::with_token(None)
+    }
+
+    /// A worker that serves only clients presenting `token`.
+    fn with_token(token: Option<&str>) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pretext"));
+        command
             .args(["serve", "--listen", "127.0.0.1:0"])
             .env("XDG_RUNTIME_DIR", runtime_dir())
-            .env_remove("PRETEXT_TOKEN")
+            .env_remove("PRETEXT_TOKEN");
+        if let Some(token) = token {
+            command.env("PRETEXT_TOKEN", token);
+        }
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -204,4 +214,27 @@ fn devices_that_cannot_be_used_are_refused_in_one_line() {
     fails_with_one_line(&out, &["--devices: tpu", "not a device"]);
     let out = pretext(&["serve", "--listen", "0.0.0.0:0"], tmp.path());
     fails_with_one_line(&out, &["PRETEXT_TOKEN"]);
+
+    // A worker with a token refuses a client without it, and serves one with it.
+    let guarded = Worker::with_token(Some("s3cret"));
+    let devices = format!("flex,{}", guarded.url);
+    let args = ["pretrain", e, "--devices", &devices];
+    let out = Command::new(env!("CARGO_BIN_EXE_pretext"))
+        .args(args)
+        .current_dir(tmp.path())
+        .env("PRETEXT_TOKEN", "wrong")
+        .output()
+        .unwrap();
+    fails_with_one_line(&out, &[guarded.url.as_str(), "rejected the credential"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_pretext"))
+        .args(args)
+        .current_dir(tmp.path())
+        .env("PRETEXT_TOKEN", "s3cret")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
