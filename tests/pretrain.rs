@@ -191,12 +191,17 @@ fn a_corrupt_latest_checkpoint_falls_back_to_the_previous_one() {
 
 /// The train loss of each epoch line of a run's metrics.
 fn epoch_losses(run: &Path) -> Vec<f64> {
+    logged(run, "epoch", "train_loss")
+}
+
+/// `field` of every `kind` line of a run's metrics log.
+fn logged(run: &Path, kind: &str, field: &str) -> Vec<f64> {
     std::fs::read_to_string(run.join("metrics.jsonl"))
         .unwrap()
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v["kind"] == "epoch")
-        .map(|v| v["train_loss"].as_f64().unwrap())
+        .filter(|v| v["kind"] == kind)
+        .map(|v| v[field].as_f64().unwrap())
         .collect()
 }
 
@@ -263,13 +268,7 @@ fn per_image_experiment(method: &str) -> ExperimentConfig {
 }
 
 fn step_losses(run: &Path) -> Vec<f64> {
-    std::fs::read_to_string(run.join("metrics.jsonl"))
-        .unwrap()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v["kind"] == "step")
-        .map(|v| v["loss"].as_f64().unwrap())
-        .collect()
+    logged(run, "step", "loss")
 }
 
 /// A run split over two devices (here flex and ndarray in one process) takes

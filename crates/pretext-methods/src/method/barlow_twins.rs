@@ -8,13 +8,9 @@ use burn::tensor::{Device, Tensor};
 use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
 use serde::{Deserialize, Serialize};
 
-use super::replica::StepReplicas;
-use super::two_views::{TwoViews, encode_two_views, encode_two_views_replicated};
+use super::two_views::{TwoViewMethod, TwoViews};
 use crate::StepOutput;
 use crate::loss::barlow_twins;
-
-/// The method's name in messages.
-const LABEL: &str = "barlow twins";
 
 /// Settings of [`BarlowTwins`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,21 +68,15 @@ impl BarlowTwins {
     /// # Shapes
     /// - `views`: two `[b, c, h, w]` tensors
     pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
-        self.output(encode_two_views(
-            &self.encoder,
-            &self.projection,
-            views,
-            LABEL,
-        ))
+        self.forward_two_views(views)
     }
+}
 
-    /// [`Self::forward`] with the batch split over `replicas`; the loss sees
-    /// the whole batch.
-    pub fn forward_replicated(replicas: StepReplicas<'_, Self>, views: &[Tensor<4>]) -> StepOutput {
-        let first = replicas.first.model;
-        let v =
-            encode_two_views_replicated(replicas, |m| (&m.encoder, &m.projection), views, LABEL);
-        first.output(v)
+impl TwoViewMethod for BarlowTwins {
+    const LABEL: &'static str = "barlow twins";
+
+    fn towers(&self) -> (&Encoder, &ProjectionHead) {
+        (&self.encoder, &self.projection)
     }
 
     fn output(&self, v: TwoViews) -> StepOutput {

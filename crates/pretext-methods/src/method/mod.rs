@@ -19,6 +19,8 @@ mod replica;
 mod simclr;
 mod simsiam;
 mod two_views;
+
+use two_views::forward_two_views_replicated;
 mod vae;
 mod vicreg;
 
@@ -245,21 +247,21 @@ impl Method {
             return replicas.first.model.forward(views);
         }
         match replicas.first.model {
-            Method::Simclr(_) => Simclr::forward_replicated(
+            Method::Simclr(_) => forward_two_views_replicated(
                 replicas.map(|m| match m {
                     Method::Simclr(x) => x,
                     _ => unreachable!("the replicas of a step are copies of one method"),
                 }),
                 views,
             ),
-            Method::BarlowTwins(_) => BarlowTwins::forward_replicated(
+            Method::BarlowTwins(_) => forward_two_views_replicated(
                 replicas.map(|m| match m {
                     Method::BarlowTwins(x) => x,
                     _ => unreachable!("the replicas of a step are copies of one method"),
                 }),
                 views,
             ),
-            Method::Vicreg(_) => Vicreg::forward_replicated(
+            Method::Vicreg(_) => forward_two_views_replicated(
                 replicas.map(|m| match m {
                     Method::Vicreg(x) => x,
                     _ => unreachable!("the replicas of a step are copies of one method"),

@@ -4,6 +4,8 @@
 use burn::tensor::Tensor;
 use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
 
+use crate::StepOutput;
+
 use super::replica::{StepReplicas, gather, rows_on};
 
 /// The two views of a batch, encoded and projected.
@@ -38,28 +40,48 @@ pub(crate) fn encode_two_views(
     }
 }
 
-/// [`encode_two_views`] with the batch split by rows over `replicas`, whose
-/// `towers` give the encoder and projection head: each copy encodes both
-/// views of its rows, so its batch norm sees both views as on one device, and
-/// the outputs are gathered on the first device in the batch's order. A loss
-/// on them sees every image of the batch, as on one device: contrastive
-/// negatives span the whole batch.
-pub(crate) fn encode_two_views_replicated<'a, M>(
-    replicas: StepReplicas<'a, M>,
-    towers: fn(&'a M) -> (&'a Encoder, &'a ProjectionHead),
+/// A method that encodes two views through one encoder and projection head
+/// and computes its loss from the pair (SimCLR, Barlow Twins, VICReg).
+pub(crate) trait TwoViewMethod {
+    /// The method's name in messages.
+    const LABEL: &'static str;
+
+    /// The encoder and the projection head.
+    fn towers(&self) -> (&Encoder, &ProjectionHead);
+
+    /// The loss and outputs of a step from the encoded views.
+    fn output(&self, v: TwoViews) -> StepOutput;
+
+    /// One step on one device.
+    ///
+    /// # Shapes
+    /// - `views`: two `[b, c, h, w]` tensors
+    fn forward_two_views(&self, views: &[Tensor<4>]) -> StepOutput {
+        let (encoder, projection) = self.towers();
+        self.output(encode_two_views(encoder, projection, views, Self::LABEL))
+    }
+}
+
+/// One step with the batch split by rows over `replicas`: each copy encodes
+/// both views of its rows, so its batch norm sees both views as on one
+/// device, and the outputs are gathered on the first device in the batch's
+/// order. The loss sees every image of the batch, as on one device:
+/// contrastive negatives span the whole batch.
+pub(crate) fn forward_two_views_replicated<M: TwoViewMethod>(
+    replicas: StepReplicas<'_, M>,
     views: &[Tensor<4>],
-    method: &str,
-) -> TwoViews {
-    assert_eq!(views.len(), 2, "{method} needs two views");
+) -> StepOutput {
+    assert_eq!(views.len(), 2, "{} needs two views", M::LABEL);
+    let first = replicas.first.model;
     let home = views[0].device();
     let [b, ..] = views[0].dims();
     let parts = replicas.each_rows(b, |r, rows| {
-        let (encoder, projection) = towers(r.model);
+        let (encoder, projection) = r.model.towers();
         let shard = [
             rows_on(&views[0], rows, r.device),
             rows_on(&views[1], rows, r.device),
         ];
-        encode_two_views(encoder, projection, &shard, method)
+        encode_two_views(encoder, projection, &shard, M::LABEL)
     });
     let (mut h1, mut z1, mut z2) = (Vec::new(), Vec::new(), Vec::new());
     for (v, _) in parts {
@@ -67,11 +89,11 @@ pub(crate) fn encode_two_views_replicated<'a, M>(
         z1.push(v.z1);
         z2.push(v.z2);
     }
-    TwoViews {
+    first.output(TwoViews {
         h1: gather(h1, &home),
         z1: gather(z1, &home),
         z2: gather(z2, &home),
-    }
+    })
 }
 
 /// Checks a projection head and a predictor on its output (BYOL, SimSiam):

@@ -7,13 +7,9 @@ use burn::tensor::{Device, Tensor};
 use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
 use serde::{Deserialize, Serialize};
 
-use super::replica::StepReplicas;
-use super::two_views::{TwoViews, encode_two_views, encode_two_views_replicated};
+use super::two_views::{TwoViewMethod, TwoViews};
 use crate::StepOutput;
 use crate::loss::{VicregWeights, vicreg};
-
-/// The method's name in messages.
-const LABEL: &str = "vicreg";
 
 /// Settings of [`Vicreg`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,21 +81,15 @@ impl Vicreg {
     /// # Shapes
     /// - `views`: two `[b, c, h, w]` tensors
     pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
-        self.output(encode_two_views(
-            &self.encoder,
-            &self.projection,
-            views,
-            LABEL,
-        ))
+        self.forward_two_views(views)
     }
+}
 
-    /// [`Self::forward`] with the batch split over `replicas`; the loss sees
-    /// the whole batch.
-    pub fn forward_replicated(replicas: StepReplicas<'_, Self>, views: &[Tensor<4>]) -> StepOutput {
-        let first = replicas.first.model;
-        let v =
-            encode_two_views_replicated(replicas, |m| (&m.encoder, &m.projection), views, LABEL);
-        first.output(v)
+impl TwoViewMethod for Vicreg {
+    const LABEL: &'static str = "vicreg";
+
+    fn towers(&self) -> (&Encoder, &ProjectionHead) {
+        (&self.encoder, &self.projection)
     }
 
     fn output(&self, v: TwoViews) -> StepOutput {
