@@ -24,7 +24,7 @@ pub struct Args {
     /// `ndarray`, `wgpu`, `wgpu:N`, or `pretext serve` workers at
     /// `ws://host:port` (with the token of PRETEXT_TOKEN). Each step's batch
     /// is split over them; the first holds the model and optimiser.
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    #[arg(long, value_name = "LIST", value_delimiter = ',', conflicts_with_all = ["backend", "device"])]
     pub devices: Vec<String>,
     #[command(flatten)]
     pub run: RunArgs,

@@ -51,15 +51,6 @@ pub struct StepReplicas<'a, M> {
 }
 
 impl<'a, M> StepReplicas<'a, M> {
-    /// One device: the method alone.
-    pub fn single(device: &'a Device, model: &'a M) -> Self {
-        Self {
-            first: Replica { device, model },
-            count: 1,
-            others: Box::new(Vec::new),
-        }
-    }
-
     /// The same replicas seen through `part` of each copy (one variant's
     /// inner value, say).
     pub fn map<T>(self, part: fn(&'a M) -> &'a T) -> StepReplicas<'a, T>
