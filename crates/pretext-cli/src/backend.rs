@@ -183,7 +183,14 @@ impl Devices {
                     "--devices: {spec} is listed twice (each device takes one share of the batch)"
                 );
             }
-            list.push(device_of(spec).with_context(|| format!("--devices: {spec}"))?);
+            let device = device_of(spec).with_context(|| format!("--devices: {spec}"))?;
+            if let Some(j) = list.iter().position(|d| d == &device) {
+                bail!(
+                    "--devices: {spec} is the same device as {} (each device takes one share of the batch)",
+                    specs[j]
+                );
+            }
+            list.push(device);
         }
         Ok(Self {
             list,

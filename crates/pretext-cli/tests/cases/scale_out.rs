@@ -215,6 +215,12 @@ fn devices_that_cannot_be_used_are_refused_in_one_line() {
     let out = pretext(&["serve", "--listen", "0.0.0.0:0"], tmp.path());
     fails_with_one_line(&out, &["PRETEXT_TOKEN"]);
 
+    // One worker spelt two ways is one device.
+    let worker = Worker::start();
+    let twice = format!("{0},{0}/", worker.url);
+    let out = pretext(&["pretrain", e, "--devices", &twice], tmp.path());
+    fails_with_one_line(&out, &["is the same device as"]);
+
     // A worker with a token refuses a client without it, and serves one with it.
     let guarded = Worker::with_token(Some("s3cret"));
     let devices = format!("flex,{}", guarded.url);
