@@ -55,5 +55,5 @@ for k in local one two; do
         one) label="one worker (--devices $w1)" ;;
         two) label="two workers" ;;
     esac
-    printf '%-48s %8s %8.2f   %s\n' "$label" "$m" "$(echo "$m / $base" | bc -l)" "${rates[$k]}"
+    printf '%-48s %8s %8.2f   %s\n' "$label" "$m" "$(awk -v m="$m" -v b="$base" 'BEGIN {print m / b}')" "${rates[$k]}"
 done

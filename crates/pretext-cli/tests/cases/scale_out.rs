@@ -224,20 +224,17 @@ fn devices_that_cannot_be_used_are_refused_in_one_line() {
     // A worker with a token refuses a client without it, and serves one with it.
     let guarded = Worker::with_token(Some("s3cret"));
     let devices = format!("flex,{}", guarded.url);
-    let args = ["pretrain", e, "--devices", &devices];
-    let out = Command::new(env!("CARGO_BIN_EXE_pretext"))
-        .args(args)
-        .current_dir(tmp.path())
-        .env("PRETEXT_TOKEN", "wrong")
-        .output()
-        .unwrap();
+    let with_token = |token: &str| {
+        Command::new(env!("CARGO_BIN_EXE_pretext"))
+            .args(["pretrain", e, "--devices", &devices])
+            .current_dir(tmp.path())
+            .env("PRETEXT_TOKEN", token)
+            .output()
+            .unwrap()
+    };
+    let out = with_token("wrong");
     fails_with_one_line(&out, &[guarded.url.as_str(), "rejected the credential"]);
-    let out = Command::new(env!("CARGO_BIN_EXE_pretext"))
-        .args(args)
-        .current_dir(tmp.path())
-        .env("PRETEXT_TOKEN", "s3cret")
-        .output()
-        .unwrap();
+    let out = with_token("s3cret");
     assert!(
         out.status.success(),
         "{}",
