@@ -1,24 +1,52 @@
-//! `pretext bench`: SimCLR training images/s (small CNN, MNIST, two views) on
-//! each CPU backend in turn, in one process, with the median step time and the
-//! ratio to the first backend; and the data pipeline alone (augmented views/s).
+//! `pretext bench`: training and embedding images/s of pretext's standard
+//! workloads on each backend in turn, in one process, with the median step time
+//! and the ratio to the first backend; and the data pipeline alone (augmented
+//! views/s). `bench/pytorch_bench.py` builds the same networks in PyTorch, and
+//! `bench/run.sh` runs both sides in turn and prints their ratios.
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Result, bail};
+use burn::module::Module;
 use burn::optim::GradientsParams;
-use burn::tensor::Tensor;
+use burn::tensor::{Device, Distribution, Tensor};
 use pretext::data::transform::Preset;
-use pretext::data::{AugmentConfig, BatchLoader, ChannelStats, DatasetConfig, LoaderConfig};
+use pretext::data::{AugmentConfig, Batch, BatchLoader, ChannelStats, DatasetConfig, LoaderConfig};
+use pretext::methods::method::AutoencoderConfig;
 use pretext::methods::{InputSpec, MethodConfig};
+use pretext::nn::encoder::ResNetConfig;
 use pretext::nn::{EncoderConfig, InputShape};
 use pretext::train::OptimizerConfig;
 
 use crate::backend::Backend;
 
+/// What `pretext bench` measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Workload {
+    /// A SimCLR step: small CNN 32-64-128 on 28x28x1 MNIST, two views.
+    SimclrCnn,
+    /// A SimCLR step: ResNet-18 (CIFAR stem) on 32x32x3 generated images, two views.
+    Resnet18,
+    /// An autoencoder step: small CNN encoder and convolutional decoder on MNIST.
+    Autoencoder,
+    /// Embedding extraction: the small CNN's forward pass alone, no autodiff.
+    Embed,
+    /// The data pipeline alone: MNIST augmented into two views.
+    Pipeline,
+}
+
 /// Arguments of `pretext bench`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// Workloads to measure, in order.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "simclr-cnn,pipeline"
+    )]
+    pub workload: Vec<Workload>,
     /// Backends to measure, in order; ratios are against the first.
     #[arg(
         long,
@@ -27,7 +55,7 @@ pub struct Args {
         default_value = "flex,ndarray"
     )]
     pub backends: Vec<Backend>,
-    /// Images per step (each gives two views).
+    /// Images per step (each gives two views in the SimCLR workloads).
     #[arg(long, default_value_t = 256)]
     pub batch: usize,
     /// Timed steps per backend.
@@ -48,13 +76,11 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-pub fn run(args: Args) -> Result<()> {
-    if args.batch < 2 || args.steps == 0 {
-        bail!("--batch must be at least 2 and --steps at least 1");
-    }
+/// The first `n` MNIST training images, their statistics, and a loader that
+/// augments them into `views` views with the MNIST preset.
+fn mnist(n: usize, views: usize, batch: usize) -> Result<(ChannelStats, BatchLoader)> {
     let images = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../datasets/mnist/train-images-idx3-ubyte.gz");
-    let n = args.batch * (args.steps + args.warmup);
     let data = Arc::new(
         DatasetConfig::Idx {
             images,
@@ -67,7 +93,7 @@ pub fn run(args: Args) -> Result<()> {
     let augment = AugmentConfig::from_preset(Preset::Mnist);
     let views = Arc::new(
         augment
-            .multi_view((28, 28), 2)
+            .multi_view((28, 28), views)
             .map_err(anyhow::Error::msg)?,
     );
     let loader = BatchLoader::new(
@@ -76,62 +102,238 @@ pub fn run(args: Args) -> Result<()> {
         views,
         stats.clone(),
         LoaderConfig {
-            batch_size: args.batch,
+            batch_size: batch,
             shuffle: true,
             drop_last: true,
             seed: 0,
             prefetch: 2,
         },
     );
-    // The data pipeline alone: assemble every batch once.
+    Ok((stats, loader))
+}
+
+/// One workload's inputs and networks, before any backend is chosen.
+struct Setup {
+    /// What the header line says.
+    title: String,
+    method: MethodConfig,
+    encoder: EncoderConfig,
+    spec: InputSpec,
+    /// Each step's views, assembled before timing.
+    batches: Vec<Batch>,
+    /// With no batches: generated standard-normal views of this shape.
+    generated: Option<[usize; 4]>,
+}
+
+impl Setup {
+    fn new(workload: Workload, args: &Args) -> Result<Self> {
+        let n = args.batch * (args.steps + args.warmup);
+        let mnist_views = |views| -> Result<(InputSpec, Vec<Batch>)> {
+            let (stats, loader) = mnist(n, views, args.batch)?;
+            let spec = InputSpec::normalized(InputShape::new(1, 28, 28), &stats);
+            Ok((spec, loader.epoch(1).collect()))
+        };
+        let b = args.batch;
+        Ok(match workload {
+            Workload::SimclrCnn | Workload::Embed => {
+                let views = if workload == Workload::Embed { 1 } else { 2 };
+                let (spec, batches) = mnist_views(views)?;
+                let encoder = EncoderConfig::default();
+                let what = if views == 1 {
+                    "embedding extraction (forward only)"
+                } else {
+                    "SimCLR"
+                };
+                Setup {
+                    title: format!(
+                        "{what}, small CNN {:?}, MNIST 28x28x1, batch {b} x {views} view(s)",
+                        pretext::nn::encoder::SmallCnnConfig::default().widths
+                    ),
+                    method: MethodConfig::default(),
+                    encoder,
+                    spec,
+                    batches,
+                    generated: None,
+                }
+            }
+            Workload::Resnet18 => Setup {
+                title: format!(
+                    "SimCLR, ResNet-18 (CIFAR stem), generated 32x32x3, batch {b} x 2 views"
+                ),
+                method: MethodConfig::default(),
+                encoder: EncoderConfig::ResNet18(ResNetConfig::default()),
+                spec: InputSpec {
+                    shape: InputShape::new(3, 32, 32),
+                    mean: vec![0.0; 3],
+                    std: vec![1.0; 3],
+                },
+                batches: Vec::new(),
+                generated: Some([b, 3, 32, 32]),
+            },
+            Workload::Autoencoder => {
+                let (spec, batches) = mnist_views(1)?;
+                Setup {
+                    title: format!(
+                        "autoencoder, small CNN {:?} + conv decoder, MNIST 28x28x1, batch {b}",
+                        pretext::nn::encoder::SmallCnnConfig::default().widths
+                    ),
+                    method: MethodConfig::Autoencoder(AutoencoderConfig::default()),
+                    encoder: EncoderConfig::default(),
+                    spec,
+                    batches,
+                    generated: None,
+                }
+            }
+            Workload::Pipeline => unreachable!("the pipeline has no network"),
+        })
+    }
+
+    /// The first `views` views of every step on `device`.
+    fn inputs(&self, steps: usize, views: usize, device: &Device) -> Vec<Vec<Tensor<4>>> {
+        match self.generated {
+            Some(shape) => (0..steps)
+                .map(|_| {
+                    (0..views)
+                        .map(|_| Tensor::random(shape, Distribution::Normal(0.0, 1.0), device))
+                        .collect()
+                })
+                .collect(),
+            None => self
+                .batches
+                .iter()
+                .map(|b| (0..views).map(|v| b.view_tensor(v, device)).collect())
+                .collect(),
+        }
+    }
+}
+
+/// Times one training step per input on `device`; returns the step times
+/// after the warm-up and the trainable parameter count.
+fn train_steps(
+    setup: &Setup,
+    warmup: usize,
+    steps: usize,
+    device: &Device,
+) -> Result<(Vec<f64>, usize)> {
+    let device = device.clone().autodiff();
+    device.seed(0);
+    let mut method = setup.method.init(&setup.encoder, &setup.spec, &device);
+    let mut optim = OptimizerConfig::default().init(None);
+    let mut times = Vec::new();
+    for (i, views) in setup
+        .inputs(warmup + steps, setup.method.views(), &device)
+        .into_iter()
+        .enumerate()
+    {
+        let start = Instant::now();
+        let out = method.forward(&views);
+        let grads = GradientsParams::from_grads(out.loss.backward(), &method);
+        method = optim.step(1e-3, method, grads);
+        // Wait for the device to finish the step before reading the clock.
+        device.sync().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        if i >= warmup {
+            times.push(start.elapsed().as_secs_f64());
+        }
+    }
+    Ok((times, method.num_params()))
+}
+
+/// Times the encoder's forward pass alone (a plain device: no autodiff).
+fn embed_steps(
+    setup: &Setup,
+    warmup: usize,
+    steps: usize,
+    device: &Device,
+) -> Result<(Vec<f64>, usize)> {
+    device.seed(0);
+    let encoder = setup.encoder.init(setup.spec.shape, device);
+    let mut times = Vec::new();
+    for (i, mut views) in setup
+        .inputs(warmup + steps, 1, device)
+        .into_iter()
+        .enumerate()
+    {
+        let start = Instant::now();
+        let h = encoder.forward(views.remove(0)); // [batch, dim]
+        // Reading the result back waits for the device.
+        let _ = h.into_data();
+        if i >= warmup {
+            times.push(start.elapsed().as_secs_f64());
+        }
+    }
+    Ok((times, encoder.num_params()))
+}
+
+fn pipeline(args: &Args) -> Result<()> {
+    let n = args.batch * (args.steps + args.warmup);
+    let (_, loader) = mnist(n, 2, args.batch)?;
+    // Assemble every batch once.
     let t0 = Instant::now();
-    let batches: Vec<_> = loader.epoch(1).collect();
-    let pipeline = (batches.len() * args.batch * 2) as f64 / t0.elapsed().as_secs_f64();
+    let batches = loader.epoch(1).count();
+    let rate = (batches * args.batch * 2) as f64 / t0.elapsed().as_secs_f64();
     println!(
-        "SimCLR, small CNN {:?}, MNIST 28x28x1, batch {} x 2 views, {} timed steps after {} warm-up, {} threads",
-        pretext::nn::encoder::SmallCnnConfig::default().widths,
+        "pipeline: MNIST preset augmentations, batch {} x 2 views, {n} images, {} threads",
         args.batch,
-        args.steps,
-        args.warmup,
         rayon_threads()
     );
-    println!("data pipeline: {pipeline:.0} augmented views/s");
-    println!(
-        "{:<8} {:>14} {:>12} {:>10}",
-        "backend", "median step s", "img/s", "ratio"
-    );
-    let mut first = None;
-    for backend in &args.backends {
-        let device = backend.device()?.autodiff();
-        device.seed(0);
-        let spec = InputSpec::normalized(InputShape::new(1, 28, 28), &stats);
-        let mut method = MethodConfig::default().init(&EncoderConfig::default(), &spec, &device);
-        let mut optim = OptimizerConfig::default().init(None);
-        let mut times = Vec::new();
-        for (i, batch) in batches.iter().enumerate() {
-            let start = Instant::now();
-            let views: Vec<Tensor<4>> = (0..2).map(|v| batch.view_tensor(v, &device)).collect();
-            let out = method.forward(&views);
-            let grads = GradientsParams::from_grads(out.loss.backward(), &method);
-            method = optim.step(1e-3, method, grads);
-            // Wait for the device to finish the step before reading the clock.
-            device.sync().map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            if i >= args.warmup {
-                times.push(start.elapsed().as_secs_f64());
-            }
+    println!("data pipeline: {rate:.0} augmented views/s");
+    Ok(())
+}
+
+pub fn run(args: Args) -> Result<()> {
+    if args.batch < 2 || args.steps == 0 {
+        bail!("--batch must be at least 2 and --steps at least 1");
+    }
+    for &workload in &args.workload {
+        if workload == Workload::Pipeline {
+            pipeline(&args)?;
+            continue;
         }
-        let m = median(times);
-        let rate = args.batch as f64 / m;
-        let ratio = rate / *first.get_or_insert(rate);
+        let setup = Setup::new(workload, &args)?;
         println!(
-            "{:<8} {:>14.3} {:>12.0} {:>9.2}x",
-            backend.name(),
-            m,
-            rate,
-            ratio
+            "{}: {}, {} timed steps after {} warm-up, {} threads",
+            workload_name(workload),
+            setup.title,
+            args.steps,
+            args.warmup,
+            rayon_threads()
         );
+        println!(
+            "{:<8} {:>14} {:>12} {:>10} {:>12}",
+            "backend", "median step s", "img/s", "ratio", "params"
+        );
+        let mut first = None;
+        for backend in &args.backends {
+            let device = backend.device()?;
+            let (times, params) = if workload == Workload::Embed {
+                embed_steps(&setup, args.warmup, args.steps, &device)?
+            } else {
+                train_steps(&setup, args.warmup, args.steps, &device)?
+            };
+            let m = median(times);
+            let rate = args.batch as f64 / m;
+            let ratio = rate / *first.get_or_insert(rate);
+            println!(
+                "{:<8} {:>14.4} {:>12.0} {:>9.2}x {:>12}",
+                backend.name(),
+                m,
+                rate,
+                ratio,
+                params
+            );
+        }
     }
     Ok(())
+}
+
+fn workload_name(w: Workload) -> &'static str {
+    match w {
+        Workload::SimclrCnn => "simclr-cnn",
+        Workload::Resnet18 => "resnet18",
+        Workload::Autoencoder => "autoencoder",
+        Workload::Embed => "embed",
+        Workload::Pipeline => "pipeline",
+    }
 }
 
 fn rayon_threads() -> usize {
