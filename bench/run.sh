@@ -9,7 +9,9 @@
 # Needs PyTorch for $PYTHON (pip install torch) and GNU time (/usr/bin/time).
 # STEPS/WARMUP: timed and warm-up steps of the small workloads; ResNet-18
 # (about a minute a step on two cores) takes RESNET_STEPS/RESNET_WARMUP.
-# WORKLOADS picks a subset, e.g. WORKLOADS="simclr-cnn embed".
+# WORKLOADS picks a subset, e.g. WORKLOADS="simclr-cnn embed". Each workload
+# runs REPEATS times (ResNet-18 RESNET_REPEATS), the two sides alternating;
+# the table gives the median img/s and the largest peak RSS of each side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PRETEXT=${PRETEXT:-${CARGO_TARGET_DIR:-target}/debug/pretext}
@@ -18,6 +20,7 @@ STEPS=${STEPS:-10} WARMUP=${WARMUP:-2}
 RESNET_STEPS=${RESNET_STEPS:-3} RESNET_WARMUP=${RESNET_WARMUP:-1}
 WORKLOADS=${WORKLOADS:-simclr-cnn resnet18 autoencoder embed}
 BATCH=${BATCH:-256}
+REPEATS=${REPEATS:-3} RESNET_REPEATS=${RESNET_REPEATS:-1}
 [ -x "$PRETEXT" ] || { echo "error: $PRETEXT not found (cargo build, or set PRETEXT)" >&2; exit 2; }
 $PYTHON -c 'import torch' 2>/dev/null || { echo "error: $PYTHON has no torch (pip install torch, or set PYTHON)" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "error: /usr/bin/time not found (apt-get install time)" >&2; exit 2; }
@@ -33,17 +36,28 @@ measure() {
     echo "$rate $(awk '{printf "%.0f", $1 / 1024}' "$tmp/$name.rss")"
 }
 
+# The median of the numbers given as arguments, and their maximum.
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
+maximum() { printf '%s\n' "$@" | sort -g | tail -1; }
+
 echo "pretext $(git rev-parse --short HEAD 2>/dev/null || echo '?') vs $($PYTHON -c 'import torch; print("PyTorch", torch.__version__)'), $(nproc) threads each, batch $BATCH, $(date -u +%F)"
 printf '%-12s %12s %12s %8s %14s %14s %8s\n' workload "pretext img/s" "torch img/s" ratio "pretext MiB" "torch MiB" ratio
 train_rate=
 for w in $WORKLOADS; do
-    s=$STEPS u=$WARMUP
-    [ "$w" = resnet18 ] && s=$RESNET_STEPS u=$RESNET_WARMUP
-    read -r pr pm < <(measure "p-$w" "$PRETEXT" bench --workload "$w" --backends flex --batch "$BATCH" --steps "$s" --warmup "$u")
-    read -r tr tm < <(measure "t-$w" "$PYTHON" bench/pytorch_bench.py --workload "$w" --batch "$BATCH" --steps "$s" --warmup "$u")
+    s=$STEPS u=$WARMUP n=$REPEATS
+    [ "$w" = resnet18 ] && s=$RESNET_STEPS u=$RESNET_WARMUP n=$RESNET_REPEATS
+    prs=() pms=() trs=() tms=()
+    for _ in $(seq "$n"); do
+        read -r r m < <(measure "p-$w" "$PRETEXT" bench --workload "$w" --backends flex --batch "$BATCH" --steps "$s" --warmup "$u")
+        prs+=("$r") pms+=("$m")
+        read -r r m < <(measure "t-$w" "$PYTHON" bench/pytorch_bench.py --workload "$w" --batch "$BATCH" --steps "$s" --warmup "$u")
+        trs+=("$r") tms+=("$m")
+    done
+    pr=$(median "${prs[@]}") pm=$(maximum "${pms[@]}") tr=$(median "${trs[@]}") tm=$(maximum "${tms[@]}")
     [ "$w" = simclr-cnn ] && train_rate=$pr
     awk -v w="$w" -v pr="$pr" -v tr="$tr" -v pm="$pm" -v tm="$tm" \
         'BEGIN {printf "%-12s %12.0f %12.0f %7.2fx %14d %14d %7.2fx\n", w, pr, tr, pr / tr, pm, tm, pm / tm}'
+    echo "             (each run's img/s: pretext ${prs[*]}; torch ${trs[*]})"
 done
 views=$("$PRETEXT" bench --workload pipeline --batch "$BATCH" --steps "$STEPS" --warmup "$WARMUP" | awk '/augmented views/ {print $3}')
 if [ -n "$train_rate" ]; then
