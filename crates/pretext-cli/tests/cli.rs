@@ -605,3 +605,50 @@ fn the_text_experiment_pretrains_and_evaluates_from_the_command_line() {
     let out = pretext(&["embed", "runs/simcse-sst2", "t.tsv"], tmp.path());
     fails_with_one_line(&out, &["t.tsv: a table needs --text-column"]);
 }
+
+/// Every workload of `pretext bench` runs and prints a rate, and its networks
+/// have the parameter counts of their PyTorch twins in `bench/pytorch_bench.py`
+/// (which prints them as `# params N (... burn's num_params counts: M)`): a
+/// change to a default encoder or head must change the twin too.
+#[test]
+fn bench_runs_every_workload_with_the_networks_of_its_pytorch_twin() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = succeeds(
+        &[
+            "bench",
+            "--workload",
+            "simclr-cnn,resnet18,autoencoder,embed,pipeline",
+            "--backends",
+            "flex",
+            "--batch",
+            "4",
+            "--steps",
+            "1",
+            "--warmup",
+            "0",
+        ],
+        dir.path(),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .filter(|l| l.starts_with("flex "))
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    let params: Vec<&str> = rows.iter().map(|r| r[4]).collect();
+    assert_eq!(params, ["227104", "11508800", "1067041", "93344"], "{text}");
+    for row in &rows {
+        let rate: f64 = row[2].parse().unwrap();
+        assert!(rate > 0.0, "{text}");
+    }
+    for workload in [
+        "simclr-cnn:",
+        "resnet18:",
+        "autoencoder:",
+        "embed:",
+        "pipeline:",
+    ] {
+        assert!(text.contains(workload), "no {workload} in\n{text}");
+    }
+    assert!(text.contains("augmented views/s"), "{text}");
+}
