@@ -21,6 +21,11 @@ RESNET_STEPS=${RESNET_STEPS:-3} RESNET_WARMUP=${RESNET_WARMUP:-1}
 WORKLOADS=${WORKLOADS:-simclr-cnn resnet18 autoencoder embed}
 BATCH=${BATCH:-256}
 REPEATS=${REPEATS:-3} RESNET_REPEATS=${RESNET_REPEATS:-1}
+for w in $WORKLOADS; do
+    case $w in simclr-cnn|resnet18|autoencoder|embed) ;;
+    *) echo "error: WORKLOADS: unknown workload \"$w\" (simclr-cnn, resnet18, autoencoder, embed; the data pipeline always runs)" >&2; exit 2 ;;
+    esac
+done
 [ -x "$PRETEXT" ] || { echo "error: $PRETEXT not found (cargo build, or set PRETEXT)" >&2; exit 2; }
 $PYTHON -c 'import torch' 2>/dev/null || { echo "error: $PYTHON has no torch (pip install torch, or set PYTHON)" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "error: /usr/bin/time not found (apt-get install time)" >&2; exit 2; }

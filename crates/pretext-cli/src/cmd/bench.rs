@@ -11,6 +11,7 @@ use anyhow::{Result, bail};
 use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Distribution, Tensor};
+use clap::ValueEnum;
 use pretext::data::transform::Preset;
 use pretext::data::{AugmentConfig, Batch, BatchLoader, ChannelStats, DatasetConfig, LoaderConfig};
 use pretext::methods::method::AutoencoderConfig;
@@ -112,94 +113,86 @@ fn mnist(n: usize, views: usize, batch: usize) -> Result<(ChannelStats, BatchLoa
     Ok((stats, loader))
 }
 
+/// Where a workload's views come from.
+enum Inputs {
+    /// Each step's views, assembled before timing.
+    Batches(Vec<Batch>),
+    /// Standard-normal views of this shape, generated on the device.
+    Generated([usize; 4]),
+}
+
 /// One workload's inputs and networks, before any backend is chosen.
 struct Setup {
     /// What the header line says.
     title: String,
-    method: MethodConfig,
+    /// The method trained each step; `None` times the encoder's forward pass alone.
+    method: Option<MethodConfig>,
     encoder: EncoderConfig,
     spec: InputSpec,
-    /// Each step's views, assembled before timing.
-    batches: Vec<Batch>,
-    /// With no batches: generated standard-normal views of this shape.
-    generated: Option<[usize; 4]>,
+    inputs: Inputs,
 }
 
 impl Setup {
     fn new(workload: Workload, args: &Args) -> Result<Self> {
         let n = args.batch * (args.steps + args.warmup);
-        let mnist_views = |views| -> Result<(InputSpec, Vec<Batch>)> {
-            let (stats, loader) = mnist(n, views, args.batch)?;
-            let spec = InputSpec::normalized(InputShape::new(1, 28, 28), &stats);
-            Ok((spec, loader.epoch(1).collect()))
-        };
         let b = args.batch;
-        Ok(match workload {
-            Workload::SimclrCnn | Workload::Embed => {
-                let views = if workload == Workload::Embed { 1 } else { 2 };
-                let (spec, batches) = mnist_views(views)?;
-                let encoder = EncoderConfig::default();
-                let what = if views == 1 {
-                    "embedding extraction (forward only)"
-                } else {
-                    "SimCLR"
-                };
-                Setup {
-                    title: format!(
-                        "{what}, small CNN {:?}, MNIST 28x28x1, batch {b} x {views} view(s)",
-                        pretext::nn::encoder::SmallCnnConfig::default().widths
-                    ),
-                    method: MethodConfig::default(),
-                    encoder,
-                    spec,
-                    batches,
-                    generated: None,
-                }
-            }
-            Workload::Resnet18 => Setup {
+        let (method, what) = match workload {
+            Workload::SimclrCnn | Workload::Resnet18 => (Some(MethodConfig::default()), "SimCLR"),
+            Workload::Autoencoder => (
+                Some(MethodConfig::Autoencoder(AutoencoderConfig::default())),
+                "autoencoder",
+            ),
+            Workload::Embed => (None, "embedding extraction (forward only)"),
+            Workload::Pipeline => unreachable!("the pipeline has no network"),
+        };
+        let views = method.as_ref().map_or(1, MethodConfig::views);
+        let small_cnn = pretext::nn::encoder::SmallCnnConfig::default().widths;
+        Ok(if workload == Workload::Resnet18 {
+            Setup {
                 title: format!(
-                    "SimCLR, ResNet-18 (CIFAR stem), generated 32x32x3, batch {b} x 2 views"
+                    "{what}, ResNet-18 (CIFAR stem), generated 32x32x3, batch {b} x {views} view(s)"
                 ),
-                method: MethodConfig::default(),
+                method,
                 encoder: EncoderConfig::ResNet18(ResNetConfig::default()),
                 spec: InputSpec {
                     shape: InputShape::new(3, 32, 32),
                     mean: vec![0.0; 3],
                     std: vec![1.0; 3],
                 },
-                batches: Vec::new(),
-                generated: Some([b, 3, 32, 32]),
-            },
-            Workload::Autoencoder => {
-                let (spec, batches) = mnist_views(1)?;
-                Setup {
-                    title: format!(
-                        "autoencoder, small CNN {:?} + conv decoder, MNIST 28x28x1, batch {b}",
-                        pretext::nn::encoder::SmallCnnConfig::default().widths
-                    ),
-                    method: MethodConfig::Autoencoder(AutoencoderConfig::default()),
-                    encoder: EncoderConfig::default(),
-                    spec,
-                    batches,
-                    generated: None,
-                }
+                inputs: Inputs::Generated([b, 3, 32, 32]),
             }
-            Workload::Pipeline => unreachable!("the pipeline has no network"),
+        } else {
+            let (stats, loader) = mnist(n, views, b)?;
+            let decoder = if workload == Workload::Autoencoder {
+                " + conv decoder"
+            } else {
+                ""
+            };
+            Setup {
+                title: format!(
+                    "{what}, small CNN {small_cnn:?}{decoder}, MNIST 28x28x1, batch {b} x {views} view(s)"
+                ),
+                method,
+                encoder: EncoderConfig::default(),
+                spec: InputSpec::normalized(InputShape::new(1, 28, 28), &stats),
+                inputs: Inputs::Batches(loader.epoch(1).collect()),
+            }
         })
     }
 
-    /// The first `views` views of every step on `device`.
-    fn inputs(&self, steps: usize, views: usize, device: &Device) -> Vec<Vec<Tensor<4>>> {
-        match self.generated {
-            Some(shape) => (0..steps)
+    /// The views of every step on `device`: as many as the method takes, one
+    /// for the forward pass alone.
+    fn inputs(&self, steps: usize, device: &Device) -> Vec<Vec<Tensor<4>>> {
+        let views = self.method.as_ref().map_or(1, MethodConfig::views);
+        match &self.inputs {
+            Inputs::Generated(shape) => (0..steps)
                 .map(|_| {
                     (0..views)
-                        .map(|_| Tensor::random(shape, Distribution::Normal(0.0, 1.0), device))
+                        .map(|_| Tensor::random(*shape, Distribution::Normal(0.0, 1.0), device))
                         .collect()
                 })
                 .collect(),
-            None => self
-                .batches
+            Inputs::Batches(batches) => batches
                 .iter()
                 .map(|b| (0..views).map(|v| b.view_tensor(v, device)).collect())
                 .collect(),
@@ -207,21 +200,23 @@ impl Setup {
     }
 }
 
-/// Times one training step per input on `device`; returns the step times
-/// after the warm-up and the trainable parameter count.
+/// Times one training step of `method` per input on `device`; returns the
+/// step times after the warm-up and the parameter count (burn's `num_params`,
+/// which counts batch-norm running statistics too).
 fn train_steps(
     setup: &Setup,
+    method: &MethodConfig,
     warmup: usize,
     steps: usize,
     device: &Device,
 ) -> Result<(Vec<f64>, usize)> {
     let device = device.clone().autodiff();
     device.seed(0);
-    let mut method = setup.method.init(&setup.encoder, &setup.spec, &device);
+    let mut method = method.init(&setup.encoder, &setup.spec, &device);
     let mut optim = OptimizerConfig::default().init(None);
     let mut times = Vec::new();
     for (i, views) in setup
-        .inputs(warmup + steps, setup.method.views(), &device)
+        .inputs(warmup + steps, &device)
         .into_iter()
         .enumerate()
     {
@@ -248,11 +243,7 @@ fn embed_steps(
     device.seed(0);
     let encoder = setup.encoder.init(setup.spec.shape, device);
     let mut times = Vec::new();
-    for (i, mut views) in setup
-        .inputs(warmup + steps, 1, device)
-        .into_iter()
-        .enumerate()
-    {
+    for (i, mut views) in setup.inputs(warmup + steps, device).into_iter().enumerate() {
         let start = Instant::now();
         let h = encoder.forward(views.remove(0)); // [batch, dim]
         // Reading the result back waits for the device.
@@ -292,7 +283,10 @@ pub fn run(args: Args) -> Result<()> {
         let setup = Setup::new(workload, &args)?;
         println!(
             "{}: {}, {} timed steps after {} warm-up, {} threads",
-            workload_name(workload),
+            workload
+                .to_possible_value()
+                .expect("every workload has a name")
+                .get_name(),
             setup.title,
             args.steps,
             args.warmup,
@@ -305,10 +299,9 @@ pub fn run(args: Args) -> Result<()> {
         let mut first = None;
         for backend in &args.backends {
             let device = backend.device()?;
-            let (times, params) = if workload == Workload::Embed {
-                embed_steps(&setup, args.warmup, args.steps, &device)?
-            } else {
-                train_steps(&setup, args.warmup, args.steps, &device)?
+            let (times, params) = match &setup.method {
+                Some(method) => train_steps(&setup, method, args.warmup, args.steps, &device)?,
+                None => embed_steps(&setup, args.warmup, args.steps, &device)?,
             };
             let m = median(times);
             let rate = args.batch as f64 / m;
@@ -324,16 +317,6 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn workload_name(w: Workload) -> &'static str {
-    match w {
-        Workload::SimclrCnn => "simclr-cnn",
-        Workload::Resnet18 => "resnet18",
-        Workload::Autoencoder => "autoencoder",
-        Workload::Embed => "embed",
-        Workload::Pipeline => "pipeline",
-    }
 }
 
 fn rayon_threads() -> usize {
