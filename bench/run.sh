@@ -12,6 +12,8 @@
 # WORKLOADS picks a subset, e.g. WORKLOADS="simclr-cnn embed". Each workload
 # runs REPEATS times (ResNet-18 RESNET_REPEATS), the two sides alternating;
 # the table gives the median img/s and the largest peak RSS of each side.
+# BACKEND is pretext's side: flex (default), or tch in a build made with
+# `cargo build --features tch` (libtorch; see the README's "Speed").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PRETEXT=${PRETEXT:-${CARGO_TARGET_DIR:-target}/debug/pretext}
@@ -20,6 +22,7 @@ STEPS=${STEPS:-10} WARMUP=${WARMUP:-2}
 RESNET_STEPS=${RESNET_STEPS:-3} RESNET_WARMUP=${RESNET_WARMUP:-1}
 WORKLOADS=${WORKLOADS:-simclr-cnn resnet18 autoencoder embed}
 BATCH=${BATCH:-256}
+BACKEND=${BACKEND:-flex}
 REPEATS=${REPEATS:-3} RESNET_REPEATS=${RESNET_REPEATS:-1}
 for w in $WORKLOADS; do
     case $w in simclr-cnn|resnet18|autoencoder|embed) ;;
@@ -45,7 +48,7 @@ measure() {
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
 maximum() { printf '%s\n' "$@" | sort -g | tail -1; }
 
-echo "pretext $(git rev-parse --short HEAD 2>/dev/null || echo '?') vs $($PYTHON -c 'import torch; print("PyTorch", torch.__version__)'), $(nproc) threads each, batch $BATCH, $(date -u +%F)"
+echo "pretext $(git rev-parse --short HEAD 2>/dev/null || echo '?') on $BACKEND vs $($PYTHON -c 'import torch; print("PyTorch", torch.__version__)'), $(nproc) threads each, batch $BATCH, $(date -u +%F)"
 printf '%-12s %12s %12s %8s %14s %14s %8s\n' workload "pretext img/s" "torch img/s" ratio "pretext MiB" "torch MiB" ratio
 train_rate=
 for w in $WORKLOADS; do
@@ -53,7 +56,7 @@ for w in $WORKLOADS; do
     [ "$w" = resnet18 ] && s=$RESNET_STEPS u=$RESNET_WARMUP n=$RESNET_REPEATS
     prs=() pms=() trs=() tms=()
     for _ in $(seq "$n"); do
-        read -r r m < <(measure "p-$w" "$PRETEXT" bench --workload "$w" --backends flex --batch "$BATCH" --steps "$s" --warmup "$u")
+        read -r r m < <(measure "p-$w" "$PRETEXT" bench --workload "$w" --backends "$BACKEND" --batch "$BATCH" --steps "$s" --warmup "$u")
         prs+=("$r") pms+=("$m")
         read -r r m < <(measure "t-$w" "$PYTHON" bench/pytorch_bench.py --workload "$w" --batch "$BATCH" --steps "$s" --warmup "$u")
         trs+=("$r") tms+=("$m")

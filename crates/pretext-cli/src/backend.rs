@@ -1,4 +1,4 @@
-//! The one place that names concrete backends: `--backend flex|ndarray|wgpu`
+//! The one place that names concrete backends: `--backend flex|ndarray|wgpu|tch`
 //! becomes a burn `Device`.
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Mutex;
@@ -43,6 +43,9 @@ pub enum Backend {
     Ndarray,
     /// The GPU through wgpu (Vulkan, Metal or DirectX).
     Wgpu,
+    /// libtorch on the CPU, through burn's `tch` backend (builds made with
+    /// `--features tch` only; see the README's "Speed").
+    Tch,
 }
 
 impl Backend {
@@ -52,6 +55,7 @@ impl Backend {
             Backend::Flex => "flex",
             Backend::Ndarray => "ndarray",
             Backend::Wgpu => "wgpu",
+            Backend::Tch => "tch",
         }
     }
 
@@ -101,8 +105,24 @@ impl Backend {
                 .context(
                     "--backend wgpu: no usable GPU adapter (install a Vulkan driver, e.g. Debian's mesa-vulkan-drivers, or use --backend flex)",
                 ),
+            Backend::Tch => libtorch(),
         }
     }
+}
+
+/// libtorch's CPU device, in a build with the `tch` feature.
+#[cfg(feature = "tch")]
+#[allow(deprecated)] // burn-tch is deprecated upstream; offered while it ships
+fn libtorch() -> Result<Device> {
+    Ok(Device::libtorch())
+}
+
+/// Without the `tch` feature there is no libtorch to open.
+#[cfg(not(feature = "tch"))]
+fn libtorch() -> Result<Device> {
+    bail!(
+        "--backend tch: this pretext was built without libtorch (rebuild with `cargo build --features tch` against PyTorch 2.9, as the README's \"Speed\" shows, or use --backend flex)"
+    )
 }
 
 /// The adapters wgpu sees, in its order.
@@ -239,7 +259,7 @@ fn device_of(spec: &str) -> Result<Device> {
         None => (spec, None),
     };
     let backend = Backend::from_str(backend, true).map_err(|_| {
-        anyhow!("not a device: expected flex, ndarray, wgpu, wgpu:N or ws://host:port")
+        anyhow!("not a device: expected flex, ndarray, wgpu, wgpu:N, tch or ws://host:port")
     })?;
     backend.device_at(index)
 }

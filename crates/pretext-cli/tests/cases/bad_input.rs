@@ -542,3 +542,17 @@ fn every_bad_input_is_one_line_and_exit_2() {
         failures.join("\n")
     );
 }
+
+/// `--backend tch` in a build without libtorch (the default build) names
+/// the feature to rebuild with, instead of training on something else.
+#[cfg(not(feature = "tch"))]
+#[test]
+fn libtorch_in_a_build_without_it_is_one_line_and_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut args = mnist_with(tmp.path(), "");
+    args.extend(["--backend".into(), "tch".into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = pretext(&args, tmp.path());
+    fails_cleanly(&out, tmp.path(), &["--backend tch", "--features tch"]);
+    assert!(half_written(tmp.path()).is_empty());
+}
