@@ -275,6 +275,13 @@ pub fn run(args: Args) -> Result<()> {
     if args.batch < 2 || args.steps == 0 {
         bail!("--batch must be at least 2 and --steps at least 1");
     }
+    // Opened before any table starts, so a backend that cannot run is
+    // refused in one line.
+    let devices = args
+        .backends
+        .iter()
+        .map(|b| Ok((b.name(), b.device()?)))
+        .collect::<Result<Vec<_>>>()?;
     for &workload in &args.workload {
         if workload == Workload::Pipeline {
             pipeline(&args)?;
@@ -297,22 +304,17 @@ pub fn run(args: Args) -> Result<()> {
             "backend", "median step s", "img/s", "ratio", "params"
         );
         let mut first = None;
-        for backend in &args.backends {
-            let device = backend.device()?;
+        for (name, device) in &devices {
             let (times, params) = match &setup.method {
-                Some(method) => train_steps(&setup, method, args.warmup, args.steps, &device)?,
-                None => embed_steps(&setup, args.warmup, args.steps, &device)?,
+                Some(method) => train_steps(&setup, method, args.warmup, args.steps, device)?,
+                None => embed_steps(&setup, args.warmup, args.steps, device)?,
             };
             let m = median(times);
             let rate = args.batch as f64 / m;
             let ratio = rate / *first.get_or_insert(rate);
             println!(
                 "{:<8} {:>14.4} {:>12.0} {:>9.2}x {:>12}",
-                backend.name(),
-                m,
-                rate,
-                ratio,
-                params
+                name, m, rate, ratio, params
             );
         }
     }

@@ -472,6 +472,36 @@ const CASES: &[Case] = &[
         },
         needles: &["--device 1", "only --backend wgpu"],
     },
+    // The default build has no libtorch: the line names the feature to
+    // rebuild with, instead of training on something else.
+    #[cfg(not(feature = "tch"))]
+    Case {
+        name: "libtorch in a build without it",
+        setup: |d| {
+            let mut a = mnist_with(d, "");
+            a.extend(["--backend".into(), "tch".into()]);
+            a
+        },
+        needles: &["--backend tch", "--features tch"],
+    },
+    #[cfg(not(feature = "tch"))]
+    Case {
+        name: "a benchmark of libtorch in a build without it",
+        setup: |_| {
+            [
+                "bench",
+                "--backends",
+                "flex,tch",
+                "--batch",
+                "4",
+                "--steps",
+                "1",
+            ]
+            .map(String::from)
+            .to_vec()
+        },
+        needles: &["--backend tch", "--features tch"],
+    },
     Case {
         name: "a wgpu adapter that does not exist",
         setup: |d| {
@@ -541,18 +571,4 @@ fn every_bad_input_is_one_line_and_exit_2() {
         failures.len(),
         failures.join("\n")
     );
-}
-
-/// `--backend tch` in a build without libtorch (the default build) names
-/// the feature to rebuild with, instead of training on something else.
-#[cfg(not(feature = "tch"))]
-#[test]
-fn libtorch_in_a_build_without_it_is_one_line_and_exit_2() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut args = mnist_with(tmp.path(), "");
-    args.extend(["--backend".into(), "tch".into()]);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = pretext(&args, tmp.path());
-    fails_cleanly(&out, tmp.path(), &["--backend tch", "--features tch"]);
-    assert!(half_written(tmp.path()).is_empty());
 }
