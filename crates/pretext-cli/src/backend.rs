@@ -37,7 +37,7 @@ impl Compute {
 /// A compute backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Backend {
-    /// burn's pure-Rust CPU backend (the default: fastest on CPU).
+    /// burn's pure-Rust CPU backend (the default: the fastest on CPU without libtorch).
     Flex,
     /// burn's ndarray CPU backend.
     Ndarray,
