@@ -33,6 +33,10 @@ done
 $PYTHON -c 'import torch' 2>/dev/null || { echo "error: $PYTHON has no torch (pip install torch, or set PYTHON)" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "error: /usr/bin/time not found (apt-get install time)" >&2; exit 2; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+# pretext bench opens its backends before anything else: a name it does not
+# know, or tch in a build without libtorch, is refused here in its one line.
+"$PRETEXT" bench --workload pipeline --backends "$BACKEND" --batch 2 --steps 1 --warmup 0 > /dev/null 2> "$tmp/backend" \
+    || { cat "$tmp/backend" >&2; exit 2; }
 
 # measure NAME CMD...: runs CMD under GNU time; prints "<img/s> <peak MiB>"
 # from the last line of its output (whose third field is img/s) and its max RSS.

@@ -259,7 +259,11 @@ fn device_of(spec: &str) -> Result<Device> {
         None => (spec, None),
     };
     let backend = Backend::from_str(backend, true).map_err(|_| {
-        anyhow!("not a device: expected flex, ndarray, wgpu, wgpu:N, tch or ws://host:port")
+        let names: Vec<&str> = Backend::value_variants().iter().map(|b| b.name()).collect();
+        anyhow!(
+            "not a device: expected {}, wgpu:N or ws://host:port",
+            names.join(", ")
+        )
     })?;
     backend.device_at(index)
 }

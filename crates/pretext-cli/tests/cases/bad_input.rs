@@ -34,6 +34,13 @@ fn mnist_with(dir: &Path, extra: &str) -> Vec<String> {
     pretrain_with(dir, &data, extra)
 }
 
+/// `pretrain` on MNIST with the command-line arguments `args` after it.
+fn mnist_then(dir: &Path, args: &[&str]) -> Vec<String> {
+    let mut a = mnist_with(dir, "");
+    a.extend(args.iter().map(|s| s.to_string()));
+    a
+}
+
 /// An image folder `imgs/` holding `files` (name, bytes).
 fn folder(dir: &Path, files: &[(&str, Vec<u8>)]) -> Vec<String> {
     let root = dir.join("imgs");
@@ -333,11 +340,7 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "a batch size of 0",
-        setup: |d| {
-            let mut a = mnist_with(d, "");
-            a.extend(["--set".into(), "train.batch_size=0".into()]);
-            a
-        },
+        setup: |d| mnist_then(d, &["--set", "train.batch_size=0"]),
         needles: &["e.toml", "train.batch_size", "got 0"],
     },
     Case {
@@ -347,38 +350,22 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "a negative learning rate",
-        setup: |d| {
-            let mut a = mnist_with(d, "");
-            a.extend(["--set".into(), "train.optimizer.lr=-0.1".into()]);
-            a
-        },
+        setup: |d| mnist_then(d, &["--set", "train.optimizer.lr=-0.1"]),
         needles: &["e.toml", "lr"],
     },
     Case {
         name: "a validation fraction above 1",
-        setup: |d| {
-            let mut a = mnist_with(d, "");
-            a.extend(["--set".into(), "train.val_fraction=1.5".into()]);
-            a
-        },
+        setup: |d| mnist_then(d, &["--set", "train.val_fraction=1.5"]),
         needles: &["e.toml", "val_fraction"],
     },
     Case {
         name: "a batch larger than the data",
-        setup: |d| {
-            let mut a = mnist_with(d, "");
-            a.extend(["--set".into(), "train.batch_size=1000".into()]);
-            a
-        },
+        setup: |d| mnist_then(d, &["--set", "train.batch_size=1000"]),
         needles: &["train.batch_size", "1000"],
     },
     Case {
         name: "an override of an unknown key",
-        setup: |d| {
-            let mut a = mnist_with(d, "");
-            a.extend(["--set".into(), "train.epoks=2".into()]);
-            a
-        },
+        setup: |d| mnist_then(d, &["--set", "train.epoks=2"]),
         needles: &["epoks"],
     },
     Case {
@@ -465,11 +452,7 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "a device index without wgpu",
-        setup: |d| {
-            let mut a = mnist_with(d, "");
-            a.extend(["--device".into(), "1".into()]);
-            a
-        },
+        setup: |d| mnist_then(d, &["--device", "1"]),
         needles: &["--device 1", "only --backend wgpu"],
     },
     // The default build has no libtorch: the line names the feature to
@@ -477,11 +460,7 @@ const CASES: &[Case] = &[
     #[cfg(not(feature = "tch"))]
     Case {
         name: "libtorch in a build without it",
-        setup: |d| {
-            let mut a = mnist_with(d, "");
-            a.extend(["--backend".into(), "tch".into()]);
-            a
-        },
+        setup: |d| mnist_then(d, &["--backend", "tch"]),
         needles: &["--backend tch", "--features tch"],
     },
     #[cfg(not(feature = "tch"))]
@@ -504,16 +483,7 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "a wgpu adapter that does not exist",
-        setup: |d| {
-            let mut a = mnist_with(d, "");
-            a.extend([
-                "--backend".into(),
-                "wgpu".into(),
-                "--device".into(),
-                "9".into(),
-            ]);
-            a
-        },
+        setup: |d| mnist_then(d, &["--backend", "wgpu", "--device", "9"]),
         needles: &["--device 9", "adapters", "pretext devices"],
     },
     Case {
