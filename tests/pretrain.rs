@@ -6,7 +6,9 @@ use burn::tensor::Tensor;
 use pretext::eval::EvaluatedRun;
 use pretext::methods::InputSpec;
 use pretext::nn::InputShape;
-use pretext::train::{Checkpoint, ExperimentConfig, NoObserver, RunDir, RunInfo, pretrain, resume};
+use pretext::train::{
+    Checkpoint, ExperimentConfig, Needs, NoObserver, RunDir, RunInfo, pretrain, resume,
+};
 
 use crate::common::{deterministic_device, device, experiment, pretrain_small};
 
@@ -151,19 +153,29 @@ fn a_corrupt_latest_checkpoint_falls_back_to_the_previous_one() {
     let run = pretrain_small("autoencoder", 128, tmp.path());
     let latest = run.join("checkpoint");
     let prev = run.join("checkpoint.prev");
-    assert_eq!(Checkpoint::verify(&latest).unwrap().epoch, 3);
-    assert_eq!(Checkpoint::verify(&prev).unwrap().epoch, 2);
+    assert_eq!(
+        Checkpoint::verify(&latest, Needs::Everything)
+            .unwrap()
+            .epoch,
+        3
+    );
+    assert_eq!(
+        Checkpoint::verify(&prev, Needs::Everything).unwrap().epoch,
+        2
+    );
 
     // A checkpoint cut short by a full disk: same name, fewer bytes.
     let model = latest.join("model.bpk");
     let bytes = std::fs::read(&model).unwrap();
     std::fs::write(&model, &bytes[..bytes.len() / 2]).unwrap();
-    let err = Checkpoint::verify(&latest).unwrap_err().to_string();
+    let err = Checkpoint::verify(&latest, Needs::Everything)
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("model.bpk") && err.contains("corrupt or truncated"),
         "{err}"
     );
-    let good = Checkpoint::find_good(&latest).unwrap();
+    let good = Checkpoint::find_good(&latest, Needs::Everything).unwrap();
     assert_eq!(good.dir, prev);
     assert_eq!(good.state.epoch, 2);
     let warning = good.warning.unwrap();
@@ -178,15 +190,58 @@ fn a_corrupt_latest_checkpoint_falls_back_to_the_previous_one() {
     assert!(evaluated.warning.is_some());
     let summary = resume(&run, &info(), &[device()], &mut NoObserver).unwrap();
     assert_eq!(summary.epochs, 3);
-    assert_eq!(Checkpoint::verify(&latest).unwrap().epoch, 3);
+    assert_eq!(
+        Checkpoint::verify(&latest, Needs::Everything)
+            .unwrap()
+            .epoch,
+        3
+    );
     let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
     assert_eq!(metrics.matches(r#""kind":"epoch""#).count(), 3, "{metrics}");
 
     // With both checkpoints damaged there is nothing to fall back to.
     std::fs::write(latest.join("state.json"), "{").unwrap();
     std::fs::write(prev.join("model.bpk"), b"").unwrap();
-    let err = Checkpoint::find_good(&latest).unwrap_err().to_string();
+    let err = Checkpoint::find_good(&latest, Needs::Everything)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("state.json"), "{err}");
+}
+
+/// Reading the encoder needs the weights alone: a run copied without its
+/// optimiser state, or with it damaged, still evaluates from its latest
+/// checkpoint, while resuming it falls back to the previous one.
+#[test]
+fn evaluation_needs_the_weights_alone_and_resuming_needs_everything() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = pretrain_small("autoencoder", 128, tmp.path());
+    let latest = run.join("checkpoint");
+    std::fs::remove_file(latest.join("optimizer.bpk")).unwrap();
+
+    assert_eq!(Checkpoint::verify(&latest, Needs::Model).unwrap().epoch, 3);
+    let evaluated = EvaluatedRun::open(&run).unwrap();
+    assert_eq!(evaluated.epoch, 3);
+    assert_eq!(evaluated.warning, None);
+    assert!(evaluated.encoder(&device()).is_ok());
+
+    let err = Checkpoint::verify(&latest, Needs::Everything)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("optimizer.bpk"), "{err}");
+    let good = Checkpoint::find_good(&latest, Needs::Everything).unwrap();
+    assert_eq!(good.state.epoch, 2);
+    assert!(good.warning.unwrap().contains("optimizer.bpk"));
+
+    // A damaged model is refused by both readers.
+    std::fs::write(latest.join("model.bpk"), b"").unwrap();
+    let err = Checkpoint::verify(&latest, Needs::Model)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("model.bpk") && err.contains("corrupt or truncated"),
+        "{err}"
+    );
+    assert_eq!(EvaluatedRun::open(&run).unwrap().epoch, 2);
 }
 
 /// The train loss of each epoch line of a run's metrics.

@@ -9,7 +9,7 @@ use pretext_data::transform::derive_seed;
 use pretext_data::{ChannelStats, ImageDataset, LabelSplit, Modality};
 use pretext_methods::{InputSpec, Method};
 use pretext_nn::{Encoder, InputShape};
-use pretext_train::{Checkpoint, ExperimentConfig, RunDir};
+use pretext_train::{Checkpoint, ExperimentConfig, Needs, RunDir};
 
 use crate::EvalError;
 use crate::embed::{cached, embed_images, pixel_features};
@@ -52,7 +52,7 @@ impl EvaluatedRun {
             });
         }
         let config = ExperimentConfig::load(&dir.config_path(), &[])?;
-        let good = Checkpoint::find_good(&latest)?;
+        let good = Checkpoint::find_good(&latest, Needs::Model)?;
         let (checkpoint, state, warning) = (good.dir, good.state, good.warning);
         let input = match state.input {
             Some(spec) => spec,

@@ -11,7 +11,7 @@ use pretext_data::text::{TextDataset, TextTokenizer};
 use pretext_data::transform::derive_seed;
 use pretext_data::{Modality, train_val_split};
 use pretext_nn::text::TextEncoder;
-use pretext_train::{Checkpoint, Experiment, RunDir, TOKENIZER_FILE, TextExperimentConfig};
+use pretext_train::{Checkpoint, Experiment, Needs, RunDir, TOKENIZER_FILE, TextExperimentConfig};
 
 use crate::EvalError;
 use crate::embed::cached;
@@ -66,7 +66,7 @@ impl TextRun {
                 reason: "the run has no checkpoint yet (it writes one after each epoch)".into(),
             });
         }
-        let good = Checkpoint::find_good(&latest)?;
+        let good = Checkpoint::find_good(&latest, Needs::Model)?;
         let tokenizer = TextTokenizer::load(&dir.path().join(TOKENIZER_FILE))?;
         Ok(Self {
             dir,

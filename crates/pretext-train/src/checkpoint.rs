@@ -4,7 +4,8 @@
 //! intact and never a half-written one. `state.json` holds a CRC-32 of each
 //! weight file; the checkpoint before the latest is kept in
 //! `checkpoint.prev/`, and [`Checkpoint::find_good`] falls back to it when
-//! the latest is truncated or corrupt.
+//! the latest is truncated or corrupt in a file the reader [`Needs`]:
+//! resuming needs every file, reading the encoder only the weights.
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -50,6 +51,22 @@ pub struct GoodCheckpoint {
     pub state: CheckpointState,
     /// Why the latest checkpoint was passed over, when it was.
     pub warning: Option<String>,
+}
+
+/// What a reader needs of a checkpoint, and so which files it checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// The weights alone (`model.bpk`): evaluation, export, embedding. A
+    /// missing or damaged `optimizer.bpk` does not stop them.
+    Model,
+    /// Every file, the optimiser state too: resuming training.
+    Everything,
+}
+
+impl Needs {
+    fn covers(self, file: &str) -> bool {
+        self == Needs::Everything || file == MODEL
+    }
 }
 
 /// Reading and writing checkpoints in a directory.
@@ -143,10 +160,14 @@ impl Checkpoint {
     }
 
     /// Checks the checkpoint in `dir`: its state parses and every weight
-    /// file matches its checksum. Returns the state.
-    pub fn verify(dir: &Path) -> Result<CheckpointState, TrainError> {
+    /// file that `needs` covers matches its checksum. Returns the state.
+    pub fn verify(dir: &Path, needs: Needs) -> Result<CheckpointState, TrainError> {
         let state = Self::load_state(dir)?;
-        for (name, want) in &state.checksums {
+        let checked = state
+            .checksums
+            .iter()
+            .filter(|(name, _)| needs.covers(name));
+        for (name, want) in checked {
             let path = dir.join(name);
             let bytes = std::fs::read(&path).map_err(|e| TrainError::io(&path, e))?;
             let got = crc32fast::hash(&bytes);
@@ -166,11 +187,11 @@ impl Checkpoint {
         Ok(state)
     }
 
-    /// The newest checkpoint of a run that passes [`Checkpoint::verify`]:
-    /// `dir` itself, else the previous one kept beside it (with a warning
-    /// saying why the newest was passed over).
-    pub fn find_good(dir: &Path) -> Result<GoodCheckpoint, TrainError> {
-        let latest = match Self::verify(dir) {
+    /// The newest checkpoint of a run that passes [`Checkpoint::verify`]
+    /// for `needs`: `dir` itself, else the previous one kept beside it (with
+    /// a warning saying why the newest was passed over).
+    pub fn find_good(dir: &Path, needs: Needs) -> Result<GoodCheckpoint, TrainError> {
+        let latest = match Self::verify(dir, needs) {
             Ok(state) => {
                 return Ok(GoodCheckpoint {
                     dir: dir.to_path_buf(),
@@ -181,7 +202,7 @@ impl Checkpoint {
             Err(e) => e,
         };
         let prev = dir.with_extension("prev");
-        match Self::verify(&prev) {
+        match Self::verify(&prev, needs) {
             Ok(state) => Ok(GoodCheckpoint {
                 warning: Some(format!(
                     "{latest}; using the previous checkpoint (epoch {})",

@@ -31,7 +31,7 @@ mod text_experiment;
 mod text_setup;
 mod trainer;
 
-pub use checkpoint::{Checkpoint, CheckpointState, GoodCheckpoint};
+pub use checkpoint::{Checkpoint, CheckpointState, GoodCheckpoint, Needs};
 pub use collapse::{Collapse, effective_rank, embedding_std};
 pub use early_stopping::{EarlyStopping, Verdict};
 pub use error::TrainError;

@@ -11,7 +11,7 @@ use pretext_data::text::TextTokenizer;
 use pretext_data::transform::derive_seed;
 use pretext_methods::StepProgress;
 
-use crate::checkpoint::{Checkpoint, CheckpointState, GoodCheckpoint};
+use crate::checkpoint::{Checkpoint, CheckpointState, GoodCheckpoint, Needs};
 use crate::collapse::{Collapse, effective_rank, embedding_std};
 use crate::image_setup::ImageSetup;
 use crate::pretraining::Pretraining;
@@ -242,7 +242,7 @@ pub(crate) fn resumable_checkpoint(
     settings: &RunSettings,
     observer: &mut dyn Observer,
 ) -> Result<GoodCheckpoint, TrainError> {
-    let good = Checkpoint::find_good(&run.checkpoint_dir())?;
+    let good = Checkpoint::find_good(&run.checkpoint_dir(), Needs::Everything)?;
     if let Some(warning) = &good.warning {
         observer.on_message(&format!("warning: {warning}"));
     }
