@@ -8,5 +8,6 @@ mod export;
 mod methods;
 mod pretrain;
 mod report;
+mod shipped;
 mod text;
 mod wgpu;
