@@ -1,6 +1,7 @@
 //! The GPU path: every encoder and loss gives on wgpu what it gives on the
-//! CPU (flex), forward and backward, batch-norm statistics included, and a
-//! run checkpointed on the CPU continues on wgpu as it does on the CPU. On
+//! CPU (flex), forward and backward, batch-norm statistics included; a run
+//! checkpointed on the CPU continues on wgpu as it does on the CPU; and an
+//! evaluation on wgpu scores what it scores on the CPU. On
 //! an H100 (Vulkan, driver 580) the first three held; a fresh run on each
 //! backend did not follow the other, because initial weights come from each
 //! backend's own generator. CI runs this on Mesa's software Vulkan device (lavapipe); without
@@ -18,11 +19,13 @@ use burn::module::Module;
 use burn::store::ModuleRecord;
 use burn::tensor::wgpu::wgpu;
 use burn::tensor::{Bytes, Device, DeviceKind, Tensor, TensorData};
+use pretext::eval::{TaskConfig, evaluate};
 use pretext::methods::loss::{ReconstructionLoss, nt_xent, reconstruction};
 use pretext::nn::{EncoderConfig, InputShape};
 use pretext::train::{ExperimentConfig, NoObserver, RunInfo, pretrain, resume};
 
-use crate::common::experiment;
+use crate::common::{experiment, pretrain_small};
+use crate::evaluate::task_toml;
 
 /// The wgpu device; `None` without an adapter. The lazy constructor is used,
 /// not `wgpu_options().init()`: other tests in this binary may already have
@@ -315,4 +318,39 @@ fn a_cpu_checkpoint_resumes_on_wgpu_and_trains_like_on_the_cpu() {
         train_gap < 0.01 * on_cpu.last_train_loss && (g - c).abs() < 0.01 * c,
         "wgpu {on_gpu:?} vs flex {on_cpu:?}"
     );
+}
+
+/// One run evaluated on each backend, with the same label draws: the GPU
+/// embeds and probes to the same test accuracies as the CPU, within 3 of
+/// the 300 test images (the two sum in different orders, so a probe can
+/// flip a borderline image; a wrong kernel moves far more).
+#[test]
+fn an_evaluation_on_wgpu_scores_like_one_on_the_cpu() {
+    let Some(gpu) = gpu() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let run = pretrain_small("simclr", 320, &tmp.path().join("pretrained"));
+    let overrides = ["heads=[\"linear\", \"knn\"]", "baselines=[]", "knn.k=[20]"].map(String::from);
+    let task = TaskConfig::from_toml(&task_toml(300, ""), Path::new("t.toml"), &overrides).unwrap();
+    // Each backend evaluates its own copy: the embedding cache is per run.
+    let scores = |name: &str, device: &Device| {
+        let copy = tmp.path().join(name);
+        copy_dir(&run, &copy);
+        evaluate(&copy, &task, device, &mut |_| {}).unwrap().rows
+    };
+    let on_gpu = scores("wgpu", &gpu);
+    let on_cpu = scores("flex", &Device::flex());
+    // 2 seeds x (linear, knn-20).
+    assert_eq!(on_gpu.len(), 4);
+    for (g, c) in on_gpu.iter().zip(&on_cpu) {
+        assert_eq!((&g.head, g.seed), (&c.head, c.seed));
+        assert!(c.test_accuracy > 0.3, "{c:?}");
+        assert!(
+            (g.test_accuracy - c.test_accuracy).abs() <= 0.01,
+            "{} seed {}: wgpu {} vs flex {}",
+            g.head,
+            g.seed,
+            g.test_accuracy,
+            c.test_accuracy
+        );
+    }
 }
