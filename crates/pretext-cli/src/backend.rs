@@ -80,6 +80,9 @@ impl Backend {
             return Ok(device.clone());
         }
         let device = self.open(index)?;
+        if opened.is_empty() {
+            eprintln!("{WGPU_FIRST_STEPS}");
+        }
         opened.push((index, device.clone()));
         Ok(device)
     }
@@ -109,6 +112,12 @@ impl Backend {
         }
     }
 }
+
+/// Said when a process first opens wgpu, so that slow first steps are not
+/// taken for a hang. Measured on an H200: ResNet-18's first 30 steps took
+/// about two minutes on a fresh machine; a later run there spent about
+/// 8 s more on its first epoch than on the next.
+const WGPU_FIRST_STEPS: &str = "note: wgpu compiles its GPU kernels during the first steps, so they are slow (a minute or two on a fresh machine); the driver keeps them for later runs";
 
 /// libtorch's CPU device, in a build with the `tch` feature.
 #[cfg(feature = "tch")]
