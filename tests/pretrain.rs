@@ -168,13 +168,7 @@ fn a_corrupt_latest_checkpoint_falls_back_to_the_previous_one() {
     let model = latest.join("model.bpk");
     let bytes = std::fs::read(&model).unwrap();
     std::fs::write(&model, &bytes[..bytes.len() / 2]).unwrap();
-    let err = Checkpoint::verify(&latest, Needs::Everything)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("model.bpk") && err.contains("corrupt or truncated"),
-        "{err}"
-    );
+    refused_as_damaged(&latest, Needs::Everything, "model.bpk");
     let good = Checkpoint::find_good(&latest, Needs::Everything).unwrap();
     assert_eq!(good.dir, prev);
     assert_eq!(good.state.epoch, 2);
@@ -232,16 +226,20 @@ fn evaluation_needs_the_weights_alone_and_resuming_needs_everything() {
     assert_eq!(good.state.epoch, 2);
     assert!(good.warning.unwrap().contains("optimizer.bpk"));
 
-    // A damaged model is refused by both readers.
+    // A damaged model is refused even when only the weights are read, and
+    // evaluation falls back to the previous checkpoint.
     std::fs::write(latest.join("model.bpk"), b"").unwrap();
-    let err = Checkpoint::verify(&latest, Needs::Model)
-        .unwrap_err()
-        .to_string();
+    refused_as_damaged(&latest, Needs::Model, "model.bpk");
+    assert_eq!(EvaluatedRun::open(&run).unwrap().epoch, 2);
+}
+
+/// `verify` refuses the checkpoint in `dir`, naming `file` as corrupt.
+fn refused_as_damaged(dir: &Path, needs: Needs, file: &str) {
+    let err = Checkpoint::verify(dir, needs).unwrap_err().to_string();
     assert!(
-        err.contains("model.bpk") && err.contains("corrupt or truncated"),
+        err.contains(file) && err.contains("corrupt or truncated"),
         "{err}"
     );
-    assert_eq!(EvaluatedRun::open(&run).unwrap().epoch, 2);
 }
 
 /// The train loss of each epoch line of a run's metrics.
