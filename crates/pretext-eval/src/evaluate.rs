@@ -8,7 +8,7 @@ use burn::tensor::Device;
 use pretext_data::transform::derive_seed;
 use pretext_data::{ChannelStats, ImageDataset, LabelSplit, Modality};
 use pretext_methods::{InputSpec, Method};
-use pretext_nn::{Encoder, InputShape};
+use pretext_nn::{Encoder, InputShape, random_streams};
 use pretext_train::{Checkpoint, ExperimentConfig, Needs, RunDir};
 
 use crate::EvalError;
@@ -94,6 +94,8 @@ impl EvaluatedRun {
     /// The whole pretrained method (encoder, and projector or decoder),
     /// loaded on `device`.
     pub fn method(&self, device: &Device) -> Result<Method, EvalError> {
+        // Some methods draw as they are built (MoCo's queue), before loading.
+        let _streams = random_streams::hold([device]);
         let method: Method = self
             .config
             .method
@@ -103,6 +105,7 @@ impl EvaluatedRun {
 
     /// A randomly initialised encoder of the same architecture.
     pub fn random_encoder(&self, seed: u64, device: &Device) -> Encoder {
+        let _streams = random_streams::hold([device]);
         device.seed(seed);
         self.config.encoder.init(self.input.shape, device)
     }
@@ -190,12 +193,15 @@ pub(crate) fn fnv64(text: &str) -> u64 {
 
 /// Runs the task on the run at `run_path`, writing `eval/results.json`,
 /// `eval/results.md` and the label splits. `log` receives one line per step.
+/// It holds `device`'s random streams throughout ([`random_streams`]), so
+/// its draws follow from the task's seeds whatever else the process runs.
 pub fn evaluate(
     run_path: &Path,
     task: &TaskConfig,
     device: &Device,
     log: &mut dyn FnMut(&str),
 ) -> Result<EvalResults, EvalError> {
+    let _streams = random_streams::hold([device]);
     let run = EvaluatedRun::open(run_path)?;
     if let Some(warning) = &run.warning {
         log(&format!("warning: {warning}"));

@@ -11,7 +11,7 @@ use burn::tensor::Device;
 use pretext_data::{
     AugmentConfig, BatchLoader, ChannelStats, ImageDataset, LabelBudget, LoaderConfig,
 };
-use pretext_nn::{ClassifierHead, ClassifierHeadConfig, Encoder};
+use pretext_nn::{ClassifierHead, ClassifierHeadConfig, Encoder, random_streams};
 use serde::{Deserialize, Serialize};
 
 use crate::finetune_loop::{LoopSettings, finetune_loop};
@@ -156,6 +156,7 @@ pub fn finetune(
     seed: u64,
     device: &Device,
 ) -> Result<HeadOutcome, String> {
+    let _streams = random_streams::hold([device]);
     let train_device = device.clone().autodiff();
     train_device.seed(seed);
     let head = ClassifierHeadConfig::linear().init(encoder.out_dim(), data.classes, &train_device);

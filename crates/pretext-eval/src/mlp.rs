@@ -5,7 +5,7 @@ use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
-use pretext_nn::{ClassifierHead, ClassifierHeadConfig};
+use pretext_nn::{ClassifierHead, ClassifierHeadConfig, random_streams};
 use pretext_train::{EarlyStopping, OptimizerConfig, OptimizerKind, Verdict};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -102,6 +102,7 @@ pub fn fit_mlp(
     let scaler = Standardizer::fit(train);
     let (train, val, test) = (scaler.apply(train), scaler.apply(val), scaler.apply(test));
 
+    let _streams = random_streams::hold([device]);
     let train_device = device.clone().autodiff();
     train_device.seed(seed);
     let head_config = ClassifierHeadConfig {

@@ -10,6 +10,7 @@ use burn::tensor::Device;
 use pretext_data::text::{TextDataset, TextTokenizer};
 use pretext_data::transform::derive_seed;
 use pretext_data::{Modality, train_val_split};
+use pretext_nn::random_streams;
 use pretext_nn::text::TextEncoder;
 use pretext_train::{Checkpoint, Experiment, Needs, RunDir, TOKENIZER_FILE, TextExperimentConfig};
 
@@ -80,6 +81,7 @@ impl TextRun {
 
     /// The pretrained encoder, loaded on `device`.
     pub fn encoder(&self, device: &Device) -> Result<TextEncoder, EvalError> {
+        let _streams = random_streams::hold([device]);
         let method = self.config.method.init(
             &self.config.encoder,
             self.tokenizer.vocab_size(),
@@ -91,6 +93,7 @@ impl TextRun {
 
     /// A randomly initialised encoder of the same architecture.
     pub fn random_encoder(&self, seed: u64, device: &Device) -> TextEncoder {
+        let _streams = random_streams::hold([device]);
         device.seed(seed);
         self.config.encoder.init(
             self.tokenizer.vocab_size(),
@@ -139,13 +142,15 @@ pub(crate) fn load_task_data(
 
 /// Runs the text task on the run at `run_path`, writing
 /// `eval/<task>/results.json`, `results.md` and the label splits. `log`
-/// receives one line per step.
+/// receives one line per step. Holds `device`'s random streams throughout,
+/// as the image `evaluate` does.
 pub fn evaluate_text(
     run_path: &Path,
     task: &TextTaskConfig,
     device: &Device,
     log: &mut dyn FnMut(&str),
 ) -> Result<EvalResults, EvalError> {
+    let _streams = random_streams::hold([device]);
     let run = TextRun::open(run_path)?;
     if let Some(warning) = &run.warning {
         log(&format!("warning: {warning}"));

@@ -9,7 +9,7 @@ use pretext_data::LabelBudget;
 use pretext_data::LoaderConfig;
 use pretext_data::text::{TextAugmentConfig, TextLoader};
 use pretext_nn::text::{TextEncoder, Tokens};
-use pretext_nn::{ClassifierHead, ClassifierHeadConfig};
+use pretext_nn::{ClassifierHead, ClassifierHeadConfig, random_streams};
 use serde::{Deserialize, Serialize};
 
 use crate::finetune::check_training;
@@ -109,6 +109,7 @@ pub fn finetune_text(
     seed: u64,
     device: &Device,
 ) -> Result<HeadOutcome, String> {
+    let _streams = random_streams::hold([device]);
     let train_device = device.clone().autodiff();
     train_device.seed(seed);
     let head = ClassifierHeadConfig::linear().init(encoder.out_dim(), data.classes, &train_device);

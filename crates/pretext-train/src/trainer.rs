@@ -10,6 +10,7 @@ use pretext_data::Modality;
 use pretext_data::text::TextTokenizer;
 use pretext_data::transform::derive_seed;
 use pretext_methods::StepProgress;
+use pretext_nn::random_streams;
 
 use crate::checkpoint::{Checkpoint, CheckpointState, GoodCheckpoint, Needs};
 use crate::collapse::{Collapse, effective_rank, embedding_std};
@@ -82,6 +83,10 @@ impl TextExperimentConfig {
 /// on their autodiff twins. With several, each step's batch is split over
 /// them (data-parallel, see `replicas.rs`); the first holds the method, its
 /// optimiser and validation.
+///
+/// The run holds its backends' random streams throughout
+/// ([`random_streams`]): runs on one backend in one process take turns, so
+/// each gives what its seed promises.
 pub fn pretrain(
     config: &ExperimentConfig,
     out: &Path,
@@ -91,6 +96,8 @@ pub fn pretrain(
 ) -> Result<Summary, TrainError> {
     let device = first_device(devices)?;
     let setup = ImageSetup::new(config)?;
+    // Every draw of the run follows from its seed, whatever else the process runs.
+    let _streams = random_streams::hold(devices);
     let train_device = device.clone().autodiff();
     train_device.seed(config.seed);
     let method = config
@@ -139,6 +146,7 @@ pub fn pretrain_text(
 ) -> Result<Summary, TrainError> {
     let device = one_device(devices)?;
     let setup = TextSetup::new(config, None, observer)?;
+    let _streams = random_streams::hold(devices);
     let train_device = device.clone().autodiff();
     train_device.seed(config.seed);
     let method = config.method.init(
@@ -200,6 +208,7 @@ pub fn resume(
     let device = first_device(devices)?;
     let run = RunDir::open(run_path)?;
     let _lock = run.lock()?;
+    let _streams = random_streams::hold(devices);
     let train_device = device.clone().autodiff();
     match Experiment::load(&run.config_path(), &[])? {
         Experiment::Image(config) => {
