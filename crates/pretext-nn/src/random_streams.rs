@@ -26,41 +26,39 @@
 //! first use, and a loaded parameter is replaced before that.
 
 use std::cell::RefCell;
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use burn::tensor::Device;
 
 /// One lock per backend seen so far, in the order they were first seen:
 /// sections take several locks in that order, so two never wait on each other.
-static STREAMS: Mutex<Vec<(u64, &'static Mutex<()>)>> = Mutex::new(Vec::new());
+static STREAMS: Mutex<Vec<(String, &'static Mutex<()>)>> = Mutex::new(Vec::new());
 
 thread_local! {
     /// The backends whose streams this thread holds.
-    static HELD: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+    static HELD: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The random streams a section holds, released when it is dropped.
 #[must_use = "the streams are released as soon as this is dropped"]
 pub struct HeldStreams {
-    held: Vec<(u64, MutexGuard<'static, ()>)>,
+    held: Vec<(String, MutexGuard<'static, ()>)>,
 }
 
 /// Holds the random streams of `devices`' backends for this thread, waiting
 /// while another thread holds one of them (cubecl devices excepted).
 pub fn hold<'a>(devices: impl IntoIterator<Item = &'a Device>) -> HeldStreams {
-    let mut wanted: Vec<(usize, u64, &'static Mutex<()>)> = Vec::new();
+    let mut wanted: Vec<(usize, String, &'static Mutex<()>)> = Vec::new();
     for device in devices {
-        if is_cubecl(device) {
+        let backend = backend_of(device);
+        if backend == "Cube" {
             continue;
         }
-        let backend = backend_of(device);
         let mine = HELD.with(|held| held.borrow().contains(&backend));
         if mine || wanted.iter().any(|w| w.1 == backend) {
             continue;
         }
-        let (order, lock) = lock_of(backend);
+        let (order, lock) = lock_of(&backend);
         wanted.push((order, backend, lock));
     }
     wanted.sort_by_key(|w| w.0);
@@ -69,7 +67,7 @@ pub fn hold<'a>(devices: impl IntoIterator<Item = &'a Device>) -> HeldStreams {
         .map(|(_, backend, lock)| {
             // A section that panicked leaves nothing half-done in a stream.
             let guard = lock.lock().unwrap_or_else(PoisonError::into_inner);
-            HELD.with(|held| held.borrow_mut().push(backend));
+            HELD.with(|held| held.borrow_mut().push(backend.clone()));
             (backend, guard)
         })
         .collect();
@@ -85,31 +83,25 @@ impl Drop for HeldStreams {
     }
 }
 
-/// Which backend's stream `device` draws from: its backend, with or without
-/// autodiff (an autodiff device draws from the stream of the one it wraps).
-fn backend_of(device: &Device) -> u64 {
+/// Which backend's stream `device` draws from: the name of its dispatch
+/// variant (`Flex`, `NdArray`, `Cube` for every cubecl runtime, ...), with or
+/// without autodiff (an autodiff device draws from the stream it wraps). Read
+/// from the name because the variants present depend on burn's features.
+fn backend_of(device: &Device) -> String {
     let plain = device.clone().without_autodiff();
-    let mut hasher = DefaultHasher::new();
-    std::mem::discriminant(plain.as_dispatch()).hash(&mut hasher);
-    hasher.finish()
-}
-
-/// Whether `device` belongs to one of burn's cubecl backends (wgpu, CUDA,
-/// ...), read from its name: the variant exists only in builds with cubecl.
-fn is_cubecl(device: &Device) -> bool {
-    let plain = device.clone().without_autodiff();
-    format!("{:?}", plain.as_dispatch()).starts_with("Cube(")
+    let name = format!("{:?}", plain.as_dispatch());
+    name.split('(').next().unwrap_or_default().to_string()
 }
 
 /// The lock of `backend`'s stream and its place in the locking order.
-fn lock_of(backend: u64) -> (usize, &'static Mutex<()>) {
+fn lock_of(backend: &str) -> (usize, &'static Mutex<()>) {
     let mut streams = STREAMS.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(i) = streams.iter().position(|s| s.0 == backend) {
         return (i, streams[i].1);
     }
     // A handful of backends at most, each leaked once.
     let lock: &'static Mutex<()> = Box::leak(Box::new(Mutex::new(())));
-    streams.push((backend, lock));
+    streams.push((backend.to_string(), lock));
     (streams.len() - 1, lock)
 }
 
@@ -187,7 +179,7 @@ mod tests {
     #[test]
     fn a_thread_holds_its_streams_again_and_autodiff_shares_them() {
         let device = device();
-        assert!(!is_cubecl(&device) && !is_cubecl(&device.clone().autodiff()));
+        assert_eq!(backend_of(&device.clone().autodiff()), "NdArray");
         let outer = hold([&device]);
         let inner = hold([&device.clone().autodiff(), &device]);
         assert!(inner.held.is_empty());
