@@ -20,6 +20,7 @@ pub mod decoder;
 pub mod encoder;
 pub mod head;
 mod input;
+pub mod kernel;
 pub mod random_streams;
 pub mod text;
 

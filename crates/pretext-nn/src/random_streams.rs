@@ -87,7 +87,7 @@ impl Drop for HeldStreams {
 /// variant (`Flex`, `NdArray`, `Cube` for every cubecl runtime, ...), with or
 /// without autodiff (an autodiff device draws from the stream it wraps). Read
 /// from the name because the variants present depend on burn's features.
-fn backend_of(device: &Device) -> String {
+pub(crate) fn backend_of(device: &Device) -> String {
     let plain = device.clone().without_autodiff();
     let name = format!("{:?}", plain.as_dispatch());
     name.split('(').next().unwrap_or_default().to_string()

@@ -7,6 +7,7 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::InputShape;
+use crate::kernel::batch_norm::batch_norm;
 
 /// Settings of [`Mlp`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,7 +66,7 @@ impl Mlp {
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
         let mut x: Tensor<2> = x.flatten(1, 3); // [b, c*h*w]
         for (linear, norm) in &self.layers {
-            x = relu(norm.forward(linear.forward(x)));
+            x = relu(batch_norm(norm, linear.forward(x)));
         }
         x
     }

@@ -12,6 +12,7 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::InputShape;
+use crate::kernel::batch_norm::batch_norm;
 
 /// Settings of [`ResNet`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -112,11 +113,11 @@ impl BasicBlock {
     /// `[b, c_in, h, w]` → `[b, c_out, h/stride, w/stride]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let identity = match &self.downsample {
-            Some((conv, bn)) => bn.forward(conv.forward(x.clone())),
+            Some((conv, bn)) => batch_norm(bn, conv.forward(x.clone())),
             None => x.clone(),
         };
-        let y = relu(self.bn1.forward(self.conv1.forward(x)));
-        let y = self.bn2.forward(self.conv2.forward(y));
+        let y = relu(batch_norm(&self.bn1, self.conv1.forward(x)));
+        let y = batch_norm(&self.bn2, self.conv2.forward(y));
         relu(y + identity)
     }
 }
@@ -136,7 +137,7 @@ impl ResNet {
     /// # Shapes
     /// `[b, c, h, w]` → `[b, out_dim]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let mut x = relu(self.bn1.forward(self.conv1.forward(x))); // [b, w, h', w']
+        let mut x = relu(batch_norm(&self.bn1, self.conv1.forward(x))); // [b, w, h', w']
         if let Some(pool) = &self.maxpool {
             x = pool.forward(x);
         }

@@ -9,6 +9,7 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::InputShape;
+use crate::kernel::batch_norm::batch_norm;
 
 /// Settings of [`SmallCnn`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,7 +82,7 @@ impl ConvStage {
     /// # Shapes
     /// `[b, c_in, h, w]` → `[b, c_out, h/2, w/2]` (or `[b, c_out, h, w]` without pooling)
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let x = relu(self.norm.forward(self.conv.forward(x)));
+        let x = relu(batch_norm(&self.norm, self.conv.forward(x)));
         if self.downsample {
             self.pool.forward(x)
         } else {

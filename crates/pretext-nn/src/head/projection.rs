@@ -2,6 +2,7 @@
 //! or SimCLR v1's `Linear → ReLU → Linear` without batch norm.
 //! The loss is computed on its output; the encoder's output below it is the
 //! representation kept for downstream tasks.
+use crate::kernel::batch_norm::batch_norm;
 use burn::module::Module;
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig};
 use burn::tensor::activation::relu;
@@ -67,7 +68,7 @@ impl ProjectionHead {
     pub fn forward(&self, h: Tensor<2>) -> Tensor<2> {
         let mut x = self.fc1.forward(h); // [b, hidden]
         if let Some(bn) = &self.bn1 {
-            x = bn.forward(x);
+            x = batch_norm(bn, x);
         }
         let x = relu(x);
         self.fc2.forward(x) // [b, out]
