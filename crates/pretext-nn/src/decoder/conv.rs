@@ -10,7 +10,7 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::InputShape;
-use crate::kernel::batch_norm::batch_norm;
+use crate::kernel::batch_norm::batch_norm_relu;
 
 /// Settings of [`ConvDecoder`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -100,7 +100,7 @@ impl Upsample {
     /// # Shapes
     /// `[b, c_in, h, w]` → `[b, c_out, 2h, 2w]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        relu(batch_norm(&self.bn, self.conv.forward(x)))
+        batch_norm_relu(&self.bn, self.conv.forward(x))
     }
 }
 

@@ -2,12 +2,11 @@
 //! useful baseline on tiny images such as the 8x8 digits.
 use burn::module::Module;
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig};
-use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::InputShape;
-use crate::kernel::batch_norm::batch_norm;
+use crate::kernel::batch_norm::batch_norm_relu;
 
 /// Settings of [`Mlp`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,7 +65,7 @@ impl Mlp {
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
         let mut x: Tensor<2> = x.flatten(1, 3); // [b, c*h*w]
         for (linear, norm) in &self.layers {
-            x = relu(batch_norm(norm, linear.forward(x)));
+            x = batch_norm_relu(norm, linear.forward(x));
         }
         x
     }

@@ -12,7 +12,7 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::InputShape;
-use crate::kernel::batch_norm::batch_norm;
+use crate::kernel::batch_norm::{batch_norm, batch_norm_relu};
 
 /// Settings of [`ResNet`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,7 +116,7 @@ impl BasicBlock {
             Some((conv, bn)) => batch_norm(bn, conv.forward(x.clone())),
             None => x.clone(),
         };
-        let y = relu(batch_norm(&self.bn1, self.conv1.forward(x)));
+        let y = batch_norm_relu(&self.bn1, self.conv1.forward(x));
         let y = batch_norm(&self.bn2, self.conv2.forward(y));
         relu(y + identity)
     }
@@ -137,7 +137,7 @@ impl ResNet {
     /// # Shapes
     /// `[b, c, h, w]` → `[b, out_dim]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let mut x = relu(batch_norm(&self.bn1, self.conv1.forward(x))); // [b, w, h', w']
+        let mut x = batch_norm_relu(&self.bn1, self.conv1.forward(x)); // [b, w, h', w']
         if let Some(pool) = &self.maxpool {
             x = pool.forward(x);
         }

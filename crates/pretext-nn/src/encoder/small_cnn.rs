@@ -4,12 +4,11 @@ use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
-use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::InputShape;
-use crate::kernel::batch_norm::batch_norm;
+use crate::kernel::batch_norm::batch_norm_relu;
 
 /// Settings of [`SmallCnn`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,7 +81,7 @@ impl ConvStage {
     /// # Shapes
     /// `[b, c_in, h, w]` → `[b, c_out, h/2, w/2]` (or `[b, c_out, h, w]` without pooling)
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let x = relu(batch_norm(&self.norm, self.conv.forward(x)));
+        let x = batch_norm_relu(&self.norm, self.conv.forward(x));
         if self.downsample {
             self.pool.forward(x)
         } else {

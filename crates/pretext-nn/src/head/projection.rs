@@ -2,7 +2,7 @@
 //! or SimCLR v1's `Linear → ReLU → Linear` without batch norm.
 //! The loss is computed on its output; the encoder's output below it is the
 //! representation kept for downstream tasks.
-use crate::kernel::batch_norm::batch_norm;
+use crate::kernel::batch_norm::batch_norm_relu;
 use burn::module::Module;
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig};
 use burn::tensor::activation::relu;
@@ -66,11 +66,11 @@ impl ProjectionHead {
     /// # Shapes
     /// `[b, in_dim]` → `[b, out_dim]`
     pub fn forward(&self, h: Tensor<2>) -> Tensor<2> {
-        let mut x = self.fc1.forward(h); // [b, hidden]
-        if let Some(bn) = &self.bn1 {
-            x = batch_norm(bn, x);
-        }
-        let x = relu(x);
+        let x = self.fc1.forward(h); // [b, hidden]
+        let x = match &self.bn1 {
+            Some(bn) => batch_norm_relu(bn, x),
+            None => relu(x),
+        };
         self.fc2.forward(x) // [b, out]
     }
 }

@@ -1,5 +1,6 @@
-//! Batch normalisation with batch statistics, fused for flex: two passes over
-//! the input forward, two over the input and its gradient backward.
+//! Batch normalisation with batch statistics, and the ReLU that usually
+//! follows it, fused for flex: two passes over the input forward, two over
+//! the input and its gradient backward.
 //!
 //! burn 0.22.1 differentiates `batch_norm_train` as one operation, but flex
 //! computes it from burn's generic tensor operations: a transposed copy and a
@@ -7,7 +8,10 @@
 //! full pass that writes a new tensor, and about as many again backward. On the
 //! small CNN's SimCLR step that was 12% of the time (`perf`, see the README's
 //! Speed section). Here each pass reads the `[batch, channels, ...]` input
-//! once, image by image, and accumulates per channel in `f64`.
+//! once, image by image, and accumulates per channel in `f64`. With the ReLU
+//! fused in, the output is rectified as it is written, and the backward
+//! recomputes which outputs were positive from the input, so neither the
+//! ReLU's pass nor its saved output is needed.
 //!
 //! Other backends (ndarray, wgpu, libtorch) keep burn's own operation:
 //! [`batch_norm_train`] routes by the input's device.
@@ -25,31 +29,37 @@ use burn::backend::{
 use burn::module::RunningState;
 use burn::nn::BatchNorm;
 use burn::tensor::module::BatchNormTrainOutput;
-use burn::tensor::{DType, Shape, Tensor, TensorData};
+use burn::tensor::{DType, Shape, Tensor, TensorData, activation};
 use rayon::prelude::*;
 
-/// Batch normalisation with batch statistics as one fused operation.
+/// Batch normalisation with batch statistics, optionally followed by a
+/// ReLU, as one fused operation.
 #[backend_extension(Flex, Autodiff)]
 pub trait FusedBatchNorm: Backend {
     /// Normalises `x` (`[batch, channels, ...]`) with its own per-channel
     /// mean and biased variance, scales by `gamma` and shifts by `beta`
-    /// (`[channels]`). Returns the output, the mean and the variance.
+    /// (`[channels]`), then rectifies if `relu`. Returns the output, the mean
+    /// and the variance.
     fn fused_batch_norm_train(
         x: FloatTensor<Self>,
         gamma: FloatTensor<Self>,
         beta: FloatTensor<Self>,
         epsilon: f64,
+        relu: bool,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
 
     /// The gradients of [`fused_batch_norm_train`](Self::fused_batch_norm_train)
     /// with respect to `x`, `gamma` and `beta`, given the output's gradient
     /// and the statistics the forward returned.
+    #[allow(clippy::too_many_arguments)]
     fn fused_batch_norm_train_backward(
         x: FloatTensor<Self>,
         gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
         mean: FloatTensor<Self>,
         variance: FloatTensor<Self>,
         epsilon: f64,
+        relu: bool,
         output_grad: FloatTensor<Self>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
 }
@@ -66,11 +76,26 @@ pub fn batch_norm_train<const D: usize>(
     beta: Tensor<1>,
     epsilon: f64,
 ) -> BatchNormTrainOutput<D> {
+    train(input, gamma, beta, epsilon, false)
+}
+
+/// [`batch_norm_train`], its output rectified when `relu`.
+fn train<const D: usize>(
+    input: Tensor<D>,
+    gamma: Tensor<1>,
+    beta: Tensor<1>,
+    epsilon: f64,
+    relu: bool,
+) -> BatchNormTrainOutput<D> {
     let fused = crate::random_streams::backend_of(&input.device()) == "Flex"
         && input.dtype() == DType::F32
         && D >= 2;
     if !fused {
-        return burn::tensor::module::batch_norm_train(input, gamma, beta, epsilon);
+        let mut result = burn::tensor::module::batch_norm_train(input, gamma, beta, epsilon);
+        if relu {
+            result.output = activation::relu(result.output);
+        }
+        return result;
     }
     let channels = input.dims()[1];
     assert_eq!(
@@ -88,6 +113,7 @@ pub fn batch_norm_train<const D: usize>(
         gamma.into_dispatch(),
         beta.into_dispatch(),
         epsilon,
+        relu,
     );
     BatchNormTrainOutput {
         output: Tensor::from_dispatch(output),
@@ -105,11 +131,28 @@ pub fn batch_norm_train<const D: usize>(
 /// # Shapes
 /// - `input`, output: `[batch, channels, ...]`
 pub fn batch_norm<const D: usize>(norm: &BatchNorm, input: Tensor<D>) -> Tensor<D> {
+    forward(norm, input, false)
+}
+
+/// `relu(batch_norm(norm, input))`, fused on the training path.
+///
+/// # Shapes
+/// - `input`, output: `[batch, channels, ...]`
+pub fn batch_norm_relu<const D: usize>(norm: &BatchNorm, input: Tensor<D>) -> Tensor<D> {
+    forward(norm, input, true)
+}
+
+fn forward<const D: usize>(norm: &BatchNorm, input: Tensor<D>, relu: bool) -> Tensor<D> {
     if !(input.device().is_autodiff() && norm.training.is_enabled()) {
-        return norm.forward(input);
+        let output = norm.forward(input);
+        return if relu {
+            activation::relu(output)
+        } else {
+            output
+        };
     }
     let device = input.device();
-    let result = batch_norm_train(input, norm.gamma.val(), norm.beta.val(), norm.epsilon);
+    let result = train(input, norm.gamma.val(), norm.beta.val(), norm.epsilon, relu);
     let update = |state: &RunningState<Tensor<1>>, batch: Tensor<1>| {
         let running = state.value_sync().to_device(&device);
         let momentum = norm.momentum;
@@ -126,53 +169,66 @@ impl FusedBatchNorm for Flex {
         gamma: FlexTensor,
         beta: FlexTensor,
         epsilon: f64,
+        relu: bool,
     ) -> (FlexTensor, FlexTensor, FlexTensor) {
         let shape = x.shape();
         let (x, gamma, beta) = (floats(&x), floats(&gamma), floats(&beta));
         let (channels, plane) = channels_and_plane(&shape);
         let (mean, variance) = statistics(&x, channels, plane);
-        // y = x * scale + shift, with scale = gamma / std, shift = beta - mean * scale
-        let (scale, shift): (Vec<f32>, Vec<f32>) = (0..channels)
-            .map(|c| {
-                let scale = gamma[c] as f64 / (variance[c] + epsilon).sqrt();
-                (scale as f32, (beta[c] as f64 - mean[c] * scale) as f32)
-            })
-            .unzip();
+        let (mean, variance): (Vec<f32>, Vec<f32>) = (
+            mean.iter().map(|&m| m as f32).collect(),
+            variance.iter().map(|&v| v as f32).collect(),
+        );
+        let affine = affine(&gamma, &beta, &mean, &variance, epsilon);
         let mut output = vec![0.0f32; x.len()];
         output
             .par_chunks_mut(channels * plane)
             .zip(x.par_chunks(channels * plane))
             .for_each(|(out, image)| {
                 let planes = out.chunks_mut(plane).zip(image.chunks(plane));
-                for ((out, image), (&s, &t)) in planes.zip(scale.iter().zip(&shift)) {
-                    for (o, &v) in out.iter_mut().zip(image) {
-                        *o = v * s + t;
+                for ((out, image), &(s, t)) in planes.zip(&affine) {
+                    match relu {
+                        true => out
+                            .iter_mut()
+                            .zip(image)
+                            .for_each(|(o, &v)| *o = rectified(v * s + t)),
+                        false => out.iter_mut().zip(image).for_each(|(o, &v)| *o = v * s + t),
                     }
                 }
             });
-        let floats_of = |values: Vec<f64>| values.into_iter().map(|v| v as f32).collect();
         (
             tensor(output, shape),
-            tensor(floats_of(mean), Shape::new([channels])),
-            tensor(floats_of(variance), Shape::new([channels])),
+            tensor(mean, Shape::new([channels])),
+            tensor(variance, Shape::new([channels])),
         )
     }
 
     fn fused_batch_norm_train_backward(
         x: FlexTensor,
         gamma: FlexTensor,
+        beta: FlexTensor,
         mean: FlexTensor,
         variance: FlexTensor,
         epsilon: f64,
+        relu: bool,
         output_grad: FlexTensor,
     ) -> (FlexTensor, FlexTensor, FlexTensor) {
         let shape = x.shape();
         let x = floats(&x);
-        let (gamma, mean, variance) = (floats(&gamma), floats(&mean), floats(&variance));
+        let (gamma, beta) = (floats(&gamma), floats(&beta));
+        let (mean, variance) = (floats(&mean), floats(&variance));
         let (channels, plane) = channels_and_plane(&shape);
         let count = (x.len() / channels) as f64;
+        // With the ReLU, dy is first zeroed where the output was not
+        // positive: the forward's own affine map, recomputed from the same
+        // f32 statistics, says where.
+        let affine = affine(&gamma, &beta, &mean, &variance, epsilon);
+        let passed = |v: f32, g: f32, (s, t): (f32, f32)| match relu {
+            true => gated(v * s + t, g),
+            false => g,
+        };
         // Per channel: Σ dy and Σ dy (x - mean).
-        let sums = gradient_sums(&x, &floats(&output_grad), &mean, plane);
+        let sums = gradient_sums(&x, &floats(&output_grad), &mean, &affine, plane, passed);
         let inv_std: Vec<f64> = variance
             .iter()
             .map(|&v| 1.0 / (v as f64 + epsilon).sqrt())
@@ -196,9 +252,9 @@ impl FusedBatchNorm for Flex {
             .zip(x.par_chunks(channels * plane))
             .for_each(|(grad, image)| {
                 let planes = grad.chunks_mut(plane).zip(image.chunks(plane));
-                for ((grad, image), &(a, b, k)) in planes.zip(&coefficients) {
+                for (((grad, image), &(a, b, k)), &st) in planes.zip(&coefficients).zip(&affine) {
                     for (g, &v) in grad.iter_mut().zip(image) {
-                        *g = a * *g + b * v + k;
+                        *g = a * passed(v, *g, st) + b * v + k;
                     }
                 }
             });
@@ -212,6 +268,40 @@ impl FusedBatchNorm for Flex {
             tensor(beta_grad, Shape::new([channels])),
         )
     }
+}
+
+/// Per channel, the forward's `y = x * scale + shift`: scale = gamma / std,
+/// shift = beta - mean * scale. Forward and backward both take it from here,
+/// from the same `f32` statistics, so they agree on every output's sign.
+fn affine(
+    gamma: &[f32],
+    beta: &[f32],
+    mean: &[f32],
+    variance: &[f32],
+    epsilon: f64,
+) -> Vec<(f32, f32)> {
+    (0..gamma.len())
+        .map(|c| {
+            let scale = gamma[c] as f64 / (variance[c] as f64 + epsilon).sqrt();
+            (
+                scale as f32,
+                (beta[c] as f64 - mean[c] as f64 * scale) as f32,
+            )
+        })
+        .collect()
+}
+
+/// ReLU as burn computes it: NaN passes through.
+#[inline(always)]
+fn rectified(y: f32) -> f32 {
+    if y.is_nan() || y > 0.0 { y } else { 0.0 }
+}
+
+/// ReLU's backward as burn computes it: the gradient passes where the
+/// output `y` was positive (or NaN).
+#[inline(always)]
+fn gated(y: f32, g: f32) -> f32 {
+    if y.is_nan() || y > 0.0 { g } else { 0.0 }
 }
 
 /// `[batch, channels, ...]` → (channels, the number of values per channel per image).
@@ -310,9 +400,16 @@ impl Moments {
     }
 }
 
-/// Per channel, Σ dy and Σ dy (x - mean), each plane in `f32` lanes, the
-/// planes added in `f64`.
-fn gradient_sums(x: &[f32], dy: &[f32], mean: &[f32], plane: usize) -> Vec<(f64, f64)> {
+/// Per channel, Σ dy and Σ dy (x - mean), with dy as `passed` lets it
+/// through, each plane in `f32` lanes, the planes added in `f64`.
+fn gradient_sums(
+    x: &[f32],
+    dy: &[f32],
+    mean: &[f32],
+    affine: &[(f32, f32)],
+    plane: usize,
+    passed: impl Fn(f32, f32, (f32, f32)) -> f32 + Sync,
+) -> Vec<(f64, f64)> {
     let channels = mean.len();
     x.par_chunks(channels * plane)
         .zip(dy.par_chunks(channels * plane))
@@ -320,8 +417,12 @@ fn gradient_sums(x: &[f32], dy: &[f32], mean: &[f32], plane: usize) -> Vec<(f64,
             || vec![(0.0, 0.0); channels],
             |mut acc, (image, grad)| {
                 let planes = image.chunks(plane).zip(grad.chunks(plane));
-                for ((sum, (values, grads)), &m) in acc.iter_mut().zip(planes).zip(mean) {
-                    let (s, t) = lane_sums(values, grads, |v, g| (g, g * (v - m)));
+                let channel = mean.iter().zip(affine);
+                for ((sum, (values, grads)), (&m, &st)) in acc.iter_mut().zip(planes).zip(channel) {
+                    let (s, t) = lane_sums(values, grads, |v, g| {
+                        let g = passed(v, g, st);
+                        (g, g * (v - m))
+                    });
                     sum.0 += s as f64;
                     sum.1 += t as f64;
                 }
@@ -370,14 +471,24 @@ impl<B: Backend + FusedBatchNorm, C: CheckpointStrategy> FusedBatchNorm for Auto
         gamma: FloatTensor<Self>,
         beta: FloatTensor<Self>,
         epsilon: f64,
+        relu: bool,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        /// The backward step: the input and gamma are checkpointed, the
+        /// The backward step: the input, gamma and beta are checkpointed, the
         /// statistics kept as the forward computed them.
         #[derive(Debug)]
         struct FusedBatchNormBackward;
 
         impl<B: Backend + FusedBatchNorm> Backward<B, 3> for FusedBatchNormBackward {
-            type State = (NodeId, NodeId, FloatTensor<B>, FloatTensor<B>, f64);
+            /// Input, gamma and beta (checkpointed), mean, variance, epsilon, relu.
+            type State = (
+                NodeId,
+                NodeId,
+                NodeId,
+                FloatTensor<B>,
+                FloatTensor<B>,
+                f64,
+                bool,
+            );
 
             fn backward(
                 self,
@@ -387,11 +498,13 @@ impl<B: Backend + FusedBatchNorm, C: CheckpointStrategy> FusedBatchNorm for Auto
             ) {
                 let [node_x, node_gamma, node_beta] = ops.parents;
                 let grad = grads.consume::<B>(&ops.node);
-                let (x_state, gamma_state, mean, variance, epsilon) = ops.state;
+                let (x_state, gamma_state, beta_state, mean, variance, epsilon, relu) = ops.state;
                 let x = checkpointer.retrieve_node_output::<FloatTensor<B>>(x_state);
                 let gamma = checkpointer.retrieve_node_output::<FloatTensor<B>>(gamma_state);
-                let (x_grad, gamma_grad, beta_grad) =
-                    B::fused_batch_norm_train_backward(x, gamma, mean, variance, epsilon, grad);
+                let beta = checkpointer.retrieve_node_output::<FloatTensor<B>>(beta_state);
+                let (x_grad, gamma_grad, beta_grad) = B::fused_batch_norm_train_backward(
+                    x, gamma, beta, mean, variance, epsilon, relu, grad,
+                );
                 for (node, grad) in [
                     (node_x, x_grad),
                     (node_gamma, gamma_grad),
@@ -413,18 +526,22 @@ impl<B: Backend + FusedBatchNorm, C: CheckpointStrategy> FusedBatchNorm for Auto
             OpsKind::Tracked(mut prep) => {
                 let x_state = prep.checkpoint(&x);
                 let gamma_state = prep.checkpoint(&gamma);
+                let beta_state = prep.checkpoint(&beta);
                 let (output, mean, variance) = B::fused_batch_norm_train(
                     x.into_primitive(),
                     gamma.into_primitive(),
                     beta.into_primitive(),
                     epsilon,
+                    relu,
                 );
                 let state = (
                     x_state,
                     gamma_state,
+                    beta_state,
                     mean.clone(),
                     variance.clone(),
                     epsilon,
+                    relu,
                 );
                 (
                     prep.finish(state, output),
@@ -438,6 +555,7 @@ impl<B: Backend + FusedBatchNorm, C: CheckpointStrategy> FusedBatchNorm for Auto
                     gamma.into_primitive(),
                     beta.into_primitive(),
                     epsilon,
+                    relu,
                 );
                 (prep.finish(output), detached(mean), detached(variance))
             }
@@ -447,9 +565,11 @@ impl<B: Backend + FusedBatchNorm, C: CheckpointStrategy> FusedBatchNorm for Auto
     fn fused_batch_norm_train_backward(
         _x: FloatTensor<Self>,
         _gamma: FloatTensor<Self>,
+        _beta: FloatTensor<Self>,
         _mean: FloatTensor<Self>,
         _variance: FloatTensor<Self>,
         _epsilon: f64,
+        _relu: bool,
         _output_grad: FloatTensor<Self>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
         unreachable!("the batch-norm backward is not differentiated twice")
@@ -480,7 +600,7 @@ mod tests {
     /// The fused operation against burn's on the same flex device: output,
     /// statistics, and the gradients of a weighted sum of the output with
     /// respect to the input, gamma and beta.
-    fn agrees_with_burn<const D: usize>(shape: [usize; D], weighted: bool) {
+    fn agrees_with_burn<const D: usize>(shape: [usize; D], weighted: bool, relu: bool) {
         let device = Device::flex().autodiff();
         let x = Tensor::<D>::random(shape, Distribution::Normal(3.0, 2.0), &device);
         let channels = shape[1];
@@ -494,9 +614,18 @@ mod tests {
                 beta.clone().require_grad(),
             );
             let result = if fused {
-                batch_norm_train(x.clone(), gamma.clone(), beta.clone(), 1e-5)
+                train(x.clone(), gamma.clone(), beta.clone(), 1e-5, relu)
             } else {
-                burn::tensor::module::batch_norm_train(x.clone(), gamma.clone(), beta.clone(), 1e-5)
+                let mut result = burn::tensor::module::batch_norm_train(
+                    x.clone(),
+                    gamma.clone(),
+                    beta.clone(),
+                    1e-5,
+                );
+                if relu {
+                    result.output = activation::relu(result.output);
+                }
+                result
             };
             let output = result.output.clone().flatten::<1>(0, D - 1);
             // Weighted, the output's gradient is a buffer of its own, which the
@@ -528,10 +657,19 @@ mod tests {
 
     #[test]
     fn the_fused_batch_norm_matches_burns_forward_and_gradients() {
-        agrees_with_burn([4, 3, 5, 6], true); // after a convolution
-        agrees_with_burn([7, 5], true); // in an MLP
-        agrees_with_burn([2, 4, 3], true);
-        agrees_with_burn([4, 3, 5, 6], false);
+        agrees_with_burn([4, 3, 5, 6], true, false); // after a convolution
+        agrees_with_burn([7, 5], true, false); // in an MLP
+        agrees_with_burn([2, 4, 3], true, false);
+        agrees_with_burn([4, 3, 5, 6], false, false);
+    }
+
+    /// With the ReLU fused in: against burn's batch norm, then burn's ReLU.
+    /// Beta's spread puts about half the outputs below zero.
+    #[test]
+    fn the_fused_batch_norm_and_relu_match_burns_forward_and_gradients() {
+        agrees_with_burn([4, 3, 5, 6], true, true);
+        agrees_with_burn([7, 5], true, true);
+        agrees_with_burn([4, 3, 5, 6], false, true);
     }
 
     #[test]
@@ -545,8 +683,19 @@ mod tests {
                 Distribution::Normal(step as f64, 2.0),
                 &device,
             );
-            let (a, b) = (batch_norm(&ours, x.clone()), burns.forward(x));
+            let (a, b) = (batch_norm(&ours, x.clone()), burns.forward(x.clone()));
             close(a.flatten::<1>(0, 3), b.flatten::<1>(0, 3), "output");
+            // The fused ReLU updates the statistics too, from the same batch:
+            // both layers see each batch twice.
+            let (a, b) = (
+                batch_norm_relu(&ours, x.clone()),
+                activation::relu(burns.forward(x)),
+            );
+            close(
+                a.flatten::<1>(0, 3),
+                b.flatten::<1>(0, 3),
+                "rectified output",
+            );
         }
         close(
             ours.running_mean.value(),
@@ -567,8 +716,13 @@ mod tests {
         );
         close(
             batch_norm(&inference, x.clone()).flatten::<1>(0, 3),
-            burns.valid().forward(x).flatten::<1>(0, 3),
+            burns.valid().forward(x.clone()).flatten::<1>(0, 3),
             "inference output",
+        );
+        close(
+            batch_norm_relu(&inference, x.clone()).flatten::<1>(0, 3),
+            activation::relu(burns.valid().forward(x)).flatten::<1>(0, 3),
+            "rectified inference output",
         );
     }
 }
