@@ -14,7 +14,7 @@
 //! ReLU's pass nor its saved output is needed.
 //!
 //! Other backends (ndarray, wgpu, libtorch) keep burn's own operation:
-//! [`batch_norm_train`] routes by the input's device.
+//! [`batch_norm`] and [`batch_norm_relu`] route by the input's device.
 
 use burn::backend::autodiff::NodeId;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
@@ -47,39 +47,15 @@ pub trait FusedBatchNorm: Backend {
         epsilon: f64,
         relu: bool,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
-
-    /// The gradients of [`fused_batch_norm_train`](Self::fused_batch_norm_train)
-    /// with respect to `x`, `gamma` and `beta`, given the output's gradient
-    /// and the statistics the forward returned.
-    #[allow(clippy::too_many_arguments)]
-    fn fused_batch_norm_train_backward(
-        x: FloatTensor<Self>,
-        gamma: FloatTensor<Self>,
-        beta: FloatTensor<Self>,
-        mean: FloatTensor<Self>,
-        variance: FloatTensor<Self>,
-        epsilon: f64,
-        relu: bool,
-        output_grad: FloatTensor<Self>,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
 }
 
-/// [`burn::tensor::module::batch_norm_train`], computed by the fused kernel on
-/// flex devices (with or without autodiff) and by burn everywhere else.
+/// [`burn::tensor::module::batch_norm_train`], its output rectified when
+/// `relu`: computed by the fused kernel on flex devices (with or without
+/// autodiff) and by burn everywhere else.
 ///
 /// # Shapes
 /// - `input`: `[batch, channels, ...]`; `gamma`, `beta`: `[channels]`
 /// - output: as `input`; mean and variance: `[channels]`
-pub fn batch_norm_train<const D: usize>(
-    input: Tensor<D>,
-    gamma: Tensor<1>,
-    beta: Tensor<1>,
-    epsilon: f64,
-) -> BatchNormTrainOutput<D> {
-    train(input, gamma, beta, epsilon, false)
-}
-
-/// [`batch_norm_train`], its output rectified when `relu`.
 fn train<const D: usize>(
     input: Tensor<D>,
     gamma: Tensor<1>,
@@ -98,15 +74,11 @@ fn train<const D: usize>(
         return result;
     }
     let channels = input.dims()[1];
-    assert_eq!(
+    assert!(
+        gamma.dims() == [channels] && beta.dims() == [channels],
+        "batch norm over {:?} features got an input of shape {:?}",
         gamma.dims(),
-        [channels],
-        "batch norm gamma must be [{channels}]"
-    );
-    assert_eq!(
-        beta.dims(),
-        [channels],
-        "batch norm beta must be [{channels}]"
+        input.dims()
     );
     let (output, mean, variance) = <Dispatch as FusedBatchNorm>::fused_batch_norm_train(
         input.into_dispatch(),
@@ -123,7 +95,7 @@ fn train<const D: usize>(
     }
 }
 
-/// [`BatchNorm::forward`], with [`batch_norm_train`] on its training path:
+/// [`BatchNorm::forward`], with the fused kernel on its training path:
 /// the same parameters, running statistics and momentum, so modules and
 /// checkpoints are unchanged. Off the training path (no autodiff, or the
 /// layer frozen) it is burn's forward.
@@ -202,72 +174,76 @@ impl FusedBatchNorm for Flex {
             tensor(variance, Shape::new([channels])),
         )
     }
+}
 
-    fn fused_batch_norm_train_backward(
-        x: FlexTensor,
-        gamma: FlexTensor,
-        beta: FlexTensor,
-        mean: FlexTensor,
-        variance: FlexTensor,
-        epsilon: f64,
-        relu: bool,
-        output_grad: FlexTensor,
-    ) -> (FlexTensor, FlexTensor, FlexTensor) {
-        let shape = x.shape();
-        let x = floats(&x);
-        let (gamma, beta) = (floats(&gamma), floats(&beta));
-        let (mean, variance) = (floats(&mean), floats(&variance));
-        let (channels, plane) = channels_and_plane(&shape);
-        let count = (x.len() / channels) as f64;
-        // With the ReLU, dy is first zeroed where the output was not
-        // positive: the forward's own affine map, recomputed from the same
-        // f32 statistics, says where.
-        let affine = affine(&gamma, &beta, &mean, &variance, epsilon);
-        let passed = |v: f32, g: f32, (s, t): (f32, f32)| match relu {
-            true => gated(v * s + t, g),
-            false => g,
-        };
-        // Per channel: Σ dy and Σ dy (x - mean).
-        let sums = gradient_sums(&x, &floats(&output_grad), &mean, &affine, plane, passed);
-        let inv_std: Vec<f64> = variance
-            .iter()
-            .map(|&v| 1.0 / (v as f64 + epsilon).sqrt())
-            .collect();
-        // dx = a dy + b x + k, with a = gamma / std, b = -a Σdy(x-mean) / (n var'),
-        // k = -a Σdy / n - b mean (var' = var + epsilon)
-        let coefficients: Vec<(f32, f32, f32)> = (0..channels)
-            .map(|c| {
-                let a = gamma[c] as f64 * inv_std[c];
-                let b = -a * inv_std[c] * inv_std[c] * sums[c].1 / count;
-                let k = -a * sums[c].0 / count - b * mean[c] as f64;
-                (a as f32, b as f32, k as f32)
-            })
-            .collect();
-        // dx overwrites dy where dy is a buffer of its own (as a gradient
-        // usually is), so the backward allocates nothing of the input's size.
-        let mut dx = writable(output_grad);
-        let values = dx.storage_mut::<f32>();
-        values
-            .par_chunks_mut(channels * plane)
-            .zip(x.par_chunks(channels * plane))
-            .for_each(|(grad, image)| {
-                let planes = grad.chunks_mut(plane).zip(image.chunks(plane));
-                for (((grad, image), &(a, b, k)), &st) in planes.zip(&coefficients).zip(&affine) {
-                    for (g, &v) in grad.iter_mut().zip(image) {
-                        *g = a * passed(v, *g, st) + b * v + k;
-                    }
+/// The gradients of [`FusedBatchNorm::fused_batch_norm_train`] on flex with
+/// respect to `x`, `gamma` and `beta`, given the output's gradient and the
+/// statistics the forward returned.
+#[allow(clippy::too_many_arguments)]
+fn flex_backward(
+    x: FlexTensor,
+    gamma: FlexTensor,
+    beta: FlexTensor,
+    mean: FlexTensor,
+    variance: FlexTensor,
+    epsilon: f64,
+    relu: bool,
+    output_grad: FlexTensor,
+) -> (FlexTensor, FlexTensor, FlexTensor) {
+    let shape = x.shape();
+    let x = floats(&x);
+    let (gamma, beta) = (floats(&gamma), floats(&beta));
+    let (mean, variance) = (floats(&mean), floats(&variance));
+    let (channels, plane) = channels_and_plane(&shape);
+    let count = (x.len() / channels) as f64;
+    // With the ReLU, dy is first zeroed where the output was not
+    // positive: the forward's own affine map, recomputed from the same
+    // f32 statistics, says where.
+    let affine = affine(&gamma, &beta, &mean, &variance, epsilon);
+    let passed = |v: f32, g: f32, (s, t): (f32, f32)| match relu {
+        true => gated(v * s + t, g),
+        false => g,
+    };
+    // Per channel: Σ dy and Σ dy (x - mean).
+    let sums = gradient_sums(&x, &floats(&output_grad), &mean, &affine, plane, passed);
+    let inv_std: Vec<f64> = variance
+        .iter()
+        .map(|&v| 1.0 / (v as f64 + epsilon).sqrt())
+        .collect();
+    // dx = a dy + b x + k, with a = gamma / std, b = -a Σdy(x-mean) / (n var'),
+    // k = -a Σdy / n - b mean (var' = var + epsilon)
+    let coefficients: Vec<(f32, f32, f32)> = (0..channels)
+        .map(|c| {
+            let a = gamma[c] as f64 * inv_std[c];
+            let b = -a * inv_std[c] * inv_std[c] * sums[c].1 / count;
+            let k = -a * sums[c].0 / count - b * mean[c] as f64;
+            (a as f32, b as f32, k as f32)
+        })
+        .collect();
+    // dx overwrites dy where dy is a buffer of its own (as a gradient
+    // usually is), so the backward allocates nothing of the input's size.
+    let mut dx = writable(output_grad);
+    let values = dx.storage_mut::<f32>();
+    values
+        .par_chunks_mut(channels * plane)
+        .zip(x.par_chunks(channels * plane))
+        .for_each(|(grad, image)| {
+            let planes = grad.chunks_mut(plane).zip(image.chunks(plane));
+            for (((grad, image), &(a, b, k)), &st) in planes.zip(&coefficients).zip(&affine) {
+                for (g, &v) in grad.iter_mut().zip(image) {
+                    *g = a * passed(v, *g, st) + b * v + k;
                 }
-            });
-        let gamma_grad = (0..channels)
-            .map(|c| (sums[c].1 * inv_std[c]) as f32)
-            .collect();
-        let beta_grad = sums.iter().map(|s| s.0 as f32).collect();
-        (
-            dx,
-            tensor(gamma_grad, Shape::new([channels])),
-            tensor(beta_grad, Shape::new([channels])),
-        )
-    }
+            }
+        });
+    let gamma_grad = (0..channels)
+        .map(|c| (sums[c].1 * inv_std[c]) as f32)
+        .collect();
+    let beta_grad = sums.iter().map(|s| s.0 as f32).collect();
+    (
+        dx,
+        tensor(gamma_grad, Shape::new([channels])),
+        tensor(beta_grad, Shape::new([channels])),
+    )
 }
 
 /// Per channel, the forward's `y = x * scale + shift`: scale = gamma / std,
@@ -465,7 +441,7 @@ fn lane_sums(a: &[f32], b: &[f32], term: impl Fn(f32, f32) -> (f32, f32)) -> (f3
     (s, t)
 }
 
-impl<B: Backend + FusedBatchNorm, C: CheckpointStrategy> FusedBatchNorm for Autodiff<B, C> {
+impl<C: CheckpointStrategy> FusedBatchNorm for Autodiff<Flex, C> {
     fn fused_batch_norm_train(
         x: FloatTensor<Self>,
         gamma: FloatTensor<Self>,
@@ -478,17 +454,9 @@ impl<B: Backend + FusedBatchNorm, C: CheckpointStrategy> FusedBatchNorm for Auto
         #[derive(Debug)]
         struct FusedBatchNormBackward;
 
-        impl<B: Backend + FusedBatchNorm> Backward<B, 3> for FusedBatchNormBackward {
+        impl Backward<Flex, 3> for FusedBatchNormBackward {
             /// Input, gamma and beta (checkpointed), mean, variance, epsilon, relu.
-            type State = (
-                NodeId,
-                NodeId,
-                NodeId,
-                FloatTensor<B>,
-                FloatTensor<B>,
-                f64,
-                bool,
-            );
+            type State = (NodeId, NodeId, NodeId, FlexTensor, FlexTensor, f64, bool);
 
             fn backward(
                 self,
@@ -497,27 +465,37 @@ impl<B: Backend + FusedBatchNorm, C: CheckpointStrategy> FusedBatchNorm for Auto
                 checkpointer: &mut Checkpointer,
             ) {
                 let [node_x, node_gamma, node_beta] = ops.parents;
-                let grad = grads.consume::<B>(&ops.node);
+                let grad = grads.consume::<Flex>(&ops.node);
                 let (x_state, gamma_state, beta_state, mean, variance, epsilon, relu) = ops.state;
-                let x = checkpointer.retrieve_node_output::<FloatTensor<B>>(x_state);
-                let gamma = checkpointer.retrieve_node_output::<FloatTensor<B>>(gamma_state);
-                let beta = checkpointer.retrieve_node_output::<FloatTensor<B>>(beta_state);
-                let (x_grad, gamma_grad, beta_grad) = B::fused_batch_norm_train_backward(
-                    x, gamma, beta, mean, variance, epsilon, relu, grad,
-                );
+                let x = checkpointer.retrieve_node_output::<FlexTensor>(x_state);
+                let gamma = checkpointer.retrieve_node_output::<FlexTensor>(gamma_state);
+                let beta = checkpointer.retrieve_node_output::<FlexTensor>(beta_state);
+                let (x_grad, gamma_grad, beta_grad) =
+                    flex_backward(x, gamma, beta, mean, variance, epsilon, relu, grad);
                 for (node, grad) in [
                     (node_x, x_grad),
                     (node_gamma, gamma_grad),
                     (node_beta, beta_grad),
                 ] {
                     if let Some(node) = node {
-                        grads.register::<B>(node.id, grad);
+                        grads.register::<Flex>(node.id, grad);
                     }
                 }
             }
         }
 
-        let detached = |t: FloatTensor<B>| <Self as AutodiffBackend>::from_inner(t);
+        let detached = |t: FlexTensor| <Self as AutodiffBackend>::from_inner(t);
+        // The forward on flex itself; the primitives are taken only after
+        // the checkpoints borrow their tensors.
+        let forward = |x: FloatTensor<Self>, gamma: FloatTensor<Self>, beta: FloatTensor<Self>| {
+            Flex::fused_batch_norm_train(
+                x.into_primitive(),
+                gamma.into_primitive(),
+                beta.into_primitive(),
+                epsilon,
+                relu,
+            )
+        };
         match FusedBatchNormBackward
             .prepare::<C>([x.node(), gamma.node(), beta.node()])
             .compute_bound()
@@ -527,13 +505,7 @@ impl<B: Backend + FusedBatchNorm, C: CheckpointStrategy> FusedBatchNorm for Auto
                 let x_state = prep.checkpoint(&x);
                 let gamma_state = prep.checkpoint(&gamma);
                 let beta_state = prep.checkpoint(&beta);
-                let (output, mean, variance) = B::fused_batch_norm_train(
-                    x.into_primitive(),
-                    gamma.into_primitive(),
-                    beta.into_primitive(),
-                    epsilon,
-                    relu,
-                );
+                let (output, mean, variance) = forward(x, gamma, beta);
                 let state = (
                     x_state,
                     gamma_state,
@@ -550,29 +522,10 @@ impl<B: Backend + FusedBatchNorm, C: CheckpointStrategy> FusedBatchNorm for Auto
                 )
             }
             OpsKind::UnTracked(prep) => {
-                let (output, mean, variance) = B::fused_batch_norm_train(
-                    x.into_primitive(),
-                    gamma.into_primitive(),
-                    beta.into_primitive(),
-                    epsilon,
-                    relu,
-                );
+                let (output, mean, variance) = forward(x, gamma, beta);
                 (prep.finish(output), detached(mean), detached(variance))
             }
         }
-    }
-
-    fn fused_batch_norm_train_backward(
-        _x: FloatTensor<Self>,
-        _gamma: FloatTensor<Self>,
-        _beta: FloatTensor<Self>,
-        _mean: FloatTensor<Self>,
-        _variance: FloatTensor<Self>,
-        _epsilon: f64,
-        _relu: bool,
-        _output_grad: FloatTensor<Self>,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        unreachable!("the batch-norm backward is not differentiated twice")
     }
 }
 
