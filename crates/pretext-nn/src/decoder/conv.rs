@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::InputShape;
 use crate::kernel::batch_norm::batch_norm_relu;
+use crate::kernel::conv::conv2d;
 
 /// Settings of [`ConvDecoder`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -124,7 +125,7 @@ impl ConvDecoder {
         for up in &self.ups {
             x = up.forward(x); // [b, c, 2h, 2w]
         }
-        let x = self.out.forward(x);
+        let x = conv2d(&self.out, x);
         let [_, _, h, w] = x.dims();
         let [th, tw] = self.size;
         if (h, w) == (th, tw) {

@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::InputShape;
 use crate::kernel::batch_norm::{batch_norm, batch_norm_relu};
+use crate::kernel::conv::conv2d;
+use crate::kernel::max_pool::max_pool2d;
 
 /// Settings of [`ResNet`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -113,11 +115,11 @@ impl BasicBlock {
     /// `[b, c_in, h, w]` → `[b, c_out, h/stride, w/stride]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let identity = match &self.downsample {
-            Some((conv, bn)) => batch_norm(bn, conv.forward(x.clone())),
+            Some((conv, bn)) => batch_norm(bn, conv2d(conv, x.clone())),
             None => x.clone(),
         };
-        let y = batch_norm_relu(&self.bn1, self.conv1.forward(x));
-        let y = batch_norm(&self.bn2, self.conv2.forward(y));
+        let y = batch_norm_relu(&self.bn1, conv2d(&self.conv1, x));
+        let y = batch_norm(&self.bn2, conv2d(&self.conv2, y));
         relu(y + identity)
     }
 }
@@ -137,9 +139,9 @@ impl ResNet {
     /// # Shapes
     /// `[b, c, h, w]` → `[b, out_dim]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let mut x = batch_norm_relu(&self.bn1, self.conv1.forward(x)); // [b, w, h', w']
+        let mut x = batch_norm_relu(&self.bn1, conv2d(&self.conv1, x)); // [b, w, h', w']
         if let Some(pool) = &self.maxpool {
-            x = pool.forward(x);
+            x = max_pool2d(pool, x);
         }
         for block in &self.blocks {
             x = block.forward(x);

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::InputShape;
 use crate::kernel::batch_norm::batch_norm_relu;
+use crate::kernel::conv::conv2d;
+use crate::kernel::max_pool::max_pool2d;
 
 /// Settings of [`SmallCnn`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,9 +83,9 @@ impl ConvStage {
     /// # Shapes
     /// `[b, c_in, h, w]` → `[b, c_out, h/2, w/2]` (or `[b, c_out, h, w]` without pooling)
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let x = batch_norm_relu(&self.norm, self.conv.forward(x));
+        let x = batch_norm_relu(&self.norm, conv2d(&self.conv, x));
         if self.downsample {
-            self.pool.forward(x)
+            max_pool2d(&self.pool, x)
         } else {
             x
         }

@@ -15,6 +15,7 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::InputShape;
+use crate::kernel::conv::conv2d;
 
 /// Settings of [`Vit`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -134,7 +135,7 @@ impl Vit {
     /// # Shapes
     /// `[b, c, h, w]` → `[b, n, dim]`, `n` = patches
     pub fn tokens(&self, x: Tensor<4>) -> Tensor<3> {
-        let t = self.patch_embed.forward(x); // [b, dim, gh, gw]
+        let t = conv2d(&self.patch_embed, x); // [b, dim, gh, gw]
         let [b, d, gh, gw] = t.dims();
         let t = t.reshape([b, d, gh * gw]).swap_dims(1, 2); // [b, n, dim]
         t + self.positions.val()

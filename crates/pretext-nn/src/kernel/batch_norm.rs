@@ -29,8 +29,10 @@ use burn::backend::{
 use burn::module::RunningState;
 use burn::nn::BatchNorm;
 use burn::tensor::module::BatchNormTrainOutput;
-use burn::tensor::{DType, Shape, Tensor, TensorData, activation};
+use burn::tensor::{DType, Shape, Tensor, activation};
 use rayon::prelude::*;
+
+use super::values::{floats, tensor, writable};
 
 /// Batch normalisation with batch statistics, optionally followed by a
 /// ReLU, as one fused operation.
@@ -284,35 +286,6 @@ fn gated(y: f32, g: f32) -> f32 {
 fn channels_and_plane(shape: &Shape) -> (usize, usize) {
     let dims = shape.as_slice();
     (dims[1], dims[2..].iter().product())
-}
-
-/// The values of a float tensor, contiguous (copied only when its layout is not).
-fn floats(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
-    match t.as_slice::<f32>() {
-        Some(values) => std::borrow::Cow::Borrowed(values),
-        None => {
-            let contiguous = t.to_contiguous();
-            let values = contiguous
-                .as_slice::<f32>()
-                .expect("a contiguous f32 tensor");
-            std::borrow::Cow::Owned(values.to_vec())
-        }
-    }
-}
-
-/// `t` as a contiguous tensor whose buffer is its own and holds exactly its
-/// values: `t` itself when it already is one, a copy otherwise.
-fn writable(t: FlexTensor) -> FlexTensor {
-    let exact = t.is_unique() && t.as_slice::<f32>().map(<[f32]>::len) == Some(t.bytes().len() / 4);
-    if exact {
-        t
-    } else {
-        tensor(floats(&t).into_owned(), t.shape())
-    }
-}
-
-fn tensor(values: Vec<f32>, shape: Shape) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, shape))
 }
 
 /// Per-channel mean and biased variance in one pass over `x`. Each plane

@@ -5,3 +5,7 @@
 //! cover, so callers never name a backend.
 
 pub mod batch_norm;
+pub mod conv;
+mod gemm;
+pub mod max_pool;
+mod values;

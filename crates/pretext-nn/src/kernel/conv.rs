@@ -1,0 +1,515 @@
+//! 2-D convolution (one group) on flex as im2col and matrix products, image
+//! by image, forward and backward.
+//!
+//! burn 0.22.1's flex convolution forward first copies the whole batch to
+//! channels-last on one thread, and its backward is burn's generic one: the
+//! input's gradient is a transposed convolution, and the weight's gradient
+//! a convolution of the transposed input with the transposed output
+//! gradient as its kernel (28x28 for the small CNN's first layer), each
+//! after full transposed copies. Here every image is handled on its own, in
+//! parallel:
+//! - forward: `cols = im2col(x_b)` (`[c_in·kh·kw, oh·ow]`, read straight
+//!   from the channels-first input), then `y_b = W · cols`, written in place;
+//! - backward, one pass over the images: `dW += dy_b · colsᵀ` (cols rebuilt
+//!   from the input, as cheap as reading a saved copy and without its
+//!   memory) and `dx_b = col2im(Wᵀ · dy_b)`, skipped when the input needs
+//!   no gradient (a network's first layer).
+//!
+//! A 1x1 convolution with stride 1 and no padding needs no im2col: the
+//! image is its own column matrix. Other backends, grouped convolutions
+//! and other precisions keep burn's operation: [`conv2d`] routes by the
+//! input's device.
+
+use burn::backend::autodiff::NodeId;
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::flex::FlexTensor;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::Conv2d;
+use burn::tensor::ops::ConvOptions;
+use burn::tensor::{DType, Shape, Tensor};
+use rayon::prelude::*;
+
+use super::gemm::{Matrix, matmul};
+use super::values::{floats, tensor};
+
+/// 2-D convolution of one group, without bias, as im2col and matrix products.
+#[backend_extension(Flex, Autodiff)]
+pub trait Im2colConv: Backend {
+    /// Convolves `x` (`[batch, c_in, h, w]`) with `weight`
+    /// (`[c_out, c_in, kh, kw]`) under `options` (whose `groups` must be 1).
+    fn im2col_conv2d(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self>;
+}
+
+/// [`Conv2d::forward`]: computed by the kernel on flex devices (with or
+/// without autodiff) for one group in `f32`, and by burn everywhere else.
+/// The same module, so parameters and checkpoints are unchanged.
+///
+/// # Shapes
+/// - `input`: `[batch, c_in, h, w]`; output: `[batch, c_out, oh, ow]`
+pub fn conv2d(conv: &Conv2d, input: Tensor<4>) -> Tensor<4> {
+    let dims = input.dims();
+    let [c_out, c_in, _, _] = conv.weight.dims();
+    // ((top, bottom), (left, right)); `Same` stays with burn, which sizes it.
+    let padding = match conv.padding {
+        PaddingConfig2d::Valid => Some(((0, 0), (0, 0))),
+        PaddingConfig2d::Explicit(top, left, bottom, right) => Some(((top, bottom), (left, right))),
+        PaddingConfig2d::Same => None,
+    };
+    let covered = crate::random_streams::backend_of(&input.device()) == "Flex"
+        && input.dtype() == DType::F32
+        && conv.groups == 1
+        && !dims.contains(&0);
+    let Some((rows, columns)) = padding.filter(|_| covered) else {
+        return conv.forward(input);
+    };
+    assert_eq!(
+        dims[1], c_in,
+        "a convolution over {c_in} channels got an input of shape {dims:?}"
+    );
+    let options = ConvOptions::new_with_padding(conv.stride, [rows, columns], conv.dilation, 1);
+    let output = Tensor::from_dispatch(<Dispatch as Im2colConv>::im2col_conv2d(
+        input.into_dispatch(),
+        conv.weight.val().into_dispatch(),
+        options,
+    ));
+    match &conv.bias {
+        Some(bias) => output + bias.val().reshape([1, c_out, 1, 1]),
+        None => output,
+    }
+}
+
+/// The sizes of one convolution.
+#[derive(Clone, Copy, Debug)]
+struct Geometry {
+    batch: usize,
+    c_in: usize,
+    h: usize,
+    w: usize,
+    c_out: usize,
+    kh: usize,
+    kw: usize,
+    stride: [usize; 2],
+    /// Padding before the first row and column.
+    pad: [usize; 2],
+    dilation: [usize; 2],
+    oh: usize,
+    ow: usize,
+}
+
+impl Geometry {
+    fn new(x: &Shape, weight: &Shape, options: &ConvOptions<2>) -> Self {
+        let [batch, c_in, h, w] = x.dims();
+        let [c_out, w_in, kh, kw] = weight.dims();
+        assert_eq!(options.groups, 1, "the im2col convolution has one group");
+        assert_eq!(c_in, w_in, "input channels {c_in}, weight's {w_in}");
+        let out = |size: usize, (begin, end): (usize, usize), k: usize, axis: usize| {
+            let span = options.dilation[axis] * (k - 1) + 1;
+            let padded = size + begin + end;
+            assert!(padded >= span, "a kernel of {span} over {padded} values");
+            (padded - span) / options.stride[axis] + 1
+        };
+        Self {
+            batch,
+            c_in,
+            h,
+            w,
+            c_out,
+            kh,
+            kw,
+            stride: options.stride,
+            pad: options.padding_begin(),
+            dilation: options.dilation,
+            oh: out(h, options.padding[0], kh, 0),
+            ow: out(w, options.padding[1], kw, 1),
+        }
+    }
+
+    /// Values in one patch: the column matrix's rows.
+    fn patch(&self) -> usize {
+        self.c_in * self.kh * self.kw
+    }
+
+    /// Output positions: the column matrix's columns.
+    fn positions(&self) -> usize {
+        self.oh * self.ow
+    }
+
+    fn image(&self) -> usize {
+        self.c_in * self.h * self.w
+    }
+
+    /// A 1x1 convolution with stride 1 and no padding: the image is its own
+    /// column matrix.
+    fn pointwise(&self) -> bool {
+        self.kh == 1 && self.kw == 1 && self.oh == self.h && self.ow == self.w && self.pad == [0, 0]
+    }
+
+    /// Along `axis`, for kernel offset `k`: the output positions `lo..hi`
+    /// whose input lies inside the image, and the input index of `lo`.
+    fn span(&self, axis: usize, k: usize) -> (usize, usize, usize) {
+        let (size, out) = [(self.h, self.oh), (self.w, self.ow)][axis];
+        let (s, p, reach) = (self.stride[axis], self.pad[axis], k * self.dilation[axis]);
+        let lo = p.saturating_sub(reach).div_ceil(s).min(out);
+        let hi = (size + p).saturating_sub(reach).div_ceil(s).clamp(lo, out);
+        (lo, hi, (lo * s + reach).saturating_sub(p))
+    }
+
+    /// Calls `row(r, iy, x_lo..x_hi, x0)` for each row `r` of the column
+    /// matrix (patch value `(ci, ky, kx)`) and each output row `oy` whose
+    /// input row `iy` of channel `ci` is inside the image: that row's output
+    /// columns `x_lo..x_hi` read input columns `x0, x0 + stride, ...`.
+    fn for_each_segment(&self, mut segment: impl FnMut(Segment)) {
+        let plane = self.h * self.w;
+        for ky in 0..self.kh {
+            let (y_lo, y_hi, y0) = self.span(0, ky);
+            for kx in 0..self.kw {
+                let (x_lo, x_hi, x0) = self.span(1, kx);
+                if x_lo == x_hi {
+                    continue;
+                }
+                for ci in 0..self.c_in {
+                    let row = (ci * self.kh + ky) * self.kw + kx;
+                    for (j, oy) in (y_lo..y_hi).enumerate() {
+                        segment(Segment {
+                            row,
+                            oy,
+                            input: ci * plane + (y0 + j * self.stride[0]) * self.w + x0,
+                            columns: (x_lo, x_hi),
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Where one output row of one column-matrix row reads the image.
+struct Segment {
+    row: usize,
+    oy: usize,
+    /// Index in the image of the first value read.
+    input: usize,
+    /// Output columns that read inside the image; the others read padding.
+    columns: (usize, usize),
+}
+
+/// Fills `cols` (`[c_in·kh·kw, oh·ow]`, row-major) with the patches of
+/// `image` (`[c_in, h, w]`), zero where a patch reaches into the padding.
+fn im2col(g: &Geometry, image: &[f32], cols: &mut [f32]) {
+    cols.fill(0.0);
+    let (positions, sx) = (g.positions(), g.stride[1]);
+    g.for_each_segment(|s| {
+        let (lo, hi) = s.columns;
+        let start = s.row * positions + s.oy * g.ow;
+        let out = &mut cols[start + lo..start + hi];
+        if sx == 1 {
+            out.copy_from_slice(&image[s.input..s.input + (hi - lo)]);
+        } else {
+            for (j, v) in out.iter_mut().enumerate() {
+                *v = image[s.input + j * sx];
+            }
+        }
+    });
+}
+
+/// The adjoint of [`im2col`]: `image` (`[c_in, h, w]`) becomes the sum, over
+/// every patch that reads each input value, of `cols` at that patch value.
+fn col2im(g: &Geometry, cols: &[f32], image: &mut [f32]) {
+    image.fill(0.0);
+    let (positions, sx) = (g.positions(), g.stride[1]);
+    g.for_each_segment(|s| {
+        let (lo, hi) = s.columns;
+        let start = s.row * positions + s.oy * g.ow;
+        let values = &cols[start + lo..start + hi];
+        if sx == 1 {
+            let out = &mut image[s.input..s.input + (hi - lo)];
+            out.iter_mut().zip(values).for_each(|(o, v)| *o += v);
+        } else {
+            for (j, v) in values.iter().enumerate() {
+                image[s.input + j * sx] += v;
+            }
+        }
+    });
+}
+
+impl Im2colConv for Flex {
+    fn im2col_conv2d(x: FlexTensor, weight: FlexTensor, options: ConvOptions<2>) -> FlexTensor {
+        let g = Geometry::new(&x.shape(), &weight.shape(), &options);
+        let (x, weight) = (floats(&x), floats(&weight));
+        let (patch, positions) = (g.patch(), g.positions());
+        let weight = Matrix::row_major(&weight, g.c_out, patch);
+        let mut output = vec![0.0f32; g.batch * g.c_out * positions];
+        let columns = if g.pointwise() { 0 } else { patch * positions };
+        output
+            .par_chunks_mut(g.c_out * positions)
+            .zip(x.par_chunks(g.image()))
+            .for_each_init(
+                || vec![0.0f32; columns],
+                |cols, (out, image)| {
+                    let cols = match g.pointwise() {
+                        true => image,
+                        false => {
+                            im2col(&g, image, cols);
+                            &cols[..]
+                        }
+                    };
+                    matmul(
+                        out,
+                        weight,
+                        Matrix::row_major(cols, patch, positions),
+                        false,
+                    );
+                },
+            );
+        tensor(output, Shape::new([g.batch, g.c_out, g.oh, g.ow]))
+    }
+}
+
+/// The gradients of [`Im2colConv::im2col_conv2d`] on flex with respect to
+/// the input (when `input_grad`) and the weight (when `weight_grad`), given
+/// the output's gradient.
+fn flex_backward(
+    x: FlexTensor,
+    weight: FlexTensor,
+    options: &ConvOptions<2>,
+    output_grad: FlexTensor,
+    input_grad: bool,
+    weight_grad: bool,
+) -> (Option<FlexTensor>, Option<FlexTensor>) {
+    let (x_shape, w_shape) = (x.shape(), weight.shape());
+    let g = Geometry::new(&x_shape, &w_shape, options);
+    let (x, weight, dy) = (floats(&x), floats(&weight), floats(&output_grad));
+    let (patch, positions, image_len) = (g.patch(), g.positions(), g.image());
+    let weight = Matrix::row_major(&weight, g.c_out, patch);
+    // Images in a few chunks per thread; each chunk sums its own weight
+    // gradient, and the chunks' sums are added at the end.
+    let chunk = g.batch.div_ceil(2 * rayon::current_num_threads()).max(1);
+    let chunks = g.batch.div_ceil(chunk);
+    let mut dx = vec![0.0f32; if input_grad { g.batch * image_len } else { 0 }];
+    let dx_parts: Vec<Option<&mut [f32]>> = match input_grad {
+        true => dx.chunks_mut(chunk * image_len).map(Some).collect(),
+        false => (0..chunks).map(|_| None).collect(),
+    };
+    let columns = if g.pointwise() { 0 } else { patch * positions };
+    let dw_parts: Vec<Vec<f32>> = dx_parts
+        .into_par_iter()
+        .enumerate()
+        .map(|(c, mut dx_part)| {
+            let mut dw = vec![0.0f32; if weight_grad { g.c_out * patch } else { 0 }];
+            let (mut cols, mut dcols) = (vec![0.0f32; columns], vec![0.0f32; columns]);
+            let images = c * chunk..((c + 1) * chunk).min(g.batch);
+            for (i, b) in images.enumerate() {
+                let image = &x[b * image_len..(b + 1) * image_len];
+                let grad = &dy[b * g.c_out * positions..(b + 1) * g.c_out * positions];
+                let grad = Matrix::row_major(grad, g.c_out, positions);
+                if weight_grad {
+                    let cols = match g.pointwise() {
+                        true => image,
+                        false => {
+                            im2col(&g, image, &mut cols);
+                            &cols[..]
+                        }
+                    };
+                    let cols = Matrix::row_major(cols, patch, positions);
+                    matmul(&mut dw, grad, cols.t(), true);
+                }
+                if let Some(dx_part) = dx_part.as_deref_mut() {
+                    let dx_image = &mut dx_part[i * image_len..(i + 1) * image_len];
+                    match g.pointwise() {
+                        true => matmul(dx_image, weight.t(), grad, false),
+                        false => {
+                            matmul(&mut dcols, weight.t(), grad, false);
+                            col2im(&g, &dcols, dx_image);
+                        }
+                    }
+                }
+            }
+            dw
+        })
+        .collect();
+    let dw = weight_grad.then(|| {
+        let mut parts = dw_parts.into_iter();
+        let mut dw = parts.next().unwrap_or_default();
+        for part in parts {
+            dw.iter_mut().zip(&part).for_each(|(a, b)| *a += b);
+        }
+        tensor(dw, w_shape)
+    });
+    (input_grad.then(|| tensor(dx, x_shape)), dw)
+}
+
+impl<C: CheckpointStrategy> Im2colConv for Autodiff<Flex, C> {
+    fn im2col_conv2d(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self> {
+        /// The backward step: the input and the weight are checkpointed.
+        #[derive(Debug)]
+        struct Im2colConvBackward;
+
+        impl Backward<Flex, 2> for Im2colConvBackward {
+            /// Input and weight (checkpointed), the options.
+            type State = (NodeId, NodeId, ConvOptions<2>);
+
+            fn backward(
+                self,
+                ops: Ops<Self::State, 2>,
+                grads: &mut Gradients,
+                checkpointer: &mut Checkpointer,
+            ) {
+                let [node_x, node_weight] = ops.parents;
+                let grad = grads.consume::<Flex>(&ops.node);
+                let (x_state, weight_state, options) = ops.state;
+                let x = checkpointer.retrieve_node_output::<FlexTensor>(x_state);
+                let weight = checkpointer.retrieve_node_output::<FlexTensor>(weight_state);
+                let (x_grad, weight_grad) = flex_backward(
+                    x,
+                    weight,
+                    &options,
+                    grad,
+                    node_x.is_some(),
+                    node_weight.is_some(),
+                );
+                for (node, grad) in [(node_x, x_grad), (node_weight, weight_grad)] {
+                    if let (Some(node), Some(grad)) = (node, grad) {
+                        grads.register::<Flex>(node.id, grad);
+                    }
+                }
+            }
+        }
+
+        match Im2colConvBackward
+            .prepare::<C>([x.node(), weight.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(mut prep) => {
+                let x_state = prep.checkpoint(&x);
+                let weight_state = prep.checkpoint(&weight);
+                let output = Flex::im2col_conv2d(
+                    x.into_primitive(),
+                    weight.into_primitive(),
+                    options.clone(),
+                );
+                prep.finish((x_state, weight_state, options), output)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(Flex::im2col_conv2d(
+                x.into_primitive(),
+                weight.into_primitive(),
+                options,
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::module::Module;
+    use burn::nn::conv::Conv2dConfig;
+    use burn::tensor::{Device, Distribution};
+
+    fn close<const D: usize>(a: Tensor<D>, b: Tensor<D>, what: &str) {
+        assert_eq!(a.dims(), b.dims(), "{what}: shapes");
+        let (a, b) = (
+            a.into_data().try_to_vec::<f32>().unwrap(),
+            b.into_data().try_to_vec::<f32>().unwrap(),
+        );
+        let scale = b.iter().fold(1.0f32, |m, v| m.max(v.abs()));
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+            assert!(
+                (x - y).abs() <= 1e-4 * scale,
+                "{what}[{i}]: {x} vs burn's {y}"
+            );
+        }
+    }
+
+    /// The kernel against burn's convolution on the same flex autodiff
+    /// device: output, and the gradients of a weighted sum of the output
+    /// with respect to the input, the weight and the bias.
+    fn agrees_with_burn(config: Conv2dConfig, input: [usize; 4], input_grad: bool) {
+        let device = Device::flex().autodiff();
+        let conv = config.init(&device);
+        let x = Tensor::<4>::random(input, Distribution::Normal(0.5, 1.0), &device);
+        let reference = conv.forward(x.clone());
+        let weights =
+            Tensor::<4>::random(reference.dims(), Distribution::Normal(0.0, 1.0), &device);
+        let run = |ours: bool| {
+            let x = if input_grad {
+                x.clone().require_grad()
+            } else {
+                x.clone()
+            };
+            let output = match ours {
+                true => conv2d(&conv, x.clone()),
+                false => conv.forward(x.clone()),
+            };
+            let grads = (output.clone() * weights.clone()).sum().backward();
+            let weight_grad = conv.weight.val().grad(&grads).expect("a weight gradient");
+            let bias_grad = conv
+                .bias
+                .as_ref()
+                .map(|b| b.val().grad(&grads).expect("a bias gradient"));
+            (output, x.grad(&grads), weight_grad, bias_grad)
+        };
+        let (ours, burns) = (run(true), run(false));
+        let what = format!("{input:?} through {config:?}");
+        close(ours.0, burns.0, &format!("output of {what}"));
+        close(ours.2, burns.2, &format!("weight gradient of {what}"));
+        match (ours.1, burns.1) {
+            (Some(a), Some(b)) => close(a, b, &format!("input gradient of {what}")),
+            (None, None) => assert!(!input_grad, "no input gradient for {what}"),
+            _ => panic!("input gradient present on one side only for {what}"),
+        }
+        if let (Some(a), Some(b)) = (ours.3, burns.3) {
+            close(a, b, &format!("bias gradient of {what}"));
+        }
+        // Without autodiff, the forward alone.
+        let plain = conv.valid();
+        let x = x.inner();
+        close(
+            conv2d(&plain, x.clone()),
+            plain.forward(x),
+            &format!("inference output of {what}"),
+        );
+    }
+
+    #[test]
+    fn convolutions_agree_with_burn_forward_and_backward() {
+        let pad = |p| PaddingConfig2d::Explicit(p, p, p, p);
+        // The small CNN's 3x3 "same" convolution, with and without the
+        // input's gradient (a first layer's input has none).
+        let same = Conv2dConfig::new([3, 5], [3, 3])
+            .with_padding(pad(1))
+            .with_bias(false);
+        agrees_with_burn(same.clone(), [4, 3, 9, 7], true);
+        agrees_with_burn(same, [2, 3, 6, 6], false);
+        // ResNet's stride-2 3x3 and its 1x1 shortcuts (stride 2 and 1).
+        let strided = Conv2dConfig::new([4, 6], [3, 3])
+            .with_stride([2, 2])
+            .with_padding(pad(1));
+        agrees_with_burn(strided, [3, 4, 9, 8], true);
+        agrees_with_burn(
+            Conv2dConfig::new([4, 6], [1, 1]).with_stride([2, 2]),
+            [3, 4, 7, 8],
+            true,
+        );
+        agrees_with_burn(Conv2dConfig::new([4, 6], [1, 1]), [3, 4, 5, 4], true);
+        // Dilation, a rectangular kernel, no padding, and asymmetric padding.
+        let dilated = Conv2dConfig::new([2, 3], [3, 2]).with_dilation([2, 1]);
+        agrees_with_burn(dilated, [2, 2, 10, 6], true);
+        let uneven =
+            Conv2dConfig::new([2, 3], [2, 4]).with_padding(PaddingConfig2d::Explicit(0, 1, 2, 1));
+        agrees_with_burn(uneven, [2, 2, 5, 7], true);
+    }
+}
