@@ -29,9 +29,10 @@ use burn::backend::{
 use burn::module::RunningState;
 use burn::nn::BatchNorm;
 use burn::tensor::module::BatchNormTrainOutput;
-use burn::tensor::{DType, Shape, Tensor, activation};
+use burn::tensor::{Shape, Tensor, activation};
 use rayon::prelude::*;
 
+use super::routing::on_flex;
 use super::values::{floats, tensor, writable};
 
 /// Batch normalisation with batch statistics, optionally followed by a
@@ -65,9 +66,7 @@ fn train<const D: usize>(
     epsilon: f64,
     relu: bool,
 ) -> BatchNormTrainOutput<D> {
-    let fused = crate::random_streams::backend_of(&input.device()) == "Flex"
-        && input.dtype() == DType::F32
-        && D >= 2;
+    let fused = on_flex(&input) && D >= 2;
     if !fused {
         let mut result = burn::tensor::module::batch_norm_train(input, gamma, beta, epsilon);
         if relu {

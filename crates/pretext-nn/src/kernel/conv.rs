@@ -28,13 +28,13 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
-use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
 use burn::tensor::ops::ConvOptions;
-use burn::tensor::{DType, Shape, Tensor};
+use burn::tensor::{Shape, Tensor};
 use rayon::prelude::*;
 
 use super::gemm::{Matrix, matmul};
+use super::routing::{fixed_padding, on_flex};
 use super::values::{floats, tensor};
 
 /// 2-D convolution of one group, without bias, as im2col and matrix products.
@@ -58,24 +58,15 @@ pub trait Im2colConv: Backend {
 pub fn conv2d(conv: &Conv2d, input: Tensor<4>) -> Tensor<4> {
     let dims = input.dims();
     let [c_out, c_in, _, _] = conv.weight.dims();
-    // ((top, bottom), (left, right)); `Same` stays with burn, which sizes it.
-    let padding = match conv.padding {
-        PaddingConfig2d::Valid => Some(((0, 0), (0, 0))),
-        PaddingConfig2d::Explicit(top, left, bottom, right) => Some(((top, bottom), (left, right))),
-        PaddingConfig2d::Same => None,
-    };
-    let covered = crate::random_streams::backend_of(&input.device()) == "Flex"
-        && input.dtype() == DType::F32
-        && conv.groups == 1
-        && !dims.contains(&0);
-    let Some((rows, columns)) = padding.filter(|_| covered) else {
+    let covered = on_flex(&input) && conv.groups == 1;
+    let Some(padding) = fixed_padding(&conv.padding).filter(|_| covered) else {
         return conv.forward(input);
     };
     assert_eq!(
         dims[1], c_in,
         "a convolution over {c_in} channels got an input of shape {dims:?}"
     );
-    let options = ConvOptions::new_with_padding(conv.stride, [rows, columns], conv.dilation, 1);
+    let options = ConvOptions::new_with_padding(conv.stride, padding, conv.dilation, 1);
     let output = Tensor::from_dispatch(<Dispatch as Im2colConv>::im2col_conv2d(
         input.into_dispatch(),
         conv.weight.val().into_dispatch(),
@@ -416,6 +407,7 @@ impl<C: CheckpointStrategy> Im2colConv for Autodiff<Flex, C> {
 mod tests {
     use super::*;
     use burn::module::Module;
+    use burn::nn::PaddingConfig2d;
     use burn::nn::conv::Conv2dConfig;
     use burn::tensor::{Device, Distribution};
 

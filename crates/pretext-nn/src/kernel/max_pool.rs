@@ -20,11 +20,11 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
-use burn::nn::PaddingConfig2d;
 use burn::nn::pool::MaxPool2d;
-use burn::tensor::{DType, Shape, Tensor};
+use burn::tensor::{Shape, Tensor};
 use rayon::prelude::*;
 
+use super::routing::{fixed_padding, on_flex};
 use super::values::{floats, tensor};
 
 /// 2-D max pooling without dilation.
@@ -47,18 +47,11 @@ pub trait WindowMaxPool: Backend {
 /// # Shapes
 /// - `input`: `[batch, channels, h, w]`; output: `[batch, channels, oh, ow]`
 pub fn max_pool2d(pool: &MaxPool2d, input: Tensor<4>) -> Tensor<4> {
-    let padding = match pool.padding {
-        PaddingConfig2d::Valid => Some([(0, 0), (0, 0)]),
-        PaddingConfig2d::Explicit(top, left, bottom, right) => Some([(top, bottom), (left, right)]),
-        PaddingConfig2d::Same => None,
-    };
-    let covered = crate::random_streams::backend_of(&input.device()) == "Flex"
-        && input.dtype() == DType::F32
+    let covered = on_flex(&input)
         && pool.dilation == [1, 1]
         && !pool.ceil_mode
-        && pool.kernel_size[0] * pool.kernel_size[1] <= 256
-        && !input.dims().contains(&0);
-    match padding.filter(|_| covered) {
+        && pool.kernel_size[0] * pool.kernel_size[1] <= 256;
+    match fixed_padding(&pool.padding).filter(|_| covered) {
         Some(padding) => Tensor::from_dispatch(<Dispatch as WindowMaxPool>::window_max_pool2d(
             input.into_dispatch(),
             pool.kernel_size,
@@ -289,6 +282,7 @@ impl<C: CheckpointStrategy> WindowMaxPool for Autodiff<Flex, C> {
 mod tests {
     use super::*;
     use burn::module::Module;
+    use burn::nn::PaddingConfig2d;
     use burn::nn::pool::MaxPool2dConfig;
     use burn::tensor::{Device, Distribution, activation};
 

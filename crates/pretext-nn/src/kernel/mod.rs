@@ -8,4 +8,5 @@ pub mod batch_norm;
 pub mod conv;
 mod gemm;
 pub mod max_pool;
+mod routing;
 mod values;
