@@ -504,15 +504,13 @@ impl<C: CheckpointStrategy> FusedBatchNorm for Autodiff<Flex, C> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernel::testing::values;
     use burn::module::Module;
     use burn::nn::BatchNormConfig;
     use burn::tensor::{Device, Distribution};
 
     fn close(a: Tensor<1>, b: Tensor<1>, what: &str) {
-        let (a, b) = (
-            a.into_data().try_to_vec::<f32>().unwrap(),
-            b.into_data().try_to_vec::<f32>().unwrap(),
-        );
+        let (a, b) = (values(a), values(b));
         assert_eq!(a.len(), b.len(), "{what}: lengths");
         for (i, (x, y)) in a.iter().zip(&b).enumerate() {
             assert!(

@@ -406,6 +406,7 @@ impl<C: CheckpointStrategy> Im2colConv for Autodiff<Flex, C> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernel::testing::values;
     use burn::module::Module;
     use burn::nn::PaddingConfig2d;
     use burn::nn::conv::Conv2dConfig;
@@ -413,10 +414,7 @@ mod tests {
 
     fn close<const D: usize>(a: Tensor<D>, b: Tensor<D>, what: &str) {
         assert_eq!(a.dims(), b.dims(), "{what}: shapes");
-        let (a, b) = (
-            a.into_data().try_to_vec::<f32>().unwrap(),
-            b.into_data().try_to_vec::<f32>().unwrap(),
-        );
+        let (a, b) = (values(a), values(b));
         let scale = b.iter().fold(1.0f32, |m, v| m.max(v.abs()));
         for (i, (x, y)) in a.iter().zip(&b).enumerate() {
             assert!(

@@ -110,10 +110,15 @@ impl Geometry {
     /// before the input: `origin + lo` is the first index inside).
     fn window(&self, axis: usize, o: usize) -> (usize, usize, isize) {
         let size = [self.h, self.w][axis];
-        let origin = (o * self.stride[axis]) as isize - self.pad[axis] as isize;
+        let origin = self.origin(axis, o);
         let lo = (-origin).max(0) as usize;
         let hi = (size as isize - origin).clamp(0, self.kernel[axis] as isize) as usize;
         (lo.min(hi), hi, origin)
+    }
+
+    /// Along `axis`, the input index of output `o`'s window offset 0.
+    fn origin(&self, axis: usize, o: usize) -> isize {
+        (o * self.stride[axis]) as isize - self.pad[axis] as isize
     }
 }
 
@@ -218,9 +223,9 @@ fn flex_backward(
         .zip(winners.par_chunks(pooled))
         .for_each(|((dx, dy), winners)| {
             for oy in 0..g.oh {
-                let y0 = g.window(0, oy).2;
+                let y0 = g.origin(0, oy);
                 for ox in 0..g.ow {
-                    let x0 = g.window(1, ox).2;
+                    let x0 = g.origin(1, ox);
                     let o = oy * g.ow + ox;
                     let at = winners[o] as usize;
                     let (ky, kx) = (at / g.kernel[1], at % g.kernel[1]);
@@ -281,6 +286,7 @@ impl<C: CheckpointStrategy> WindowMaxPool for Autodiff<Flex, C> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernel::testing::values;
     use burn::module::Module;
     use burn::nn::PaddingConfig2d;
     use burn::nn::pool::MaxPool2dConfig;
@@ -288,11 +294,7 @@ mod tests {
 
     fn same<const D: usize>(a: Tensor<D>, b: Tensor<D>, what: &str) {
         assert_eq!(a.dims(), b.dims(), "{what}: shapes");
-        let (a, b) = (
-            a.into_data().try_to_vec::<f32>().unwrap(),
-            b.into_data().try_to_vec::<f32>().unwrap(),
-        );
-        assert_eq!(a, b, "{what}");
+        assert_eq!(values(a), values(b), "{what}");
     }
 
     /// The kernel against burn's pooling on the same flex autodiff device:

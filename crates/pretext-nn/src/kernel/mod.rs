@@ -9,4 +9,6 @@ pub mod conv;
 mod gemm;
 pub mod max_pool;
 mod routing;
+#[cfg(test)]
+mod testing;
 mod values;
