@@ -25,6 +25,13 @@ impl ImageSetup {
         let t = &config.train;
         let data = Arc::new(config.data.load(&config.base_dir)?.without_labels());
         let (channels, height, width) = data.shape();
+        config
+            .encoder
+            .check_input(InputShape::new(channels, height, width))
+            .map_err(|reason| TrainError::Config {
+                path: data.source().to_path_buf(),
+                reason,
+            })?;
         let (train_idx, val_idx) = train_val_split(data.len(), t.val_fraction, config.seed);
         if train_idx.len() < t.batch_size {
             return Err(TrainError::Config {

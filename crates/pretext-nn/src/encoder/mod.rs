@@ -48,6 +48,15 @@ impl EncoderConfig {
         }
     }
 
+    /// Checks that the encoder can take images of `input` shape, naming the
+    /// offending key: a ViT's patch must fit in the image.
+    pub fn check_input(&self, input: InputShape) -> Result<(), String> {
+        match self {
+            EncoderConfig::Vit(c) => c.check_input(input),
+            _ => Ok(()),
+        }
+    }
+
     /// Checks the settings, naming the offending key.
     pub fn validate(&self) -> Result<(), String> {
         match self {
@@ -102,6 +111,28 @@ impl Encoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_patch_larger_than_the_image_is_refused_before_building() {
+        let vit = |patch_size| {
+            EncoderConfig::Vit(VitConfig {
+                patch_size,
+                ..VitConfig::default()
+            })
+        };
+        let mnist = InputShape::new(1, 28, 28);
+        assert_eq!(vit(28).check_input(mnist), Ok(()));
+        assert_eq!(
+            vit(40).check_input(mnist),
+            Err("encoder.patch_size 40 is larger than the 28x28 image".into())
+        );
+        assert_eq!(
+            vit(8).check_input(InputShape::new(1, 28, 6)),
+            Err("encoder.patch_size 8 is larger than the 28x6 image".into())
+        );
+        let cnn = EncoderConfig::SmallCnn(SmallCnnConfig::default());
+        assert_eq!(cnn.check_input(InputShape::new(1, 2, 2)), Ok(()));
+    }
 
     #[test]
     fn every_kind_embeds_to_its_out_dim() {

@@ -68,10 +68,22 @@ impl VitConfig {
         Ok(())
     }
 
+    /// Checks that one patch fits in an image of `input` shape.
+    pub fn check_input(&self, input: InputShape) -> Result<(), String> {
+        let p = self.patch_size;
+        match p <= input.height && p <= input.width {
+            true => Ok(()),
+            false => Err(format!(
+                "encoder.patch_size {p} is larger than the {}x{} image",
+                input.height, input.width
+            )),
+        }
+    }
+
     /// Builds the encoder for images of `input` shape.
     ///
     /// # Panics
-    /// If the image is smaller than one patch.
+    /// If the image is smaller than one patch ([`VitConfig::check_input`]).
     pub fn init(&self, input: InputShape, device: &Device) -> Vit {
         let p = self.patch_size;
         let grid = (input.height / p, input.width / p);
