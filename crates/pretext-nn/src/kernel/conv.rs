@@ -15,8 +15,14 @@
 //!   memory) and `dx_b = col2im(Wᵀ · dy_b)`, skipped when the input needs
 //!   no gradient (a network's first layer).
 //!
-//! A 1x1 convolution with stride 1 and no padding needs no im2col: the
-//! image is its own column matrix. Other backends, grouped convolutions
+//! im2col copies each channel once into a zero-bordered plane and then reads
+//! every patch value from it without bounds logic. Where an image has fewer
+//! than `MIN_COLUMNS` (256) output positions (ResNet-18's 8x8 and 4x4 stages),
+//! several images' columns sit side by side in one matrix product, so the
+//! matrix kernels get full-width tiles and the weight gradient sums over
+//! more than 16 positions per call. A 1x1 convolution with stride 1 and no
+//! padding, one image to a product, needs no im2col: the image is its own
+//! column matrix. Other backends, grouped convolutions
 //! and other precisions keep burn's operation: [`conv2d`] routes by the
 //! input's device.
 
@@ -144,121 +150,204 @@ impl Geometry {
         self.kh == 1 && self.kw == 1 && self.oh == self.h && self.ow == self.w && self.pad == [0, 0]
     }
 
-    /// Along `axis`, for kernel offset `k`: the output positions `lo..hi`
-    /// whose input lies inside the image, and the input index of `lo`.
-    fn span(&self, axis: usize, k: usize) -> (usize, usize, usize) {
-        let (size, out) = [(self.h, self.oh), (self.w, self.ow)][axis];
-        let (s, p, reach) = (self.stride[axis], self.pad[axis], k * self.dilation[axis]);
-        let lo = p.saturating_sub(reach).div_ceil(s).min(out);
-        let hi = (size + p).saturating_sub(reach).div_ceil(s).clamp(lo, out);
-        (lo, hi, (lo * s + reach).saturating_sub(p))
+    /// The padded plane's rows and columns that the patches read:
+    /// `(oh - 1)·stride + (kh - 1)·dilation + 1`, and likewise across.
+    fn padded(&self) -> (usize, usize) {
+        let reach = |out: usize, k: usize, axis: usize| {
+            (out - 1) * self.stride[axis] + (k - 1) * self.dilation[axis] + 1
+        };
+        (reach(self.oh, self.kh, 0), reach(self.ow, self.kw, 1))
     }
 
-    /// Calls `row(r, iy, x_lo..x_hi, x0)` for each row `r` of the column
-    /// matrix (patch value `(ci, ky, kx)`) and each output row `oy` whose
-    /// input row `iy` of channel `ci` is inside the image: that row's output
-    /// columns `x_lo..x_hi` read input columns `x0, x0 + stride, ...`.
-    fn for_each_segment(&self, mut segment: impl FnMut(Segment)) {
-        let plane = self.h * self.w;
-        for ky in 0..self.kh {
-            let (y_lo, y_hi, y0) = self.span(0, ky);
-            for kx in 0..self.kw {
-                let (x_lo, x_hi, x0) = self.span(1, kx);
-                if x_lo == x_hi {
-                    continue;
-                }
-                for ci in 0..self.c_in {
-                    let row = (ci * self.kh + ky) * self.kw + kx;
-                    for (j, oy) in (y_lo..y_hi).enumerate() {
-                        segment(Segment {
-                            row,
-                            oy,
-                            input: ci * plane + (y0 + j * self.stride[0]) * self.w + x0,
-                            columns: (x_lo, x_hi),
-                        });
-                    }
-                }
+    /// Images whose column matrices sit side by side in one matrix product:
+    /// one when an image has at least [`MIN_COLUMNS`] output positions, else
+    /// enough images to reach it (ResNet-18's last stage has 16 positions an
+    /// image, too few for the matrix kernels' full-width tiles), keeping at
+    /// least two groups a thread.
+    fn group(&self) -> usize {
+        let positions = self.positions().max(1);
+        if positions >= MIN_COLUMNS {
+            return 1;
+        }
+        let per_thread = self.batch.div_ceil(2 * rayon::current_num_threads());
+        MIN_COLUMNS.div_ceil(positions).min(per_thread).max(1)
+    }
+}
+
+/// Output positions per matrix product below which images are grouped
+/// ([`Geometry::group`]).
+const MIN_COLUMNS: usize = 256;
+
+/// Where one image's columns lie in a column matrix of several images: row
+/// `r` of the image's `[c_in·kh·kw, oh·ow]` matrix starts at
+/// `r * stride + first`.
+#[derive(Clone, Copy)]
+struct Place {
+    stride: usize,
+    first: usize,
+}
+
+impl Place {
+    /// The `j`th of `n` images side by side.
+    fn nth(g: &Geometry, j: usize, n: usize) -> Self {
+        let positions = g.positions();
+        Self {
+            stride: n * positions,
+            first: j * positions,
+        }
+    }
+}
+
+/// Copies `plane` (`[h, w]`) into `padded` (`[ph, pw]` of
+/// [`Geometry::padded`]) at its padding offset, zero around it.
+fn pad_plane(g: &Geometry, plane: &[f32], padded: &mut [f32]) {
+    let ((ph, pw), [top, left]) = (g.padded(), g.pad);
+    let (lo, hi) = (left.min(pw), (left + g.w).min(pw));
+    padded.fill(0.0);
+    for (iy, row) in plane
+        .chunks_exact(g.w)
+        .enumerate()
+        .take(ph.saturating_sub(top))
+    {
+        let at = (top + iy) * pw;
+        padded[at + lo..at + hi].copy_from_slice(&row[..hi - lo]);
+    }
+}
+
+/// Calls `visit(row, oy, at)` for each row `row` of the column matrix that
+/// belongs to one channel (patch values `(ky, kx)`, `row = ky·kw + kx`) and
+/// each output row `oy`: output column `ox` of that row reads the padded
+/// plane at `at + ox·stride`.
+fn for_each_row(g: &Geometry, mut visit: impl FnMut(usize, usize, usize)) {
+    let (_, pw) = g.padded();
+    let ([sy, _], [dy, dx]) = (g.stride, g.dilation);
+    for ky in 0..g.kh {
+        for kx in 0..g.kw {
+            for oy in 0..g.oh {
+                visit(ky * g.kw + kx, oy, (oy * sy + ky * dy) * pw + kx * dx);
             }
         }
     }
 }
 
-/// Where one output row of one column-matrix row reads the image.
-struct Segment {
-    row: usize,
-    oy: usize,
-    /// Index in the image of the first value read.
-    input: usize,
-    /// Output columns that read inside the image; the others read padding.
-    columns: (usize, usize),
-}
-
-/// Fills `cols` (`[c_in·kh·kw, oh·ow]`, row-major) with the patches of
-/// `image` (`[c_in, h, w]`), zero where a patch reaches into the padding.
-fn im2col(g: &Geometry, image: &[f32], cols: &mut [f32]) {
-    cols.fill(0.0);
-    let (positions, sx) = (g.positions(), g.stride[1]);
-    g.for_each_segment(|s| {
-        let (lo, hi) = s.columns;
-        let start = s.row * positions + s.oy * g.ow;
-        let out = &mut cols[start + lo..start + hi];
-        if sx == 1 {
-            out.copy_from_slice(&image[s.input..s.input + (hi - lo)]);
-        } else {
-            for (j, v) in out.iter_mut().enumerate() {
-                *v = image[s.input + j * sx];
+/// Writes the patches of `image` (`[c_in, h, w]`) at `place` in `cols`,
+/// zero where a patch reaches into the padding: each channel is copied into
+/// a zero-bordered plane once, and every value of the columns is then one
+/// read from it.
+fn im2col(g: &Geometry, image: &[f32], cols: &mut [f32], place: Place) {
+    let ((ph, pw), sx, taps) = (g.padded(), g.stride[1], g.kh * g.kw);
+    let mut padded = vec![0.0f32; ph * pw];
+    for (ci, plane) in image.chunks_exact(g.h * g.w).enumerate() {
+        pad_plane(g, plane, &mut padded);
+        for_each_row(g, |tap, oy, at| {
+            let start = (ci * taps + tap) * place.stride + place.first + oy * g.ow;
+            let out = &mut cols[start..start + g.ow];
+            if sx == 1 {
+                out.copy_from_slice(&padded[at..at + g.ow]);
+            } else {
+                for (ox, v) in out.iter_mut().enumerate() {
+                    *v = padded[at + ox * sx];
+                }
             }
-        }
-    });
+        });
+    }
 }
 
 /// The adjoint of [`im2col`]: `image` (`[c_in, h, w]`) becomes the sum, over
-/// every patch that reads each input value, of `cols` at that patch value.
-fn col2im(g: &Geometry, cols: &[f32], image: &mut [f32]) {
+/// every patch that reads each input value, of `cols` at that patch value
+/// (summed in a zero-bordered plane, whose inside is then copied out).
+fn col2im(g: &Geometry, cols: &[f32], place: Place, image: &mut [f32]) {
+    let ((ph, pw), sx, taps) = (g.padded(), g.stride[1], g.kh * g.kw);
+    let [top, left] = g.pad;
+    let (lo, hi) = (left.min(pw), (left + g.w).min(pw));
+    let mut padded = vec![0.0f32; ph * pw];
     image.fill(0.0);
-    let (positions, sx) = (g.positions(), g.stride[1]);
-    g.for_each_segment(|s| {
-        let (lo, hi) = s.columns;
-        let start = s.row * positions + s.oy * g.ow;
-        let values = &cols[start + lo..start + hi];
-        if sx == 1 {
-            let out = &mut image[s.input..s.input + (hi - lo)];
-            out.iter_mut().zip(values).for_each(|(o, v)| *o += v);
-        } else {
-            for (j, v) in values.iter().enumerate() {
-                image[s.input + j * sx] += v;
+    for (ci, plane) in image.chunks_exact_mut(g.h * g.w).enumerate() {
+        padded.fill(0.0);
+        for_each_row(g, |tap, oy, at| {
+            let start = (ci * taps + tap) * place.stride + place.first + oy * g.ow;
+            let values = &cols[start..start + g.ow];
+            if sx == 1 {
+                let out = &mut padded[at..at + g.ow];
+                out.iter_mut().zip(values).for_each(|(o, v)| *o += v);
+            } else {
+                for (ox, v) in values.iter().enumerate() {
+                    padded[at + ox * sx] += v;
+                }
             }
+        });
+        for (iy, row) in plane
+            .chunks_exact_mut(g.w)
+            .enumerate()
+            .take(ph.saturating_sub(top))
+        {
+            let at = (top + iy) * pw;
+            row[..hi - lo].copy_from_slice(&padded[at + lo..at + hi]);
         }
-    });
+    }
+}
+
+/// `n` images' `[channels, positions]` planes (`images`, one after another)
+/// side by side as one `[channels, n·positions]` matrix in `joined`.
+fn join(images: &[f32], channels: usize, positions: usize, joined: &mut [f32]) {
+    let n = images.len() / (channels * positions);
+    for (j, image) in images.chunks_exact(channels * positions).enumerate() {
+        for (c, plane) in image.chunks_exact(positions).enumerate() {
+            let at = (c * n + j) * positions;
+            joined[at..at + positions].copy_from_slice(plane);
+        }
+    }
+}
+
+/// The inverse of [`join`]: `joined` (`[channels, n·positions]`) back into
+/// `n` images' planes, one after another.
+fn split(joined: &[f32], channels: usize, positions: usize, images: &mut [f32]) {
+    let n = images.len() / (channels * positions);
+    for (j, image) in images.chunks_exact_mut(channels * positions).enumerate() {
+        for (c, plane) in image.chunks_exact_mut(positions).enumerate() {
+            let at = (c * n + j) * positions;
+            plane.copy_from_slice(&joined[at..at + positions]);
+        }
+    }
 }
 
 impl Im2colConv for Flex {
     fn im2col_conv2d(x: FlexTensor, weight: FlexTensor, options: ConvOptions<2>) -> FlexTensor {
         let g = Geometry::new(&x.shape(), &weight.shape(), &options);
         let (x, weight) = (floats(&x), floats(&weight));
-        let (patch, positions) = (g.patch(), g.positions());
+        let (patch, positions, group) = (g.patch(), g.positions(), g.group());
+        let (image_len, out_len) = (g.image(), g.c_out * positions);
         let weight = Matrix::row_major(&weight, g.c_out, patch);
-        let mut output = vec![0.0f32; g.batch * g.c_out * positions];
-        let columns = if g.pointwise() { 0 } else { patch * positions };
+        let direct = g.pointwise() && group == 1;
+        let mut output = vec![0.0f32; g.batch * out_len];
+        let columns = if direct { 0 } else { patch * positions * group };
+        let joined = if group > 1 { out_len * group } else { 0 };
         output
-            .par_chunks_mut(g.c_out * positions)
-            .zip(x.par_chunks(g.image()))
+            .par_chunks_mut(group * out_len)
+            .zip(x.par_chunks(group * image_len))
             .for_each_init(
-                || vec![0.0f32; columns],
-                |cols, (out, image)| {
-                    let cols = match g.pointwise() {
-                        true => image,
+                || (vec![0.0f32; columns], vec![0.0f32; joined]),
+                |(cols, product), (out, images)| {
+                    let n = images.len() / image_len;
+                    let width = n * positions;
+                    let cols = match direct {
+                        true => images,
                         false => {
-                            im2col(&g, image, cols);
+                            let cols = &mut cols[..patch * width];
+                            for (j, image) in images.chunks_exact(image_len).enumerate() {
+                                im2col(&g, image, cols, Place::nth(&g, j, n));
+                            }
                             &cols[..]
                         }
                     };
-                    matmul(
-                        out,
-                        weight,
-                        Matrix::row_major(cols, patch, positions),
-                        false,
-                    );
+                    let cols = Matrix::row_major(cols, patch, width);
+                    if n == 1 {
+                        matmul(out, weight, cols, false);
+                    } else {
+                        let product = &mut product[..g.c_out * width];
+                        matmul(product, weight, cols, false);
+                        split(product, g.c_out, positions, out);
+                    }
                 },
             );
         tensor(output, Shape::new([g.batch, g.c_out, g.oh, g.ow]))
@@ -279,47 +368,72 @@ fn flex_backward(
     let (x_shape, w_shape) = (x.shape(), weight.shape());
     let g = Geometry::new(&x_shape, &w_shape, options);
     let (x, weight, dy) = (floats(&x), floats(&weight), floats(&output_grad));
-    let (patch, positions, image_len) = (g.patch(), g.positions(), g.image());
+    let (patch, positions, image_len, group) = (g.patch(), g.positions(), g.image(), g.group());
+    let out_len = g.c_out * positions;
     let weight = Matrix::row_major(&weight, g.c_out, patch);
-    // Images in a few chunks per thread; each chunk sums its own weight
-    // gradient, and the chunks' sums are added at the end.
-    let chunk = g.batch.div_ceil(2 * rayon::current_num_threads()).max(1);
+    let direct = g.pointwise() && group == 1;
+    // Images in a few chunks per thread, each a whole number of groups; each
+    // chunk sums its own weight gradient, and the chunks' sums are added at
+    // the end.
+    let chunk = g
+        .batch
+        .div_ceil(2 * rayon::current_num_threads())
+        .next_multiple_of(group);
     let chunks = g.batch.div_ceil(chunk);
     let mut dx = vec![0.0f32; if input_grad { g.batch * image_len } else { 0 }];
     let dx_parts: Vec<Option<&mut [f32]>> = match input_grad {
         true => dx.chunks_mut(chunk * image_len).map(Some).collect(),
         false => (0..chunks).map(|_| None).collect(),
     };
-    let columns = if g.pointwise() { 0 } else { patch * positions };
+    let columns = if direct { 0 } else { patch * positions * group };
+    let joined = if group > 1 { out_len * group } else { 0 };
     let dw_parts: Vec<Vec<f32>> = dx_parts
         .into_par_iter()
         .enumerate()
         .map(|(c, mut dx_part)| {
             let mut dw = vec![0.0f32; if weight_grad { g.c_out * patch } else { 0 }];
             let (mut cols, mut dcols) = (vec![0.0f32; columns], vec![0.0f32; columns]);
+            let mut grads = vec![0.0f32; joined];
             let images = c * chunk..((c + 1) * chunk).min(g.batch);
-            for (i, b) in images.enumerate() {
-                let image = &x[b * image_len..(b + 1) * image_len];
-                let grad = &dy[b * g.c_out * positions..(b + 1) * g.c_out * positions];
-                let grad = Matrix::row_major(grad, g.c_out, positions);
+            for first in images.clone().step_by(group) {
+                let n = group.min(images.end - first);
+                let width = n * positions;
+                let (inputs, outputs) = (first * image_len, first * out_len);
+                let inputs = &x[inputs..inputs + n * image_len];
+                let grad = &dy[outputs..outputs + n * out_len];
+                let grad = match n {
+                    1 => grad,
+                    _ => {
+                        join(grad, g.c_out, positions, &mut grads[..n * out_len]);
+                        &grads[..n * out_len]
+                    }
+                };
+                let grad = Matrix::row_major(grad, g.c_out, width);
                 if weight_grad {
-                    let cols = match g.pointwise() {
-                        true => image,
+                    let cols = match direct {
+                        true => inputs,
                         false => {
-                            im2col(&g, image, &mut cols);
+                            let cols = &mut cols[..patch * width];
+                            for (j, image) in inputs.chunks_exact(image_len).enumerate() {
+                                im2col(&g, image, cols, Place::nth(&g, j, n));
+                            }
                             &cols[..]
                         }
                     };
-                    let cols = Matrix::row_major(cols, patch, positions);
+                    let cols = Matrix::row_major(cols, patch, width);
                     matmul(&mut dw, grad, cols.t(), true);
                 }
                 if let Some(dx_part) = dx_part.as_deref_mut() {
-                    let dx_image = &mut dx_part[i * image_len..(i + 1) * image_len];
-                    match g.pointwise() {
-                        true => matmul(dx_image, weight.t(), grad, false),
+                    let at = (first - images.start) * image_len;
+                    let dx_images = &mut dx_part[at..at + n * image_len];
+                    match direct {
+                        true => matmul(dx_images, weight.t(), grad, false),
                         false => {
-                            matmul(&mut dcols, weight.t(), grad, false);
-                            col2im(&g, &dcols, dx_image);
+                            let dcols = &mut dcols[..patch * width];
+                            matmul(dcols, weight.t(), grad, false);
+                            for (j, dx_image) in dx_images.chunks_exact_mut(image_len).enumerate() {
+                                col2im(&g, dcols, Place::nth(&g, j, n), dx_image);
+                            }
                         }
                     }
                 }
@@ -501,5 +615,14 @@ mod tests {
         let uneven =
             Conv2dConfig::new([2, 3], [2, 4]).with_padding(PaddingConfig2d::Explicit(0, 1, 2, 1));
         agrees_with_burn(uneven, [2, 2, 5, 7], true);
+        // Small maps: several images to a matrix product, the last group
+        // short (7 images), for 3x3, 1x1 and stride-2 layers.
+        let small = Conv2dConfig::new([3, 4], [3, 3]).with_padding(pad(1));
+        agrees_with_burn(small, [7, 3, 4, 4], true);
+        agrees_with_burn(Conv2dConfig::new([3, 4], [1, 1]), [7, 3, 3, 3], true);
+        let small_strided = Conv2dConfig::new([3, 4], [3, 3])
+            .with_stride([2, 2])
+            .with_padding(pad(1));
+        agrees_with_burn(small_strided, [9, 3, 5, 5], false);
     }
 }
