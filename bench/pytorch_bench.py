@@ -260,7 +260,7 @@ def main():
         if i >= args.warmup:
             times.append(time.perf_counter() - start)
     m = statistics.median(times)
-    print(f"torch {m:.4f} {args.batch / m:.0f}")
+    print(f"torch {m:.4f} {args.batch / m:.1f}")
 
 
 if __name__ == "__main__":

@@ -68,7 +68,7 @@ for w in $WORKLOADS; do
     pr=$(median "${prs[@]}") pm=$(maximum "${pms[@]}") tr=$(median "${trs[@]}") tm=$(maximum "${tms[@]}")
     [ "$w" = simclr-cnn ] && train_rate=$pr
     awk -v w="$w" -v pr="$pr" -v tr="$tr" -v pm="$pm" -v tm="$tm" \
-        'BEGIN {printf "%-12s %12.0f %12.0f %7.2fx %14d %14d %7.2fx\n", w, pr, tr, pr / tr, pm, tm, pm / tm}'
+        'BEGIN {printf "%-12s %12.1f %12.1f %7.2fx %14d %14d %7.2fx\n", w, pr, tr, pr / tr, pm, tm, pm / tm}'
     echo "             (each run's img/s: pretext ${prs[*]}; torch ${trs[*]})"
 done
 views=$("$PRETEXT" bench --workload pipeline --batch "$BATCH" --steps "$STEPS" --warmup "$WARMUP" | awk '/augmented views/ {print $3}')

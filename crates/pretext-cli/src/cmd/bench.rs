@@ -313,7 +313,7 @@ pub fn run(args: Args) -> Result<()> {
             let rate = args.batch as f64 / m;
             let ratio = rate / *first.get_or_insert(rate);
             println!(
-                "{:<8} {:>14.4} {:>12.0} {:>9.2}x {:>12}",
+                "{:<8} {:>14.4} {:>12.1} {:>9.2}x {:>12}",
                 name, m, rate, ratio, params
             );
         }

@@ -7,11 +7,11 @@ use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
-use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::InputShape;
+use crate::kernel::add_relu::add_relu;
 use crate::kernel::batch_norm::{batch_norm, batch_norm_relu};
 use crate::kernel::conv::conv2d;
 use crate::kernel::max_pool::max_pool2d;
@@ -120,7 +120,7 @@ impl BasicBlock {
         };
         let y = batch_norm_relu(&self.bn1, conv2d(&self.conv1, x));
         let y = batch_norm(&self.bn2, conv2d(&self.conv2, y));
-        relu(y + identity)
+        add_relu(y, identity)
     }
 }
 

@@ -15,16 +15,16 @@
 //!   memory) and `dx_b = col2im(Wᵀ · dy_b)`, skipped when the input needs
 //!   no gradient (a network's first layer).
 //!
-//! im2col copies each channel once into a zero-bordered plane and then reads
-//! every patch value from it without bounds logic. Where an image has fewer
-//! than `MIN_COLUMNS` (256) output positions (ResNet-18's 8x8 and 4x4 stages),
-//! several images' columns sit side by side in one matrix product, so the
-//! matrix kernels get full-width tiles and the weight gradient sums over
-//! more than 16 positions per call. A 1x1 convolution with stride 1 and no
-//! padding, one image to a product, needs no im2col: the image is its own
-//! column matrix. Other backends, grouped convolutions
-//! and other precisions keep burn's operation: [`conv2d`] routes by the
-//! input's device.
+//! im2col copies each channel once into a zero-bordered plane and then
+//! reads every patch value from it without bounds logic. Where an image has
+//! fewer than `MIN_COLUMNS` (256) output positions (ResNet-18's 8x8 and 4x4
+//! stages), several images' columns sit side by side in one matrix product,
+//! so the matrix kernels get full-width tiles and the weight gradient sums
+//! over more than 16 positions per call. A 1x1 convolution with stride 1
+//! and no padding, one image to a product, needs no im2col: the image is
+//! its own column matrix. Other backends, grouped convolutions and other
+//! precisions keep burn's operation: [`conv2d`] routes by the input's
+//! device.
 
 use burn::backend::autodiff::NodeId;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;

@@ -4,6 +4,7 @@
 //! `Tensor`s and falls back to burn's operation on the backends it does not
 //! cover, so callers never name a backend.
 
+pub mod add_relu;
 pub mod batch_norm;
 pub mod conv;
 mod gemm;
