@@ -201,12 +201,8 @@ fn flex_backward(
     // positive: the forward's own affine map, recomputed from the same
     // f32 statistics, says where.
     let affine = affine(&gamma, &beta, &mean, &variance, epsilon);
-    let passed = |v: f32, g: f32, (s, t): (f32, f32)| match relu {
-        true => gated(v * s + t, g),
-        false => g,
-    };
     // Per channel: Σ dy and Σ dy (x - mean).
-    let sums = gradient_sums(&x, &floats(&output_grad), &mean, &affine, plane, passed);
+    let sums = gradient_sums(&x, &floats(&output_grad), &mean, &affine, plane, relu);
     let inv_std: Vec<f64> = variance
         .iter()
         .map(|&v| 1.0 / (v as f64 + epsilon).sqrt())
@@ -230,9 +226,13 @@ fn flex_backward(
         .zip(x.par_chunks(channels * plane))
         .for_each(|(grad, image)| {
             let planes = grad.chunks_mut(plane).zip(image.chunks(plane));
-            for (((grad, image), &(a, b, k)), &st) in planes.zip(&coefficients).zip(&affine) {
-                for (g, &v) in grad.iter_mut().zip(image) {
-                    *g = a * passed(v, *g, st) + b * v + k;
+            for (((grad, image), &(a, b, k)), &(s, t)) in planes.zip(&coefficients).zip(&affine) {
+                // Two loops rather than a test of `relu` inside one, which
+                // kept the compiler from vectorising it.
+                let values = grad.iter_mut().zip(image);
+                match relu {
+                    true => values.for_each(|(g, &v)| *g = a * gated(v * s + t, *g) + b * v + k),
+                    false => values.for_each(|(g, &v)| *g = a * *g + b * v + k),
                 }
             }
         });
@@ -348,15 +348,16 @@ impl Moments {
     }
 }
 
-/// Per channel, Σ dy and Σ dy (x - mean), with dy as `passed` lets it
-/// through, each plane in `f32` lanes, the planes added in `f64`.
+/// Per channel, Σ dy and Σ dy (x - mean), with dy zeroed where the ReLU's
+/// output (`x·scale + shift` from `affine`) was not positive when `relu`,
+/// each plane in `f32` lanes, the planes added in `f64`.
 fn gradient_sums(
     x: &[f32],
     dy: &[f32],
     mean: &[f32],
     affine: &[(f32, f32)],
     plane: usize,
-    passed: impl Fn(f32, f32, (f32, f32)) -> f32 + Sync,
+    relu: bool,
 ) -> Vec<(f64, f64)> {
     let channels = mean.len();
     x.par_chunks(channels * plane)
@@ -366,11 +367,16 @@ fn gradient_sums(
             |mut acc, (image, grad)| {
                 let planes = image.chunks(plane).zip(grad.chunks(plane));
                 let channel = mean.iter().zip(affine);
-                for ((sum, (values, grads)), (&m, &st)) in acc.iter_mut().zip(planes).zip(channel) {
-                    let (s, t) = lane_sums(values, grads, |v, g| {
-                        let g = passed(v, g, st);
-                        (g, g * (v - m))
-                    });
+                for ((sum, (values, grads)), (&m, &(a, b))) in
+                    acc.iter_mut().zip(planes).zip(channel)
+                {
+                    let (s, t) = match relu {
+                        true => lane_sums(values, grads, |v, g| {
+                            let g = gated(v * a + b, g);
+                            (g, g * (v - m))
+                        }),
+                        false => lane_sums(values, grads, |v, g| (g, g * (v - m))),
+                    };
                     sum.0 += s as f64;
                     sum.1 += t as f64;
                 }
