@@ -214,18 +214,16 @@ fn pad_plane(g: &Geometry, plane: &[f32], padded: &mut [f32]) {
     }
 }
 
-/// Calls `visit(row, oy, at)` for each row `row` of the column matrix that
-/// belongs to one channel (patch values `(ky, kx)`, `row = ky·kw + kx`) and
-/// each output row `oy`: output column `ox` of that row reads the padded
-/// plane at `at + ox·stride`.
-fn for_each_row(g: &Geometry, mut visit: impl FnMut(usize, usize, usize)) {
+/// Calls `visit(tap, at)` for each patch value `(ky, kx)` of one channel
+/// (`tap = ky·kw + kx`, the channel's row of the column matrix): output
+/// `(oy, ox)` of that row reads the padded plane at
+/// `at + oy·stride_y·pw + ox·stride_x`.
+fn for_each_tap(g: &Geometry, mut visit: impl FnMut(usize, usize)) {
     let (_, pw) = g.padded();
-    let ([sy, _], [dy, dx]) = (g.stride, g.dilation);
+    let [dy, dx] = g.dilation;
     for ky in 0..g.kh {
         for kx in 0..g.kw {
-            for oy in 0..g.oh {
-                visit(ky * g.kw + kx, oy, (oy * sy + ky * dy) * pw + kx * dx);
-            }
+            visit(ky * g.kw + kx, ky * dy * pw + kx * dx);
         }
     }
 }
@@ -235,18 +233,21 @@ fn for_each_row(g: &Geometry, mut visit: impl FnMut(usize, usize, usize)) {
 /// a zero-bordered plane once, and every value of the columns is then one
 /// read from it.
 fn im2col(g: &Geometry, image: &[f32], cols: &mut [f32], place: Place) {
-    let ((ph, pw), sx, taps) = (g.padded(), g.stride[1], g.kh * g.kw);
+    let ((ph, pw), [sy, sx], taps) = (g.padded(), g.stride, g.kh * g.kw);
+    let (positions, pitch, ow) = (g.positions(), sy * pw, g.ow);
     let mut padded = vec![0.0f32; ph * pw];
     for (ci, plane) in image.chunks_exact(g.h * g.w).enumerate() {
         pad_plane(g, plane, &mut padded);
-        for_each_row(g, |tap, oy, at| {
-            let start = (ci * taps + tap) * place.stride + place.first + oy * g.ow;
-            let out = &mut cols[start..start + g.ow];
-            if sx == 1 {
-                out.copy_from_slice(&padded[at..at + g.ow]);
-            } else {
-                for (ox, v) in out.iter_mut().enumerate() {
-                    *v = padded[at + ox * sx];
+        for_each_tap(g, |tap, at| {
+            let start = (ci * taps + tap) * place.stride + place.first;
+            let rows = cols[start..start + positions].chunks_exact_mut(ow);
+            for (out, from) in rows.zip((at..).step_by(pitch)) {
+                match sx {
+                    1 => out.copy_from_slice(&padded[from..from + ow]),
+                    _ => {
+                        let input = padded[from..].iter().step_by(sx);
+                        out.iter_mut().zip(input).for_each(|(o, &v)| *o = v);
+                    }
                 }
             }
         });
@@ -257,22 +258,27 @@ fn im2col(g: &Geometry, image: &[f32], cols: &mut [f32], place: Place) {
 /// every patch that reads each input value, of `cols` at that patch value
 /// (summed in a zero-bordered plane, whose inside is then copied out).
 fn col2im(g: &Geometry, cols: &[f32], place: Place, image: &mut [f32]) {
-    let ((ph, pw), sx, taps) = (g.padded(), g.stride[1], g.kh * g.kw);
+    let ((ph, pw), [sy, sx], taps) = (g.padded(), g.stride, g.kh * g.kw);
+    let (positions, pitch, ow) = (g.positions(), sy * pw, g.ow);
     let [top, left] = g.pad;
     let (lo, hi) = (left.min(pw), (left + g.w).min(pw));
     let mut padded = vec![0.0f32; ph * pw];
     image.fill(0.0);
     for (ci, plane) in image.chunks_exact_mut(g.h * g.w).enumerate() {
         padded.fill(0.0);
-        for_each_row(g, |tap, oy, at| {
-            let start = (ci * taps + tap) * place.stride + place.first + oy * g.ow;
-            let values = &cols[start..start + g.ow];
-            if sx == 1 {
-                let out = &mut padded[at..at + g.ow];
-                out.iter_mut().zip(values).for_each(|(o, v)| *o += v);
-            } else {
-                for (ox, v) in values.iter().enumerate() {
-                    padded[at + ox * sx] += v;
+        for_each_tap(g, |tap, at| {
+            let start = (ci * taps + tap) * place.stride + place.first;
+            let rows = cols[start..start + positions].chunks_exact(ow);
+            for (values, from) in rows.zip((at..).step_by(pitch)) {
+                match sx {
+                    1 => {
+                        let out = &mut padded[from..from + ow];
+                        out.iter_mut().zip(values).for_each(|(o, v)| *o += v);
+                    }
+                    _ => {
+                        let out = padded[from..].iter_mut().step_by(sx);
+                        out.zip(values).for_each(|(o, v)| *o += v);
+                    }
                 }
             }
         });
