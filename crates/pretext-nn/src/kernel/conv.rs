@@ -293,6 +293,27 @@ fn col2im(g: &Geometry, cols: &[f32], place: Place, image: &mut [f32]) {
     }
 }
 
+/// The column matrix (`[c_in·kh·kw, n·oh·ow]`) of `images` (`n` of them,
+/// one after another), side by side: the images themselves when `direct`
+/// (a 1x1 convolution of one image), else im2col'd into `buffer`.
+fn column_matrix<'a>(
+    g: &Geometry,
+    images: &'a [f32],
+    buffer: &'a mut [f32],
+    direct: bool,
+) -> Matrix<'a> {
+    let n = images.len() / g.image();
+    let (patch, width) = (g.patch(), n * g.positions());
+    if direct {
+        return Matrix::row_major(images, patch, width);
+    }
+    let cols = &mut buffer[..patch * width];
+    for (j, image) in images.chunks_exact(g.image()).enumerate() {
+        im2col(g, image, cols, Place::nth(g, j, n));
+    }
+    Matrix::row_major(cols, patch, width)
+}
+
 /// `n` images' `[channels, positions]` planes (`images`, one after another)
 /// side by side as one `[channels, n·positions]` matrix in `joined`.
 fn join(images: &[f32], channels: usize, positions: usize, joined: &mut [f32]) {
@@ -336,17 +357,7 @@ impl Im2colConv for Flex {
                 |(cols, product), (out, images)| {
                     let n = images.len() / image_len;
                     let width = n * positions;
-                    let cols = match direct {
-                        true => images,
-                        false => {
-                            let cols = &mut cols[..patch * width];
-                            for (j, image) in images.chunks_exact(image_len).enumerate() {
-                                im2col(&g, image, cols, Place::nth(&g, j, n));
-                            }
-                            &cols[..]
-                        }
-                    };
-                    let cols = Matrix::row_major(cols, patch, width);
+                    let cols = column_matrix(&g, images, cols, direct);
                     if n == 1 {
                         matmul(out, weight, cols, false);
                     } else {
@@ -416,17 +427,7 @@ fn flex_backward(
                 };
                 let grad = Matrix::row_major(grad, g.c_out, width);
                 if weight_grad {
-                    let cols = match direct {
-                        true => inputs,
-                        false => {
-                            let cols = &mut cols[..patch * width];
-                            for (j, image) in inputs.chunks_exact(image_len).enumerate() {
-                                im2col(&g, image, cols, Place::nth(&g, j, n));
-                            }
-                            &cols[..]
-                        }
-                    };
-                    let cols = Matrix::row_major(cols, patch, width);
+                    let cols = column_matrix(&g, inputs, &mut cols, direct);
                     matmul(&mut dw, grad, cols.t(), true);
                 }
                 if let Some(dx_part) = dx_part.as_deref_mut() {
