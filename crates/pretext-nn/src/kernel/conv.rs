@@ -172,6 +172,30 @@ impl Geometry {
         let per_thread = self.batch.div_ceil(2 * rayon::current_num_threads());
         MIN_COLUMNS.div_ceil(positions).min(per_thread).max(1)
     }
+
+    /// Whether a group's column matrix is the input itself: a pointwise
+    /// convolution, one image to a product.
+    fn direct(&self) -> bool {
+        self.pointwise() && self.group() == 1
+    }
+
+    /// Scratch sizes per task: a group's column matrix (none when
+    /// [`Geometry::direct`]) and its outputs side by side (none for groups
+    /// of one, which write in place).
+    fn scratch(&self) -> (usize, usize) {
+        let group = self.group();
+        let columns = if self.direct() {
+            0
+        } else {
+            self.patch() * self.positions() * group
+        };
+        let joined = if group > 1 {
+            self.c_out * self.positions() * group
+        } else {
+            0
+        };
+        (columns, joined)
+    }
 }
 
 /// Output positions per matrix product below which images are grouped
@@ -345,10 +369,8 @@ impl Im2colConv for Flex {
         let (patch, positions, group) = (g.patch(), g.positions(), g.group());
         let (image_len, out_len) = (g.image(), g.c_out * positions);
         let weight = Matrix::row_major(&weight, g.c_out, patch);
-        let direct = g.pointwise() && group == 1;
+        let (direct, (columns, joined)) = (g.direct(), g.scratch());
         let mut output = vec![0.0f32; g.batch * out_len];
-        let columns = if direct { 0 } else { patch * positions * group };
-        let joined = if group > 1 { out_len * group } else { 0 };
         output
             .par_chunks_mut(group * out_len)
             .zip(x.par_chunks(group * image_len))
@@ -388,7 +410,7 @@ fn flex_backward(
     let (patch, positions, image_len, group) = (g.patch(), g.positions(), g.image(), g.group());
     let out_len = g.c_out * positions;
     let weight = Matrix::row_major(&weight, g.c_out, patch);
-    let direct = g.pointwise() && group == 1;
+    let (direct, (columns, joined)) = (g.direct(), g.scratch());
     // Images in a few chunks per thread, each a whole number of groups; each
     // chunk sums its own weight gradient, and the chunks' sums are added at
     // the end.
@@ -402,8 +424,6 @@ fn flex_backward(
         true => dx.chunks_mut(chunk * image_len).map(Some).collect(),
         false => (0..chunks).map(|_| None).collect(),
     };
-    let columns = if direct { 0 } else { patch * positions * group };
-    let joined = if group > 1 { out_len * group } else { 0 };
     let dw_parts: Vec<Vec<f32>> = dx_parts
         .into_par_iter()
         .enumerate()
