@@ -39,7 +39,7 @@ pub use loader::{Batch, BatchLoader};
 pub use loader_config::LoaderConfig;
 pub use modality::Modality;
 pub use settings::from_toml_with_overrides;
-pub use split::train_val_split;
+pub use split::{test_split, train_val_split};
 pub use stats::ChannelStats;
 pub use text::{
     Encoded, TextAugmentConfig, TextBatch, TextDataConfig, TextDataset, TextEncoding, TextLoader,

@@ -18,6 +18,21 @@ pub fn train_val_split(n: usize, val_fraction: f64, seed: u64) -> (Vec<usize>, V
     (idx, val)
 }
 
+/// The stream a text task's held-out test set is drawn from.
+const TEST_STREAM: u64 = 0x5445_5354;
+
+/// The documents a task holds out as its test set when it has no test file:
+/// `fraction` of `0..n`, drawn by the task's `seed`. Returns `(kept, test)`,
+/// each sorted. Evaluation and pretraining corpora (a part's `test_fraction`)
+/// both draw it here, so a corpus can leave out exactly a task's test set.
+pub fn test_split(n: usize, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    train_val_split(
+        n,
+        fraction,
+        crate::transform::derive_seed(seed, TEST_STREAM),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

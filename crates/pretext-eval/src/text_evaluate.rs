@@ -9,7 +9,7 @@ use std::time::Instant;
 use burn::tensor::Device;
 use pretext_data::text::{TextDataset, TextTokenizer};
 use pretext_data::transform::derive_seed;
-use pretext_data::{Modality, train_val_split};
+use pretext_data::{Modality, test_split};
 use pretext_nn::random_streams;
 use pretext_nn::text::TextEncoder;
 use pretext_train::{Checkpoint, Experiment, Needs, RunDir, TOKENIZER_FILE, TextExperimentConfig};
@@ -26,10 +26,6 @@ use crate::text_embed::embed_texts;
 use crate::text_finetune::{LabelledTexts, finetune_text};
 use crate::text_task::TextTaskConfig;
 use crate::tfidf::fit_tfidf_logistic;
-
-/// Borrowed views of owned strings.
-/// Stream of the seed of the held-out test share.
-const TEST_STREAM: u64 = 0x5445_5354;
 
 /// A text run ready to be evaluated: its experiment, checkpoint and tokenizer.
 pub struct TextRun {
@@ -133,8 +129,7 @@ pub(crate) fn load_task_data(
             Ok((pool, test))
         }
         None => {
-            let seed = derive_seed(task.seed, TEST_STREAM);
-            let (keep, held) = train_val_split(pool.len(), task.test_fraction, seed);
+            let (keep, held) = test_split(pool.len(), task.test_fraction, task.seed);
             Ok((pool.subset(&keep), pool.subset(&held)))
         }
     }
