@@ -3,7 +3,7 @@
 //! the resolved config is written beside the run's outputs.
 use std::path::{Path, PathBuf};
 
-use pretext_data::{AugmentConfig, DatasetConfig, Modality};
+use pretext_data::{AugmentConfig, DatasetConfig, Modality, TextDataConfig};
 use pretext_methods::MethodConfig;
 use pretext_nn::EncoderConfig;
 use serde::{Deserialize, Serialize};
@@ -12,7 +12,7 @@ use crate::{OptimizerConfig, ScheduleConfig, TextExperimentConfig, TrainError};
 
 /// The `data.format` values of text datasets: an experiment with one of them
 /// is a [`TextExperimentConfig`].
-pub const TEXT_FORMATS: [&str; 4] = ["lines", "table", "label_text", "text_folder"];
+pub const TEXT_FORMATS: [&str; 5] = TextDataConfig::FORMATS;
 
 /// An experiment of either modality, as its file holds it: text when
 /// `data.format` is one of [`TEXT_FORMATS`], images otherwise.

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::table::TableOptions;
 use super::{TextDataset, TextEncoding, folder, lines, table};
-use crate::DataError;
+use crate::{DataError, test_split};
 
 /// A text dataset on disk and the format it is stored in: the one registry of
 /// text formats. Unknown keys are errors.
@@ -81,6 +81,60 @@ pub enum TextDataConfig {
         #[serde(default, skip_serializing_if = "is_utf8")]
         encoding: TextEncoding,
     },
+    /// Several text datasets read as one unlabelled corpus, for pretraining:
+    /// the documents of every part in order, labels dropped.
+    ///
+    /// ```toml
+    /// [data]
+    /// format = "corpus"
+    /// [[data.parts]]
+    /// data = { format = "lines", path = "a.txt" }
+    /// [[data.parts]]          # leaves out the test set of a task that holds
+    /// test_fraction = 0.2     # out 20% of this file with seed 0
+    /// data = { format = "label_text", path = "rt-polarity.all", encoding = "latin1" }
+    /// ```
+    Corpus {
+        /// The parts, each a dataset of another format.
+        parts: Vec<CorpusPart>,
+    },
+}
+
+/// One source of a [`TextDataConfig::Corpus`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorpusPart {
+    /// The dataset (any format but `corpus`).
+    pub data: TextDataConfig,
+    /// Leave out the documents a task with this `test_fraction` and `seed`
+    /// holds out as its test set (the same keys as the task's), so that
+    /// pretraining never reads them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_fraction: Option<f64>,
+    /// The seed of that task (a task's default, 0, when absent).
+    #[serde(default)]
+    pub seed: u64,
+}
+
+impl CorpusPart {
+    /// The part's documents, unlabelled, without the left-out test set.
+    fn load(&self, base: &Path) -> Result<TextDataset, DataError> {
+        if matches!(self.data, TextDataConfig::Corpus { .. }) {
+            return Err(DataError::Invalid(
+                "a corpus part cannot itself be a corpus".into(),
+            ));
+        }
+        let data = self.data.load(base)?.without_labels();
+        match self.test_fraction {
+            None => Ok(data),
+            Some(f) if f > 0.0 && f < 1.0 => {
+                Ok(data.subset(&test_split(data.len(), f, self.seed).0))
+            }
+            Some(f) => Err(DataError::format(
+                data.source(),
+                format!("test_fraction must be above 0 and below 1, got {f}"),
+            )),
+        }
+    }
 }
 
 fn is_utf8(encoding: &TextEncoding) -> bool {
@@ -88,6 +142,10 @@ fn is_utf8(encoding: &TextEncoding) -> bool {
 }
 
 impl TextDataConfig {
+    /// The `format` name of every variant.
+    pub const FORMATS: [&'static str; 5] =
+        ["lines", "table", "label_text", "text_folder", "corpus"];
+
     /// Reads the dataset; relative paths are resolved against `base` (the
     /// directory of the experiment file, or the working directory).
     pub fn load(&self, base: &Path) -> Result<TextDataset, DataError> {
@@ -129,6 +187,22 @@ impl TextDataConfig {
                 limit,
                 encoding,
             } => folder::load(&root, limit, encoding),
+            TextDataConfig::Corpus { parts } => {
+                let Some(first) = parts.first() else {
+                    return Err(DataError::Invalid("data.parts lists no dataset".into()));
+                };
+                let (mut docs, mut skipped) = (Vec::new(), 0);
+                for part in &parts {
+                    let data = part.load(base)?;
+                    skipped += data.skipped_empty();
+                    docs.extend_from_slice(data.docs());
+                }
+                let source = match parts.len() {
+                    1 => first.data.path().to_path_buf(),
+                    n => format!("{} and {} more", first.data.path().display(), n - 1).into(),
+                };
+                Ok(TextDataset::new(docs, None, Vec::new(), source)?.with_skipped_empty(skipped))
+            }
         }
     }
 
@@ -141,26 +215,36 @@ impl TextDataConfig {
             | TextDataConfig::Table { path, .. }
             | TextDataConfig::LabelText { path, .. } => path,
             TextDataConfig::TextFolder { root, .. } => root,
+            TextDataConfig::Corpus { parts } => {
+                for part in parts.iter_mut() {
+                    part.data = part.data.resolved(base);
+                }
+                return out;
+            }
         };
         let joined = base.join(&*path); // `join` keeps an absolute path as is
         *path = std::fs::canonicalize(&joined).unwrap_or(joined);
         out
     }
 
-    /// The file (or, for a text folder, the folder) the data is read from.
+    /// The file (or, for a text folder, the folder) the data is read from;
+    /// for a corpus, its first part's.
     pub fn path(&self) -> &Path {
         match self {
             TextDataConfig::Lines { path, .. }
             | TextDataConfig::Table { path, .. }
             | TextDataConfig::LabelText { path, .. } => path,
             TextDataConfig::TextFolder { root, .. } => root,
+            TextDataConfig::Corpus { parts } => {
+                parts.first().map_or(Path::new(""), |p| p.data.path())
+            }
         }
     }
 
     /// Whether loading gives labels.
     pub fn is_labelled(&self) -> bool {
         match self {
-            TextDataConfig::Lines { .. } => false,
+            TextDataConfig::Lines { .. } | TextDataConfig::Corpus { .. } => false,
             TextDataConfig::Table { label_column, .. } => label_column.is_some(),
             TextDataConfig::LabelText { .. } | TextDataConfig::TextFolder { .. } => true,
         }
@@ -173,6 +257,7 @@ impl TextDataConfig {
             | TextDataConfig::Table { limit, .. }
             | TextDataConfig::LabelText { limit, .. }
             | TextDataConfig::TextFolder { limit, .. } => *limit,
+            TextDataConfig::Corpus { .. } => None,
         }
     }
 }
@@ -294,9 +379,12 @@ mod tests {
             "format = \"table\"\npath = \"t.csv\"\ntext_column = \"text\"\nlabel_column = \"y\"",
             "format = \"label_text\"\npath = \"lt.txt\"",
             "format = \"text_folder\"\nroot = \"f\"",
+            "format = \"corpus\"\n[[parts]]\ndata = { format = \"lines\", path = \"l.txt\" }",
         ];
         for text in configs {
             let c = parse(text).unwrap();
+            let format = toml::Value::try_from(&c).unwrap()["format"].clone();
+            assert!(TextDataConfig::FORMATS.contains(&format.as_str().unwrap()));
             let d = c.load(dir.path()).unwrap();
             assert_eq!(d.labels().is_some(), c.is_labelled(), "{text}");
             assert!(
@@ -305,5 +393,66 @@ mod tests {
                     .all(|doc| doc == "hi" || doc == "one" || doc == "two")
             );
         }
+    }
+
+    #[test]
+    fn corpus_joins_its_parts_and_leaves_out_a_tasks_test_set() {
+        let dir = tempfile::tempdir().unwrap();
+        write(&dir, "l.txt", b"one\ntwo\n");
+        let labelled: String = (0..20).map(|i| format!("{} doc{i}\n", i % 2)).collect();
+        write(&dir, "lt.txt", labelled.as_bytes());
+        let c = parse(
+            "format = \"corpus\"\n\
+             [[parts]]\ndata = { format = \"lines\", path = \"l.txt\" }\n\
+             [[parts]]\ntest_fraction = 0.25\nseed = 3\ndata = { format = \"label_text\", path = \"lt.txt\" }",
+        )
+        .unwrap();
+        assert!(!c.is_labelled());
+        assert_eq!(c.path(), Path::new("l.txt"));
+        let d = c.load(dir.path()).unwrap();
+        assert!(d.labels().is_none());
+        // The documents a task with the same fraction and seed would test on
+        // are exactly the ones missing.
+        let (_, test) = test_split(20, 0.25, 3);
+        assert_eq!(test.len(), 5);
+        let expected: Vec<String> = ["one".to_string(), "two".to_string()]
+            .into_iter()
+            .chain(
+                (0..20)
+                    .filter(|i| !test.contains(i))
+                    .map(|i| format!("doc{i}")),
+            )
+            .collect();
+        assert_eq!(d.docs(), &expected[..]);
+        let resolved = c.resolved(dir.path());
+        assert!(resolved.path().is_absolute());
+        assert_eq!(resolved.load(Path::new("/nonexistent")).unwrap().len(), 17);
+    }
+
+    #[test]
+    fn corpus_rejects_bad_parts() {
+        let dir = tempfile::tempdir().unwrap();
+        write(&dir, "l.txt", b"one\n");
+        let nested =
+            parse("format = \"corpus\"\n[[parts]]\ndata = { format = \"corpus\", parts = [] }")
+                .unwrap();
+        let err = nested.load(dir.path()).unwrap_err();
+        assert!(
+            err.to_string().contains("cannot itself be a corpus"),
+            "{err}"
+        );
+        let empty = parse("format = \"corpus\"\nparts = []").unwrap();
+        let err = empty.load(dir.path()).unwrap_err();
+        assert!(err.to_string().contains("lists no dataset"), "{err}");
+        let bad = parse(
+            "format = \"corpus\"\n[[parts]]\ntest_fraction = 1.0\ndata = { format = \"lines\", path = \"l.txt\" }",
+        )
+        .unwrap();
+        let err = bad.load(dir.path()).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("l.txt: test_fraction must be above 0"),
+            "{err}"
+        );
     }
 }

@@ -47,7 +47,7 @@ mod test_data;
 mod tokenizer;
 
 pub use augment::TextAugmentConfig;
-pub use config::TextDataConfig;
+pub use config::{CorpusPart, TextDataConfig};
 pub use dataset::{TextDataset, class_names_of};
 pub use encoding::TextEncoding;
 pub use loader::{TextBatch, TextLoader, TokenIds};
