@@ -94,6 +94,7 @@ impl TextExperimentConfig {
             .map_err(|e| format!("augment: {e}"))?;
         self.encoder.validate()?;
         self.method.validate()?;
+        self.method.check_encoder(&self.encoder)?;
         self.train.validate()
     }
 

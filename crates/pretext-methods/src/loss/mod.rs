@@ -8,6 +8,7 @@ mod nt_xent;
 mod reconstruction;
 mod simcse;
 mod simsiam;
+mod skip_gram;
 #[cfg(test)]
 mod testing;
 mod token_cross_entropy;
@@ -22,5 +23,6 @@ pub use nt_xent::{l2_normalize, nt_xent};
 pub use reconstruction::{ReconstructionLoss, reconstruction};
 pub use simcse::simcse;
 pub use simsiam::simsiam;
+pub use skip_gram::skip_gram;
 pub use token_cross_entropy::token_cross_entropy;
 pub use vicreg::{VicregWeights, vicreg};

@@ -12,15 +12,17 @@ use crate::StepOutput;
 
 mod decoder;
 mod simcse;
+mod skip_gram;
 #[cfg(test)]
 mod testing;
 mod tsdae;
 
 pub use decoder::SentenceDecoder;
 pub use simcse::{Simcse, SimcseConfig};
+pub use skip_gram::{SkipGram, SkipGramConfig};
 pub use tsdae::{Tsdae, TsdaeConfig};
 
-/// Which text method to pretrain with (`name = "simcse" | "tsdae"`).
+/// Which text method to pretrain with (`name = "simcse" | "tsdae" | "skip_gram"`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "snake_case")]
 pub enum TextMethodConfig {
@@ -28,6 +30,8 @@ pub enum TextMethodConfig {
     Simcse(SimcseConfig),
     /// TSDAE: encode a sentence with tokens deleted, decode the clean sentence from the vector.
     Tsdae(TsdaeConfig),
+    /// Skip-gram: each token's vector predicts its neighbours (word2vec), for a bag of embeddings.
+    SkipGram(SkipGramConfig),
 }
 
 impl Default for TextMethodConfig {
@@ -42,6 +46,7 @@ impl TextMethodConfig {
         match self {
             TextMethodConfig::Simcse(_) => "simcse",
             TextMethodConfig::Tsdae(_) => "tsdae",
+            TextMethodConfig::SkipGram(_) => "skip_gram",
         }
     }
 
@@ -50,6 +55,7 @@ impl TextMethodConfig {
         match self {
             TextMethodConfig::Simcse(_) => 2,
             TextMethodConfig::Tsdae(_) => 1,
+            TextMethodConfig::SkipGram(_) => 0,
         }
     }
 
@@ -58,7 +64,7 @@ impl TextMethodConfig {
     /// augmentation applies).
     pub fn view_deletion(&self) -> Option<f32> {
         match self {
-            TextMethodConfig::Simcse(_) => None,
+            TextMethodConfig::Simcse(_) | TextMethodConfig::SkipGram(_) => None,
             TextMethodConfig::Tsdae(c) => Some(c.deletion),
         }
     }
@@ -68,6 +74,15 @@ impl TextMethodConfig {
         match self {
             TextMethodConfig::Simcse(c) => c.validate(),
             TextMethodConfig::Tsdae(c) => c.validate(),
+            TextMethodConfig::SkipGram(c) => c.validate(),
+        }
+    }
+
+    /// Checks that `encoder` is one the method can train, naming the keys.
+    pub fn check_encoder(&self, encoder: &TextEncoderConfig) -> Result<(), String> {
+        match self {
+            TextMethodConfig::SkipGram(c) => c.check_encoder(encoder),
+            TextMethodConfig::Simcse(_) | TextMethodConfig::Tsdae(_) => Ok(()),
         }
     }
 
@@ -84,6 +99,7 @@ impl TextMethodConfig {
         match self {
             TextMethodConfig::Simcse(c) => TextMethod::Simcse(c.init(encoder)),
             TextMethodConfig::Tsdae(c) => TextMethod::Tsdae(c.init(encoder, device)),
+            TextMethodConfig::SkipGram(c) => TextMethod::SkipGram(c.init(encoder, device)),
         }
     }
 }
@@ -97,6 +113,8 @@ pub enum TextMethod {
     Simcse(Simcse),
     /// See [`Tsdae`].
     Tsdae(Tsdae),
+    /// See [`SkipGram`].
+    SkipGram(SkipGram),
 }
 
 impl TextMethod {
@@ -109,6 +127,7 @@ impl TextMethod {
         match self {
             TextMethod::Simcse(m) => m.forward(clean, views),
             TextMethod::Tsdae(m) => m.forward(clean, views),
+            TextMethod::SkipGram(m) => m.forward(clean, views),
         }
     }
 
@@ -117,6 +136,7 @@ impl TextMethod {
         match self {
             TextMethod::Simcse(m) => &m.encoder,
             TextMethod::Tsdae(m) => &m.encoder,
+            TextMethod::SkipGram(m) => &m.encoder,
         }
     }
 
@@ -125,6 +145,7 @@ impl TextMethod {
         match self {
             TextMethod::Simcse(m) => m.encoder,
             TextMethod::Tsdae(m) => m.encoder,
+            TextMethod::SkipGram(m) => m.encoder,
         }
     }
 }

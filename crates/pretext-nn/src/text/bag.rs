@@ -4,10 +4,11 @@
 //! Classification", and Iyyer et al., 2015, "Deep Unordered Composition
 //! Rivals Syntactic Methods for Text Classification"). Word order is ignored;
 //! it is a light, fast baseline.
+use burn::module::Initializer;
 use burn::module::Module;
 use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::tensor::activation::relu;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
 use super::tokens::{Tokens, masked_mean};
@@ -83,5 +84,28 @@ impl BagOfEmbeddings {
             Some(fc) => relu(fc.forward(h)), // [b, hidden]
             None => h,
         }
+    }
+
+    /// Each token's embedding, before the mean.
+    ///
+    /// # Shapes
+    /// `[b, l]` ids → `[b, l, width]`
+    pub fn token_vectors(&self, ids: Tensor<2, Int>) -> Tensor<3> {
+        self.tokens.forward(ids)
+    }
+
+    /// Whether a hidden layer follows the mean.
+    pub fn has_hidden(&self) -> bool {
+        self.hidden.is_some()
+    }
+
+    /// The same encoder with its token embeddings drawn again from
+    /// `initializer` (skip-gram starts them small, as word2vec does).
+    pub fn with_token_init(mut self, initializer: Initializer, device: &Device) -> Self {
+        let [vocab, width] = self.tokens.weight.dims();
+        self.tokens = EmbeddingConfig::new(vocab, width)
+            .with_initializer(initializer)
+            .init(device);
+        self
     }
 }
