@@ -148,7 +148,7 @@ mod tests {
     use pretext_nn::text::BagOfEmbeddingsConfig;
 
     use super::*;
-    use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+    use burn::optim::{AdamConfig, GradientsParams};
 
     use crate::text::testing::{VOCAB, sentences};
     use crate::text::{TextMethod, TextMethodConfig};
