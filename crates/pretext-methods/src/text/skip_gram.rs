@@ -14,7 +14,7 @@ use burn::module::{Initializer, Module};
 use burn::nn::{Embedding, EmbeddingConfig};
 use burn::tensor::{Device, Distribution, Int, Tensor};
 use pretext_nn::TextEncoderConfig;
-use pretext_nn::text::{TextEncoder, Tokens};
+use pretext_nn::text::{TextEncoder, Tokens, masked_mean};
 use serde::{Deserialize, Serialize};
 
 use crate::StepOutput;
@@ -127,8 +127,11 @@ impl SkipGram {
         )
         .int()
         .clamp(0, n as i64 - 1);
+        // The bag has no hidden layer, so its sentence vector is this mean.
+        let vectors = bag.token_vectors(clean.ids.clone()); // [b, l, width]
+        let embeddings = masked_mean(vectors.clone(), clean.mask.clone());
         let loss = skip_gram(
-            bag.token_vectors(clean.ids.clone()),
+            vectors,
             self.contexts.forward(clean.ids.clone()),
             clean.mask.clone(),
             self.window,
@@ -137,7 +140,7 @@ impl SkipGram {
         );
         StepOutput {
             loss,
-            embeddings: self.encoder.forward(clean),
+            embeddings,
             keys: None,
         }
     }
@@ -187,6 +190,21 @@ mod tests {
         }
         let after = mean_loss(&method);
         assert!(after < 0.8 * before, "{before} -> {after}");
+    }
+
+    #[test]
+    fn its_embeddings_are_the_encoders_sentence_vectors() {
+        let device = Device::flex();
+        let clean = sentences(4, 24, &device);
+        let TextMethod::SkipGram(method) = TextMethodConfig::SkipGram(SkipGramConfig::default())
+            .init(&bag(None), VOCAB, 24, &device)
+        else {
+            panic!("a skip-gram method");
+        };
+        let step = method.forward(&clean, &[]).embeddings;
+        let direct = method.encoder.forward(&clean);
+        step.into_data()
+            .assert_approx_eq::<f32>(&direct.into_data(), Default::default());
     }
 
     #[test]

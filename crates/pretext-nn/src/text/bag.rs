@@ -94,11 +94,6 @@ impl BagOfEmbeddings {
         self.tokens.forward(ids)
     }
 
-    /// Whether a hidden layer follows the mean.
-    pub fn has_hidden(&self) -> bool {
-        self.hidden.is_some()
-    }
-
     /// The same encoder with its token embeddings drawn again from
     /// `initializer` (skip-gram starts them small, as word2vec does).
     pub fn with_token_init(mut self, initializer: Initializer, device: &Device) -> Self {
