@@ -151,7 +151,7 @@ fn images_in_memory_and_files_embed_like_the_dataset_and_bad_ones_are_errors() {
 /// Opens the export with Python's `safetensors` and checks every name and
 /// shape against `config.json`. Skipped without Python's `safetensors`,
 /// unless `PRETEXT_REQUIRE_PYTHON` is set (as `.ci/run` does).
-fn check_in_python(dir: &Path) {
+pub(crate) fn check_in_python(dir: &Path) {
     let script = r#"
 import json, sys
 from safetensors.numpy import load_file

@@ -297,3 +297,101 @@ fn a_program_loads_a_text_encoder_and_embeds_sentences() {
         .unwrap();
     assert!(err.to_string().contains("no-such-run"), "{err}");
 }
+
+#[test]
+fn a_text_encoder_exported_with_its_tokenizer_imports_and_embeds_the_same() {
+    let tmp = tempfile::tempdir().unwrap();
+    let transformer = pretrained_simcse(tmp.path());
+    let bag = experiment("skip_gram", 1).replace(
+        "kind = \"transformer\"\nwidth = 32\ndepth = 1\nheads = 2",
+        "kind = \"bag_of_embeddings\"\nwidth = 32",
+    );
+    let bag = pretrain_text(
+        &load(&bag),
+        tmp.path(),
+        &info(),
+        &[device()],
+        &mut NoObserver,
+    )
+    .unwrap()
+    .run_dir;
+    let texts = [
+        "a gorgeous , witty , seductive movie .",
+        "the film is not only long but also far too slow to hold anyone 's attention .",
+        "",
+    ];
+    for (run, kind) in [(transformer, "transformer"), (bag, "bag_of_embeddings")] {
+        let encoder = pretext::TextEncoder::load(&run, &device()).unwrap();
+        let direct = encoder.embed_texts(&texts);
+        let dir = tmp.path().join(format!("export-{kind}"));
+        let config = pretext::export_text_safetensors(&encoder, &dir).unwrap();
+        assert_eq!(config.vocab_size, encoder.network().vocab_size());
+        assert_eq!((config.max_len, config.embedding_dim), (24, 32));
+        // PyTorch names, no enum variant: the token table is [vocab, width].
+        assert_eq!(
+            config.tensors["tokens.weight"],
+            vec![config.vocab_size, 32],
+            "{kind}"
+        );
+        assert!(
+            !config
+                .tensors
+                .keys()
+                .any(|n| n.contains("Transformer") || n.contains("BagOf") || n.contains("gamma")),
+            "{kind}: {:?}",
+            config.tensors.keys()
+        );
+        crate::export::check_in_python(&dir);
+
+        let imported = pretext::import_text_safetensors(&dir, &device()).unwrap();
+        assert_eq!(imported.config(), encoder.config());
+        let again = imported.embed_texts(&texts);
+        for (a, b) in direct.iter().flatten().zip(again.iter().flatten()) {
+            assert!((a - b).abs() <= 1e-6, "{kind}: {a} vs {b}");
+        }
+        // The exported tokenizer splits text as the run's does.
+        assert_eq!(
+            imported.tokenizer().encode(texts[1]),
+            encoder.tokenizer().encode(texts[1])
+        );
+    }
+
+    // What a program reading the export by hand computes for a bag of
+    // embeddings: the mean of the rows of tokens.weight at the text's ids.
+    let dir = tmp.path().join("export-bag_of_embeddings");
+    let encoder = pretext::import_text_safetensors(&dir, &device()).unwrap();
+    let (ids, _) = encoder.tokenizer().encode(texts[0]);
+    let table = read_safetensors_f32(&dir.join("encoder.safetensors"), "tokens.weight");
+    let by_hand: Vec<f32> = (0..32)
+        .map(|j| ids.iter().map(|&i| table[i as usize * 32 + j]).sum::<f32>() / ids.len() as f32)
+        .collect();
+    for (a, b) in by_hand.iter().zip(&encoder.embed_texts(&texts[..1])[0]) {
+        assert!((a - b).abs() <= 1e-5, "{a} vs {b}");
+    }
+
+    // A text export without its tokenizer is refused, naming the file.
+    std::fs::remove_file(dir.join("tokenizer.json")).unwrap();
+    let err = pretext::import_text_safetensors(&dir, &device())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("tokenizer.json"), "{err}");
+}
+
+/// The f32 tensor `name` of a safetensors file, read by hand (8 bytes of
+/// header length, the JSON header, then the data), as another program would.
+fn read_safetensors_f32(path: &Path, name: &str) -> Vec<f32> {
+    let bytes = std::fs::read(path).unwrap();
+    let len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + len]).unwrap();
+    assert_eq!(header[name]["dtype"], "F32");
+    let offsets = &header[name]["data_offsets"];
+    let (start, end) = (
+        offsets[0].as_u64().unwrap() as usize,
+        offsets[1].as_u64().unwrap() as usize,
+    );
+    bytes[8 + len + start..8 + len + end]
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+        .collect()
+}

@@ -3,7 +3,7 @@
 //! and `bias`, linear weights `[out, in]`) and `config.json` describing the
 //! architecture, the preprocessing and every tensor's name and shape.
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use burn::store::{BurnToPyTorchAdapter, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore};
 use burn::tensor::Device;
@@ -39,15 +39,7 @@ pub struct ExportConfig {
 pub fn export_safetensors(encoder: &Encoder, dir: &Path) -> Result<ExportConfig, Error> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let weights = dir.join(WEIGHTS);
-    let mut store = SafetensorsStore::from_bytes(None)
-        .skip_enum_variants(true)
-        .with_to_adapter(BurnToPyTorchAdapter)
-        .metadata("producer", "pretext");
-    encoder
-        .network()
-        .save_into(&mut store)
-        .map_err(|e| Error::export(&weights, e))?;
-    let bytes = store.get_bytes().map_err(|e| Error::export(&weights, e))?;
+    let bytes = safetensors_bytes(encoder.network(), &weights)?;
     let config = ExportConfig {
         encoder: encoder.config().clone(),
         input: encoder.input().clone(),
@@ -63,39 +55,13 @@ pub fn export_safetensors(encoder: &Encoder, dir: &Path) -> Result<ExportConfig,
 
 /// Loads an encoder exported by [`export_safetensors`] from `dir` on `device`.
 pub fn import_safetensors(dir: &Path, device: &Device) -> Result<Encoder, Error> {
-    let config_path = dir.join(CONFIG);
-    let text = std::fs::read_to_string(&config_path).map_err(|e| Error::io(&config_path, e))?;
-    let config: ExportConfig =
-        serde_json::from_str(&text).map_err(|e| Error::export(&config_path, e))?;
-    let weights = dir.join(WEIGHTS);
-    if !weights.is_file() {
-        return Err(Error::export(
-            &weights,
-            "missing (an export holds encoder.safetensors and config.json)",
-        ));
-    }
+    let config: ExportConfig = read_config(dir)?;
     let mut network = config.encoder.init(config.input.shape, device);
-    let mut store = SafetensorsStore::from_file(&weights)
-        .skip_enum_variants(true)
-        .with_from_adapter(PyTorchToBurnAdapter);
-    let result = network
-        .load_from(&mut store)
-        .map_err(|e| Error::export(&weights, e))?;
-    if !result.errors.is_empty() || !result.missing.is_empty() {
-        return Err(Error::export(
-            &weights,
-            format!(
-                "does not fit the architecture of config.json: {}",
-                result
-                    .errors
-                    .iter()
-                    .map(|e| format!("{e:?}"))
-                    .chain(result.missing.iter().map(|m| format!("missing {m:?}")))
-                    .next()
-                    .unwrap_or_default()
-            ),
-        ));
-    }
+    load_weights(
+        &mut network,
+        &dir.join(WEIGHTS),
+        "an export holds encoder.safetensors and config.json",
+    )?;
     Ok(Encoder::from_parts(
         network,
         config.encoder,
@@ -105,14 +71,69 @@ pub fn import_safetensors(dir: &Path, device: &Device) -> Result<Encoder, Error>
     ))
 }
 
+/// The `config.json` of the export in `dir`.
+pub(crate) fn read_config<T: serde::de::DeserializeOwned>(dir: &Path) -> Result<T, Error> {
+    let path = dir.join(CONFIG);
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    serde_json::from_str(&text).map_err(|e| Error::export(&path, e))
+}
+
+/// `module` as safetensors bytes with PyTorch names and layouts; `weights`
+/// is the file they are for (named in errors).
+pub(crate) fn safetensors_bytes<M: ModuleSnapshot>(
+    module: &M,
+    weights: &Path,
+) -> Result<Vec<u8>, Error> {
+    let mut store = SafetensorsStore::from_bytes(None)
+        .skip_enum_variants(true)
+        .with_to_adapter(BurnToPyTorchAdapter)
+        .metadata("producer", "pretext");
+    module
+        .save_into(&mut store)
+        .map_err(|e| Error::export(weights, e))?;
+    store.get_bytes().map_err(|e| Error::export(weights, e))
+}
+
+/// Loads `network`'s parameters from the safetensors file `weights` (PyTorch
+/// names and layouts); every parameter must be there with its shape.
+/// `holds` says what an export holds, for a missing file.
+pub(crate) fn load_weights<M: ModuleSnapshot>(
+    network: &mut M,
+    weights: &Path,
+    holds: &str,
+) -> Result<(), Error> {
+    if !weights.is_file() {
+        return Err(Error::export(weights, format!("missing ({holds})")));
+    }
+    let mut store = SafetensorsStore::from_file(weights)
+        .skip_enum_variants(true)
+        .with_from_adapter(PyTorchToBurnAdapter);
+    let result = network
+        .load_from(&mut store)
+        .map_err(|e| Error::export(weights, e))?;
+    match result
+        .errors
+        .iter()
+        .map(|e| format!("{e:?}"))
+        .chain(result.missing.iter().map(|m| format!("missing {m:?}")))
+        .next()
+    {
+        Some(problem) => Err(Error::export(
+            weights,
+            format!("does not fit the architecture of config.json: {problem}"),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Writes atomically (a temporary file, then rename).
-fn write(path: &PathBuf, bytes: &[u8]) -> Result<(), Error> {
+pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     pretext_train::write_atomic(path, bytes).map_err(|e| Error::export(path, e))
 }
 
 /// Name → shape of every tensor in a safetensors file's header (8 bytes of
 /// little-endian header length, then JSON).
-fn tensor_shapes(bytes: &[u8]) -> Result<BTreeMap<String, Vec<usize>>, String> {
+pub(crate) fn tensor_shapes(bytes: &[u8]) -> Result<BTreeMap<String, Vec<usize>>, String> {
     let len = bytes
         .get(..8)
         .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)

@@ -3,7 +3,8 @@
 //! [`Encoder`] is what other programs use: load a pretrained encoder from a
 //! run in one line, embed images, export it to safetensors for other
 //! frameworks. [`TextEncoder`] loads a text run's encoder with its tokenizer
-//! and embeds sentences or documents. The facade also re-exports the crates pretext is built from:
+//! and embeds sentences or documents, and exports it with its tokenizer
+//! ([`export_text_safetensors`]). The facade also re-exports the crates pretext is built from:
 //! [`data`] (datasets, augmentations, batches), [`nn`] (encoders, heads,
 //! decoders), [`methods`] (SimCLR, autoencoders), [`train`] (the pretraining
 //! loop and run directories), [`eval`] (few-label evaluation against
@@ -47,11 +48,13 @@ mod error;
 pub mod export;
 pub mod npy;
 mod text_encoder;
+pub mod text_export;
 
 pub use encoder::Encoder;
 pub use error::Error;
 pub use export::{export_safetensors, import_safetensors};
 pub use text_encoder::TextEncoder;
+pub use text_export::{export_text_safetensors, import_text_safetensors};
 
 pub use pretext_data as data;
 pub use pretext_eval as eval;

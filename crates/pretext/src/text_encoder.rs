@@ -6,12 +6,14 @@ use burn::tensor::Device;
 use pretext_data::text::TextTokenizer;
 use pretext_eval::TextRun;
 use pretext_eval::text_embed::embed_texts;
+use pretext_nn::TextEncoderConfig;
 
 use crate::Error;
 
 /// The encoder of a text run and the tokenizer it was trained with.
 pub struct TextEncoder {
     encoder: pretext_nn::text::TextEncoder,
+    config: TextEncoderConfig,
     tokenizer: TextTokenizer,
     device: Device,
     source: PathBuf,
@@ -24,10 +26,33 @@ impl TextEncoder {
         let run = TextRun::open(run.as_ref())?;
         Ok(Self {
             encoder: run.encoder(device)?,
+            config: run.config.encoder.clone(),
             tokenizer: run.tokenizer.clone(),
             device: device.clone(),
             source: run.checkpoint.clone(),
         })
+    }
+
+    /// An encoder from its parts (an import rebuilds one this way).
+    pub(crate) fn from_parts(
+        encoder: pretext_nn::text::TextEncoder,
+        config: TextEncoderConfig,
+        tokenizer: TextTokenizer,
+        device: &Device,
+        source: PathBuf,
+    ) -> Self {
+        Self {
+            encoder,
+            config,
+            tokenizer,
+            device: device.clone(),
+            source,
+        }
+    }
+
+    /// The architecture (an experiment's `[encoder]` table).
+    pub fn config(&self) -> &TextEncoderConfig {
+        &self.config
     }
 
     /// Numbers per embedding.
@@ -45,7 +70,7 @@ impl TextEncoder {
         &self.encoder
     }
 
-    /// The checkpoint directory it was loaded from.
+    /// The checkpoint directory (or export) it was loaded from.
     pub fn source(&self) -> &Path {
         &self.source
     }

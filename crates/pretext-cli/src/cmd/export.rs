@@ -1,16 +1,20 @@
 //! `pretext export <run> [--format safetensors] [--out DIR]`: the encoder
-//! alone, for other programs (PyTorch names and layouts).
+//! alone, for other programs (PyTorch names and layouts); a text run's with
+//! its tokenizer.
 use std::path::PathBuf;
 
 use anyhow::Result;
-use pretext::{Encoder, export_safetensors};
+use pretext::data::Modality;
+use pretext::train::{Experiment, RunDir};
+use pretext::{Encoder, TextEncoder, export_safetensors, export_text_safetensors};
 
 use crate::backend::Compute;
 
 /// Export formats.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Format {
-    /// `encoder.safetensors` (PyTorch names and layouts) and `config.json`.
+    /// `encoder.safetensors` (PyTorch names and layouts) and `config.json`;
+    /// for a text run also its `tokenizer.json`.
     Safetensors,
 }
 
@@ -30,19 +34,34 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    let modality = Experiment::modality_of_file(&RunDir::open(&args.run)?.config_path())?;
     let device = args.compute.device()?;
-    let encoder = Encoder::load(&args.run, &device)?;
     let out = args.out.unwrap_or_else(|| args.run.join("export"));
     let Format::Safetensors = args.format;
-    let config = export_safetensors(&encoder, &out)?;
-    println!(
-        "exported {} tensors ({}-dimensional embeddings, input {}x{}x{}) to {}/: encoder.safetensors, config.json",
-        config.tensors.len(),
-        config.embedding_dim,
-        config.input.shape.channels,
-        config.input.shape.height,
-        config.input.shape.width,
-        out.display()
-    );
+    match modality {
+        Modality::Image => {
+            let config = export_safetensors(&Encoder::load(&args.run, &device)?, &out)?;
+            println!(
+                "exported {} tensors ({}-dimensional embeddings, input {}x{}x{}) to {}/: encoder.safetensors, config.json",
+                config.tensors.len(),
+                config.embedding_dim,
+                config.input.shape.channels,
+                config.input.shape.height,
+                config.input.shape.width,
+                out.display()
+            );
+        }
+        Modality::Text => {
+            let config = export_text_safetensors(&TextEncoder::load(&args.run, &device)?, &out)?;
+            println!(
+                "exported {} tensors ({}-dimensional embeddings, {} token ids, texts cut to {} tokens) to {}/: encoder.safetensors, tokenizer.json, config.json",
+                config.tensors.len(),
+                config.embedding_dim,
+                config.vocab_size,
+                config.max_len,
+                out.display()
+            );
+        }
+    }
     Ok(())
 }
