@@ -11,6 +11,7 @@ use pretext_train::write_atomic;
 
 use crate::EvalError;
 use crate::outcome::EpochPoint;
+use crate::paired::{paired_differences, paired_markdown};
 
 /// Which features or weights a head starts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -164,7 +165,9 @@ impl EvalResults {
     }
 
     /// The summary as a markdown table: one row per (source, head), one
-    /// column per budget, cells `mean ± std` in percent.
+    /// column per budget, cells `mean ± std` in percent; then, where there
+    /// are baselines, the pretrained head's paired differences from them
+    /// ([`paired_differences`]).
     pub fn markdown(&self) -> String {
         let mut out = format!(
             "Test accuracy (%) on {} ({} test {}), mean ± std over seeds; run {}, checkpoint epoch {}.\n\n",
@@ -175,6 +178,14 @@ impl EvalResults {
             self.checkpoint_epoch
         );
         out += &table(&[("", self)], &self.budgets);
+        let paired = paired_markdown(
+            &paired_differences(&self.rows, &self.budgets),
+            &self.budgets,
+        );
+        if !paired.is_empty() {
+            out += "\n";
+            out += &paired;
+        }
         out
     }
 
