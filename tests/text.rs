@@ -261,6 +261,7 @@ fn the_report_of_a_text_run_shows_each_task_it_was_evaluated_on() {
         "Test accuracy (%) on sst2-b (200 test texts)",
         "texts/s (median epoch)",
         "tf-idf + linear",
+        "Pretrained + linear minus each baseline on the same label draws",
         "Nearest neighbours",
         "embeddings of 60 texts",
     ] {

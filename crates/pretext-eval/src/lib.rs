@@ -49,7 +49,9 @@ pub use error::EvalError;
 pub use evaluate::{EvaluatedRun, evaluate};
 pub use inspect::{InspectConfig, Inspection, inspect};
 pub use outcome::{EpochPoint, HeadOutcome};
-pub use paired::{PairedDifference, paired_differences, paired_markdown};
+pub use paired::{
+    PairedDifference, paired_caption, paired_cells, paired_differences, paired_markdown,
+};
 pub use results::{EvalResults, ResultRow, Source, SummaryRow, compare_table, mean_std};
 pub use task::{Baseline, Head, TaskConfig};
 pub use text_evaluate::{TextRun, evaluate_text};

@@ -88,13 +88,20 @@ pub fn paired_differences(rows: &[ResultRow], budgets: &[LabelBudget]) -> Vec<Pa
     out
 }
 
-/// The differences as a markdown paragraph and table (one row per baseline,
-/// one column per budget, cells `+2.0 ± 0.9 (13/20)` in points); empty when
-/// there is nothing to pair.
-pub fn paired_markdown(differences: &[PairedDifference], budgets: &[LabelBudget]) -> String {
-    let Some(first) = differences.first() else {
-        return String::new();
-    };
+/// What the differences' table shows, for the sentence above it.
+pub fn paired_caption(head: &str) -> String {
+    format!(
+        "Pretrained + {head} minus each baseline on the same label draws, in points: mean ± \
+         standard error over the draws (draws on which pretrained is ahead)."
+    )
+}
+
+/// The differences as table cells: the header, then one row per baseline
+/// with one column per budget, cells `+2.0 ± 0.9 (13/20)` in points.
+pub fn paired_cells(
+    differences: &[PairedDifference],
+    budgets: &[LabelBudget],
+) -> (Vec<String>, Vec<Vec<String>>) {
     let mut header = vec!["baseline".to_string()];
     header.extend(budgets.iter().map(|b| b.to_string()));
     let mut rows: Vec<Vec<String>> = Vec::new();
@@ -121,10 +128,19 @@ pub fn paired_markdown(differences: &[PairedDifference], budgets: &[LabelBudget]
             d.seeds
         );
     }
+    (header, rows)
+}
+
+/// The differences as a markdown paragraph and table ([`paired_cells`]);
+/// empty when there is nothing to pair.
+pub fn paired_markdown(differences: &[PairedDifference], budgets: &[LabelBudget]) -> String {
+    let Some(first) = differences.first() else {
+        return String::new();
+    };
+    let (header, rows) = paired_cells(differences, budgets);
     format!(
-        "Pretrained + {} minus each baseline on the same label draws, in points: mean ± \
-         standard error over the draws (draws on which pretrained is ahead).\n\n{}",
-        first.head,
+        "{}\n\n{}",
+        paired_caption(&first.head),
         render(&header, &rows)
     )
 }

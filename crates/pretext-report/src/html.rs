@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use base64::Engine;
+use pretext_eval::{paired_caption, paired_cells, paired_differences};
 
 use crate::ReportInputs;
 
@@ -173,25 +174,18 @@ pub(crate) fn page(
         let (header, rows) = r.summary_cells();
         let _ = writeln!(
             h,
-            "<p>Test accuracy (%) on {} ({} test {}), mean ± std over seeds.</p>\n<table>",
+            "<p>Test accuracy (%) on {} ({} test {}), mean ± std over seeds.</p>",
             escape(&r.task),
             r.test_size,
             r.modality.samples()
         );
-        h += "<tr>";
-        for c in &header {
-            let _ = write!(h, "<th>{}</th>", escape(c));
+        html_table(&mut h, &header, &rows);
+        let paired = paired_differences(&r.rows, &r.budgets);
+        if let Some(first) = paired.first() {
+            let (header, rows) = paired_cells(&paired, &r.budgets);
+            let _ = writeln!(h, "<p>{}</p>", escape(&paired_caption(&first.head)));
+            html_table(&mut h, &header, &rows);
         }
-        h += "</tr>\n";
-        for row in &rows {
-            h += "<tr>";
-            for (i, c) in row.iter().enumerate() {
-                let class = if i == 0 { "" } else { " class=\"num\"" };
-                let _ = write!(h, "<td{class}>{}</td>", escape(c));
-            }
-            h += "</tr>\n";
-        }
-        h += "</table>\n";
     }
     if !figures.is_empty() {
         h += "<h2>Figures</h2>\n";
@@ -234,6 +228,24 @@ pub(crate) fn page(
     }
     h += "</body>\n</html>\n";
     h
+}
+
+/// Appends a table: a header row, then rows whose cells after the first are numbers.
+fn html_table(h: &mut String, header: &[String], rows: &[Vec<String>]) {
+    *h += "<table>\n<tr>";
+    for c in header {
+        let _ = write!(h, "<th>{}</th>", escape(c));
+    }
+    *h += "</tr>\n";
+    for row in rows {
+        *h += "<tr>";
+        for (i, c) in row.iter().enumerate() {
+            let class = if i == 0 { "" } else { " class=\"num\"" };
+            let _ = write!(h, "<td{class}>{}</td>", escape(c));
+        }
+        *h += "</tr>\n";
+    }
+    *h += "</table>\n";
 }
 
 #[cfg(test)]
