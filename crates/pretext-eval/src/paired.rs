@@ -150,22 +150,7 @@ mod tests {
     use super::*;
 
     fn row(source: Source, head: &str, seed: u64, acc: f32) -> ResultRow {
-        ResultRow {
-            source,
-            head: head.into(),
-            budget: LabelBudget::PerClass(8),
-            seed,
-            train_labels: 16,
-            val_labels: 16,
-            test_accuracy: acc,
-            val_accuracy: None,
-            best_epoch: None,
-            epochs: None,
-            curve: vec![],
-            detail: None,
-            seconds: 0.0,
-            confusion: Vec::new(),
-        }
+        crate::results::tests::row(source, head, "8/class", seed, acc)
     }
 
     #[test]

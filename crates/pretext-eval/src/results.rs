@@ -409,10 +409,11 @@ pub fn mean_std(values: &[f32]) -> (f32, f32) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn row(source: Source, head: &str, budget: &str, seed: u64, acc: f32) -> ResultRow {
+    /// A result row with the fields the tests look at.
+    pub(crate) fn row(source: Source, head: &str, budget: &str, seed: u64, acc: f32) -> ResultRow {
         ResultRow {
             source,
             head: head.into(),
