@@ -332,7 +332,8 @@ pub(crate) fn render(header: &[String], rows: &[Vec<String>]) -> String {
     out
 }
 
-/// The header and rows of the summary table (cells `mean ± std`, percent).
+/// The header and rows of the summary table (cells `mean ± std`, percent;
+/// with the number of seeds, `(n=20)`, where a result's rows differ in it).
 fn cells(
     results: &[(&str, &EvalResults)],
     budgets: &[LabelBudget],
@@ -346,6 +347,9 @@ fn cells(
     header.extend(budgets.iter().map(|b| b.to_string()));
     let mut rows: Vec<Vec<String>> = Vec::new();
     for (name, r) in results {
+        // Seeds differ between rows when a later evaluation added seeds to
+        // some heads only: then each cell says how many it averages.
+        let uneven = r.summary.iter().any(|s| s.seeds != r.summary[0].seeds);
         let mut keys: Vec<(Source, String)> = Vec::new();
         for s in &r.summary {
             if !keys.contains(&(s.source, s.head.clone())) {
@@ -365,10 +369,14 @@ fn cells(
                     .iter()
                     .find(|s| s.source == source && s.head == head && s.budget == *b)
                     .map(|s| {
-                        if s.seeds > 1 {
+                        let cell = if s.seeds > 1 {
                             format!("{:.1} ± {:.1}", 100.0 * s.mean, 100.0 * s.std)
                         } else {
                             format!("{:.1}", 100.0 * s.mean)
+                        };
+                        match uneven {
+                            true => format!("{cell} (n={})", s.seeds),
+                            false => cell,
                         }
                     })
                     .unwrap_or_else(|| "–".into());
@@ -499,6 +507,18 @@ pub(crate) mod tests {
             .map(str::trim)
             .collect();
         assert_eq!(header[3..7], ["1/class", "5/class", "10%", "all"], "{cmp}");
+    }
+
+    #[test]
+    fn cells_name_their_seed_count_only_when_rows_differ_in_it() {
+        // The fixture's pretrained probe has 2 seeds, every other row 1.
+        let md = results().markdown();
+        assert!(md.contains("85.0 ± 7.1 (n=2)"), "{md}");
+        assert!(md.contains("50.0 (n=1)"), "{md}");
+        let mut even = results();
+        even.rows.retain(|r| r.seed == 0);
+        even.summarise();
+        assert!(!even.markdown().contains("(n="), "{}", even.markdown());
     }
 
     #[test]
