@@ -31,6 +31,8 @@ from tokenizers import Tokenizer
 warnings.filterwarnings("ignore")
 TEXT = pathlib.Path(__file__).resolve().parents[3] / "shared/datasets/text"
 run = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "runs/skipgram-corpus")
+if not (run / "export/encoder.safetensors").is_file():
+    sys.exit(f"{run}/export/encoder.safetensors: missing (run `pretext export {run}` first)")
 table = load_file(str(run / "export/encoder.safetensors"))["tokens.weight"].astype(np.float64)
 config = json.load(open(run / "export/config.json"))
 tokenizer = Tokenizer.from_file(str(run / "export/tokenizer.json"))

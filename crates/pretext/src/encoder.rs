@@ -39,16 +39,16 @@ impl Encoder {
     /// `device`.
     pub fn load(run: impl AsRef<Path>, device: &Device) -> Result<Self, Error> {
         let run = EvaluatedRun::open(run.as_ref())?;
-        Ok(Self {
-            encoder: run.encoder(device)?,
-            config: run.config.encoder.clone(),
-            input: run.input.clone(),
-            device: device.clone(),
-            source: run.checkpoint.clone(),
-        })
+        Ok(Self::from_parts(
+            run.encoder(device)?,
+            run.config.encoder.clone(),
+            run.input.clone(),
+            device,
+            run.checkpoint.clone(),
+        ))
     }
 
-    /// Wraps an encoder built elsewhere (an import of an export).
+    /// An encoder from its parts (a run's, or an import's).
     pub(crate) fn from_parts(
         encoder: pretext_nn::Encoder,
         config: EncoderConfig,

@@ -24,16 +24,16 @@ impl TextEncoder {
     /// and the run's `tokenizer.json`, on `device`.
     pub fn load(run: impl AsRef<Path>, device: &Device) -> Result<Self, Error> {
         let run = TextRun::open(run.as_ref())?;
-        Ok(Self {
-            encoder: run.encoder(device)?,
-            config: run.config.encoder.clone(),
-            tokenizer: run.tokenizer.clone(),
-            device: device.clone(),
-            source: run.checkpoint.clone(),
-        })
+        Ok(Self::from_parts(
+            run.encoder(device)?,
+            run.config.encoder.clone(),
+            run.tokenizer.clone(),
+            device,
+            run.checkpoint.clone(),
+        ))
     }
 
-    /// An encoder from its parts (an import rebuilds one this way).
+    /// An encoder from its parts (a run's, or an import's).
     pub(crate) fn from_parts(
         encoder: pretext_nn::text::TextEncoder,
         config: TextEncoderConfig,

@@ -59,11 +59,12 @@ pub fn export_text_safetensors(
         source: encoder.source().display().to_string(),
     };
     write(&weights, &bytes)?;
-    // Saved beside, then renamed, so an interrupted export leaves no half file.
     let tokenizer = dir.join(TOKENIZER);
-    let partial = dir.join(format!("{TOKENIZER}.partial"));
-    encoder.tokenizer().save(&partial)?;
-    std::fs::rename(&partial, &tokenizer).map_err(|e| Error::io(&tokenizer, e))?;
+    let json = encoder
+        .tokenizer()
+        .to_json()
+        .map_err(|e| Error::export(&tokenizer, e))?;
+    write(&tokenizer, json.as_bytes())?;
     let json = serde_json::to_vec_pretty(&config).expect("an export config serialises");
     write(&dir.join(CONFIG), &json)?;
     Ok(config)

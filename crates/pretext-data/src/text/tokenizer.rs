@@ -143,19 +143,24 @@ impl TextTokenizer {
         })
     }
 
-    /// Writes the tokenizer to `path` as a `tokenizer.json`, with `max_len`
-    /// as its truncation length.
+    /// Writes the tokenizer to `path` as a `tokenizer.json` ([`Self::to_json`]).
     pub fn save(&self, path: &Path) -> Result<(), DataError> {
+        let json = self.to_json().map_err(|e| DataError::format(path, e))?;
+        std::fs::write(path, json).map_err(|e| DataError::io(path, e))
+    }
+
+    /// The tokenizer as the text of a `tokenizer.json` (Hugging Face
+    /// `tokenizers`), with `max_len` as its truncation length; the error says
+    /// why it could not be serialised.
+    pub fn to_json(&self) -> Result<String, String> {
         let mut out = self.inner.clone();
         out.with_truncation(Some(TruncationParams {
             max_length: self.max_len,
             ..TruncationParams::default()
         }))
-        .map_err(|e| DataError::format(path, format!("cannot set the truncation length: {e}")))?;
-        let json = out
-            .to_string(false)
-            .map_err(|e| DataError::format(path, format!("cannot serialise the tokenizer: {e}")))?;
-        std::fs::write(path, json).map_err(|e| DataError::io(path, e))
+        .map_err(|e| format!("cannot set the truncation length: {e}"))?;
+        out.to_string(false)
+            .map_err(|e| format!("cannot serialise the tokenizer: {e}"))
     }
 
     /// Reads a tokenizer written by [`Self::save`].
