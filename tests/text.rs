@@ -370,6 +370,15 @@ fn a_text_encoder_exported_with_its_tokenizer_imports_and_embeds_the_same() {
         assert!((a - b).abs() <= 1e-5, "{a} vs {b}");
     }
 
+    // An export into a file's place is refused, naming it.
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    let err = pretext::export_text_safetensors(&encoder, &file)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("a-file") && err.contains("is a file"), "{err}");
+
     // A text export without its tokenizer is refused, naming the file.
     std::fs::remove_file(dir.join("tokenizer.json")).unwrap();
     let err = pretext::import_text_safetensors(&dir, &device())

@@ -37,7 +37,7 @@ pub struct ExportConfig {
 /// Writes `encoder.safetensors` and `config.json` of `encoder` into `dir`
 /// (created if needed). Returns the description written.
 pub fn export_safetensors(encoder: &Encoder, dir: &Path) -> Result<ExportConfig, Error> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    create_out_dir(dir)?;
     let weights = dir.join(WEIGHTS);
     let bytes = safetensors_bytes(encoder.network(), &weights)?;
     let config = ExportConfig {
@@ -69,6 +69,18 @@ pub fn import_safetensors(dir: &Path, device: &Device) -> Result<Encoder, Error>
         device,
         dir.to_path_buf(),
     ))
+}
+
+/// Creates the export directory `dir` (and its parents); a file in its
+/// place is refused by name.
+pub(crate) fn create_out_dir(dir: &Path) -> Result<(), Error> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::export(
+            dir,
+            "is a file; an export is written into a directory",
+        ));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))
 }
 
 /// The `config.json` of the export in `dir`.

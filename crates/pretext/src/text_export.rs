@@ -12,7 +12,8 @@ use pretext_nn::TextEncoderConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::export::{
-    CONFIG, WEIGHTS, load_weights, read_config, safetensors_bytes, tensor_shapes, write,
+    CONFIG, WEIGHTS, create_out_dir, load_weights, read_config, safetensors_bytes, tensor_shapes,
+    write,
 };
 use crate::{Error, TextEncoder};
 
@@ -46,7 +47,7 @@ pub fn export_text_safetensors(
     encoder: &TextEncoder,
     dir: &Path,
 ) -> Result<TextExportConfig, Error> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    create_out_dir(dir)?;
     let weights = dir.join(WEIGHTS);
     let bytes = safetensors_bytes(encoder.network(), &weights)?;
     let config = TextExportConfig {
