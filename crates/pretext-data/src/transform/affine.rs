@@ -78,7 +78,7 @@ impl Transform for Affine {
 
 /// Bilinear sample of channel `c` at `(y, x)`; neighbours outside the image
 /// count as 0.
-fn sample_zero_fill(image: &Image, c: usize, y: f32, x: f32) -> f32 {
+pub(crate) fn sample_zero_fill(image: &Image, c: usize, y: f32, x: f32) -> f32 {
     let (y0, x0) = (y.floor(), x.floor());
     let (wy, wx) = (y - y0, x - x0);
     let at = |yy: f32, xx: f32| -> f32 {

@@ -23,7 +23,7 @@ pub enum Border {
 
 impl Border {
     /// The in-range index that stands for `i` in a line of `n` pixels.
-    fn index(self, i: isize, n: usize) -> usize {
+    pub(crate) fn index(self, i: isize, n: usize) -> usize {
         let n = n as isize;
         match self {
             Border::Clamp => i.clamp(0, n - 1) as usize,

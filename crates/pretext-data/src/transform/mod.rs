@@ -25,6 +25,7 @@ use crate::{Image, Rng};
 
 mod affine;
 mod colour_jitter;
+mod elastic;
 mod gaussian_blur;
 mod greyscale;
 mod horizontal_flip;
@@ -35,6 +36,7 @@ mod solarize;
 
 pub use affine::Affine;
 pub use colour_jitter::ColourJitter;
+pub use elastic::Elastic;
 pub use gaussian_blur::{Border, GaussianBlur};
 pub use greyscale::Greyscale;
 pub use horizontal_flip::HorizontalFlip;
@@ -79,6 +81,8 @@ pub enum TransformConfig {
     HorizontalFlip(HorizontalFlip),
     /// [`Affine`].
     Affine(Affine),
+    /// [`Elastic`].
+    Elastic(Elastic),
     /// [`ColourJitter`].
     #[serde(alias = "color_jitter")]
     ColourJitter(ColourJitter),
@@ -100,6 +104,7 @@ impl TransformConfig {
             Self::RandomResizedCrop(t) => Box::new(t.clone()),
             Self::HorizontalFlip(t) => Box::new(t.clone()),
             Self::Affine(t) => Box::new(t.clone()),
+            Self::Elastic(t) => Box::new(t.clone()),
             Self::ColourJitter(t) => Box::new(t.clone()),
             Self::Greyscale(t) => Box::new(t.clone()),
             Self::GaussianBlur(t) => Box::new(t.clone()),
@@ -115,6 +120,7 @@ impl TransformConfig {
             Self::RandomResizedCrop(t) => ("random_resized_crop", t.validate()),
             Self::HorizontalFlip(t) => ("horizontal_flip", t.validate()),
             Self::Affine(t) => ("affine", t.validate()),
+            Self::Elastic(t) => ("elastic", t.validate()),
             Self::ColourJitter(t) => ("colour_jitter", t.validate()),
             Self::Greyscale(t) => ("greyscale", t.validate()),
             Self::GaussianBlur(t) => ("gaussian_blur", t.validate()),
@@ -508,6 +514,8 @@ mod tests {
             "kind = \"solarize\"\nthreshold = 2.0",
             "kind = \"affine\"\nscale = [0.0, 1.0]",
             "kind = \"affine\"\ntranslate = 1.5",
+            "kind = \"elastic\"\nsigma = 0.0",
+            "kind = \"elastic\"\nalpha = -1.0",
         ];
         for text in bad {
             let c: TransformConfig = toml::from_str(text).unwrap();
