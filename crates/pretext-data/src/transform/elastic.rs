@@ -12,7 +12,7 @@ use rand::Rng as _;
 use serde::{Deserialize, Serialize};
 
 use super::affine::sample_zero_fill;
-use super::gaussian_blur::{Border, kernel};
+use super::gaussian_blur::{Border, kernel, separable_blur};
 use super::{Transform, check_at_least, check_probability, fires};
 use crate::{Image, Rng};
 
@@ -82,30 +82,8 @@ fn smooth_field(rng: &mut Rng, h: usize, w: usize, k: &[f32], alpha: f32) -> Vec
     let noise: Vec<f32> = (0..h * w)
         .map(|_| rng.random::<f32>() * 2.0 - 1.0)
         .collect();
-    let r = (k.len() / 2) as isize;
-    let border = Border::Reflect;
-    let tap = |n: usize, i: usize, j: usize| border.index(i as isize + j as isize - r, n);
-    let mut rows = vec![0f32; h * w];
-    for y in 0..h {
-        for x in 0..w {
-            rows[y * w + x] = k
-                .iter()
-                .enumerate()
-                .map(|(j, kv)| kv * noise[y * w + tap(w, x, j)])
-                .sum();
-        }
-    }
-    let mut field = vec![0f32; h * w];
-    for y in 0..h {
-        for x in 0..w {
-            let v: f32 = k
-                .iter()
-                .enumerate()
-                .map(|(j, kv)| kv * rows[tap(h, y, j) * w + x])
-                .sum();
-            field[y * w + x] = alpha * v;
-        }
-    }
+    let mut field = separable_blur(&noise, h, w, k, Border::Reflect);
+    field.iter_mut().for_each(|v| *v *= alpha);
     field
 }
 

@@ -23,7 +23,7 @@ pub enum Border {
 
 impl Border {
     /// The in-range index that stands for `i` in a line of `n` pixels.
-    pub(crate) fn index(self, i: isize, n: usize) -> usize {
+    fn index(self, i: isize, n: usize) -> usize {
         let n = n as isize;
         match self {
             Border::Clamp => i.clamp(0, n - 1) as usize,
@@ -85,36 +85,50 @@ impl Transform for GaussianBlur {
             return image;
         }
         let k = kernel(uniform(rng, self.sigma.0, self.sigma.1));
-        let r = (k.len() / 2) as isize;
         let (h, w) = (image.height, image.width);
-        let mut tmp = vec![0f32; h * w];
         for plane in image.data.chunks_exact_mut(h * w) {
-            // Rows, then columns.
-            for y in 0..h {
-                let row = &plane[y * w..(y + 1) * w];
-                for x in 0..w {
-                    tmp[y * w + x] = k
-                        .iter()
-                        .enumerate()
-                        .map(|(j, kv)| kv * row[self.border.index(x as isize + j as isize - r, w)])
-                        .sum();
-                }
-            }
-            for y in 0..h {
-                for x in 0..w {
-                    let v: f32 = k
-                        .iter()
-                        .enumerate()
-                        .map(|(j, kv)| {
-                            kv * tmp[self.border.index(y as isize + j as isize - r, h) * w + x]
-                        })
-                        .sum();
-                    plane[y * w + x] = v.clamp(0.0, 1.0);
-                }
+            let blurred = separable_blur(plane, h, w, &k, self.border);
+            for (v, b) in plane.iter_mut().zip(blurred) {
+                *v = b.clamp(0.0, 1.0);
             }
         }
         image
     }
+}
+
+/// `plane` (`h x w`, row-major) convolved with the 1-D kernel `k` along rows,
+/// then along columns, reading beyond the edges as `border` says; unclamped.
+pub(crate) fn separable_blur(
+    plane: &[f32],
+    h: usize,
+    w: usize,
+    k: &[f32],
+    border: Border,
+) -> Vec<f32> {
+    let r = (k.len() / 2) as isize;
+    let tap = |n: usize, i: usize, j: usize| border.index(i as isize + j as isize - r, n);
+    let mut rows = vec![0f32; h * w];
+    for y in 0..h {
+        let row = &plane[y * w..(y + 1) * w];
+        for x in 0..w {
+            rows[y * w + x] = k
+                .iter()
+                .enumerate()
+                .map(|(j, kv)| kv * row[tap(w, x, j)])
+                .sum();
+        }
+    }
+    let mut out = vec![0f32; h * w];
+    for y in 0..h {
+        for x in 0..w {
+            out[y * w + x] = k
+                .iter()
+                .enumerate()
+                .map(|(j, kv)| kv * rows[tap(h, y, j) * w + x])
+                .sum();
+        }
+    }
+    out
 }
 
 #[cfg(test)]
