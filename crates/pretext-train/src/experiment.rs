@@ -261,9 +261,8 @@ impl ExperimentConfig {
                     .into(),
             );
         }
-        self.augment
-            .validate()
-            .map_err(|e| format!("augment: {e}"))?;
+        // Its messages already begin "augment: ".
+        self.augment.validate()?;
         if let Some(views) = self.augment.views
             && views != self.method.views()
         {

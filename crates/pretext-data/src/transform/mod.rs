@@ -393,7 +393,10 @@ pub(crate) fn check_range(name: &str, (lo, hi): (f32, f32), min: f32) -> Result<
     } else if lo > hi {
         Err(format!("{name} = [{lo}, {hi}]: min is above max"))
     } else if lo < min {
-        Err(format!("{name} = [{lo}, {hi}]: values below {min}"))
+        Err(format!(
+            "{name} = [{lo}, {hi}]: values must {}",
+            at_least(min)
+        ))
     } else {
         Ok(())
     }
@@ -404,7 +407,17 @@ pub(crate) fn check_at_least(name: &str, value: f32, min: f32) -> Result<(), Str
     if value.is_finite() && value >= min {
         Ok(())
     } else {
-        Err(format!("{name} = {value} must be at least {min}"))
+        Err(format!("{name} = {value} must {}", at_least(min)))
+    }
+}
+
+/// The lower bound `min` in words: `f32::MIN_POSITIVE` (the bound of
+/// settings that must not be 0) reads "be positive", not its 38 decimals.
+fn at_least(min: f32) -> String {
+    if min == f32::MIN_POSITIVE {
+        "be positive".into()
+    } else {
+        format!("be at least {min}")
     }
 }
 
@@ -517,6 +530,16 @@ mod tests {
             "kind = \"elastic\"\nsigma = 0.0",
             "kind = \"elastic\"\nalpha = -1.0",
         ];
+        let c: TransformConfig = toml::from_str("kind = \"elastic\"\nsigma = -1.0").unwrap();
+        assert_eq!(
+            c.validate().unwrap_err(),
+            "elastic: sigma = -1 must be positive"
+        );
+        let c: TransformConfig = toml::from_str("kind = \"affine\"\nscale = [0.0, 1.0]").unwrap();
+        assert_eq!(
+            c.validate().unwrap_err(),
+            "affine: scale = [0, 1]: values must be positive"
+        );
         for text in bad {
             let c: TransformConfig = toml::from_str(text).unwrap();
             assert!(c.validate().is_err(), "{text} should be rejected");
