@@ -60,25 +60,36 @@ impl Transform for Affine {
         let (cx, cy) = ((w as f32 - 1.0) / 2.0, (h as f32 - 1.0) / 2.0);
         // Output pixel p = R * zoom * (q - c) + c + t, so the source q of p is
         // c + R^T (p - c - t) / zoom.
-        let mut out = Image::zeros(image.channels, h, w);
-        for y in 0..h {
-            for x in 0..w {
-                let u = x as f32 - cx - tx;
-                let v = y as f32 - cy - ty;
-                let sx = (cos * u + sin * v) / zoom + cx;
-                let sy = (-sin * u + cos * v) / zoom + cy;
-                for c in 0..image.channels {
-                    *out.get_mut(c, y, x) = sample_zero_fill(&image, c, sy, sx);
-                }
+        warp(&image, |y, x| {
+            let u = x as f32 - cx - tx;
+            let v = y as f32 - cy - ty;
+            let sx = (cos * u + sin * v) / zoom + cx;
+            let sy = (-sin * u + cos * v) / zoom + cy;
+            (sy, sx)
+        })
+    }
+}
+
+/// The image whose pixel `(y, x)` is `image` sampled bilinearly at
+/// `source(y, x)` (a `(y, x)` position in pixels), in every channel; pixels
+/// that come from outside the image are 0.
+pub(crate) fn warp(image: &Image, source: impl Fn(usize, usize) -> (f32, f32)) -> Image {
+    let (h, w) = (image.height, image.width);
+    let mut out = Image::zeros(image.channels, h, w);
+    for y in 0..h {
+        for x in 0..w {
+            let (sy, sx) = source(y, x);
+            for c in 0..image.channels {
+                *out.get_mut(c, y, x) = sample_zero_fill(image, c, sy, sx);
             }
         }
-        out
     }
+    out
 }
 
 /// Bilinear sample of channel `c` at `(y, x)`; neighbours outside the image
 /// count as 0.
-pub(crate) fn sample_zero_fill(image: &Image, c: usize, y: f32, x: f32) -> f32 {
+fn sample_zero_fill(image: &Image, c: usize, y: f32, x: f32) -> f32 {
     let (y0, x0) = (y.floor(), x.floor());
     let (wy, wx) = (y - y0, x - x0);
     let at = |yy: f32, xx: f32| -> f32 {

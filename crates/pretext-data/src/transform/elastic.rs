@@ -11,7 +11,7 @@
 use rand::Rng as _;
 use serde::{Deserialize, Serialize};
 
-use super::affine::sample_zero_fill;
+use super::affine::warp;
 use super::gaussian_blur::{Border, kernel, separable_blur};
 use super::{Transform, check_at_least, check_probability, fires};
 use crate::{Image, Rng};
@@ -61,17 +61,9 @@ impl Transform for Elastic {
         let k = kernel(self.sigma);
         let dx = smooth_field(rng, h, w, &k, self.alpha); // [h * w], pixels
         let dy = smooth_field(rng, h, w, &k, self.alpha);
-        let mut out = Image::zeros(image.channels, h, w);
-        for y in 0..h {
-            for x in 0..w {
-                let i = y * w + x;
-                let (sy, sx) = (y as f32 + dy[i], x as f32 + dx[i]);
-                for c in 0..image.channels {
-                    *out.get_mut(c, y, x) = sample_zero_fill(&image, c, sy, sx);
-                }
-            }
-        }
-        out
+        warp(&image, |y, x| {
+            (y as f32 + dy[y * w + x], x as f32 + dx[y * w + x])
+        })
     }
 }
 
