@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::checks::{check_momentum, check_temperature};
 use super::momentum::ema_update;
+use super::queue::push_newest;
 use crate::StepOutput;
 use crate::loss::{info_nce, l2_normalize};
 
@@ -124,20 +125,7 @@ impl Moco {
     /// - `keys`: `[b, out_dim]`, normalised
     pub fn after_step(self, keys: Option<Tensor<2>>) -> Self {
         let queue = match keys {
-            Some(keys) => {
-                let [size, _] = self.queue.dims();
-                let [b, _] = keys.dims();
-                let keys = keys.detach();
-                self.queue
-                    .map(|q| {
-                        if b >= size {
-                            keys.narrow(0, 0, size)
-                        } else {
-                            Tensor::cat(vec![keys, q.narrow(0, 0, size - b)], 0).detach()
-                        }
-                    })
-                    .set_require_grad(false)
-            }
+            Some(keys) => push_newest(self.queue, keys),
             None => self.queue,
         };
         Self {

@@ -15,6 +15,7 @@ pub(crate) mod checks;
 mod mae;
 mod moco;
 mod momentum;
+mod queue;
 mod replica;
 mod simclr;
 mod simsiam;
