@@ -30,6 +30,7 @@ pub fn mnist_images() -> PathBuf {
 pub fn experiment(method: &str, limit: usize) -> String {
     let two_views = [
         "simclr",
+        "nnclr",
         "moco",
         "byol",
         "simsiam",

@@ -97,6 +97,13 @@ fn simclr_loss_falls() {
 }
 
 #[test]
+fn nnclr_loss_falls() {
+    // The support set fills from the second step on: the loss of the first
+    // step is flat (ln 64), those after it fall.
+    loss_falls(MethodConfig::Nnclr(Default::default()));
+}
+
+#[test]
 fn autoencoder_loss_falls() {
     loss_falls(MethodConfig::Autoencoder(Default::default()));
 }

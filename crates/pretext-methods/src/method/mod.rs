@@ -15,6 +15,7 @@ pub(crate) mod checks;
 mod mae;
 mod moco;
 mod momentum;
+mod nnclr;
 mod queue;
 mod replica;
 mod simclr;
@@ -31,18 +32,21 @@ pub use byol::{Byol, ByolConfig};
 pub use mae::{Mae, MaeConfig, patchify, unpatchify};
 pub use moco::{Moco, MocoConfig};
 pub use momentum::{StepProgress, cosine_momentum, ema_update};
+pub use nnclr::{Nnclr, NnclrConfig};
 pub use replica::{Replica, StepReplicas, row_ranges};
 pub use simclr::{Simclr, SimclrConfig};
 pub use simsiam::{Simsiam, SimsiamConfig};
 pub use vae::{Vae, VaeConfig};
 pub use vicreg::{Vicreg, VicregConfig};
 
-/// Which method to pretrain with (`name = "simclr" | "moco" | "byol" | "simsiam" | "barlow_twins" | "vicreg" | "autoencoder" | "denoising_autoencoder" | "vae" | "mae"`).
+/// Which method to pretrain with (`name = "simclr" | "nnclr" | "moco" | "byol" | "simsiam" | "barlow_twins" | "vicreg" | "autoencoder" | "denoising_autoencoder" | "vae" | "mae"`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "snake_case")]
 pub enum MethodConfig {
     /// SimCLR: two augmented views, a projection head, NT-Xent.
     Simclr(SimclrConfig),
+    /// NNCLR: SimCLR with each positive taken from a support set of nearest neighbours.
+    Nnclr(NnclrConfig),
     /// MoCo v2: a momentum key encoder and a queue of negatives, InfoNCE.
     Moco(MocoConfig),
     /// BYOL: an online predictor regresses a momentum target's projection.
@@ -102,6 +106,7 @@ impl MethodConfig {
     pub fn name(&self) -> &'static str {
         match self {
             MethodConfig::Simclr(_) => "simclr",
+            MethodConfig::Nnclr(_) => "nnclr",
             MethodConfig::Moco(_) => "moco",
             MethodConfig::Byol(_) => "byol",
             MethodConfig::Simsiam(_) => "simsiam",
@@ -118,6 +123,7 @@ impl MethodConfig {
     pub fn views(&self) -> usize {
         match self {
             MethodConfig::Simclr(_)
+            | MethodConfig::Nnclr(_)
             | MethodConfig::Moco(_)
             | MethodConfig::Byol(_)
             | MethodConfig::Simsiam(_)
@@ -134,6 +140,7 @@ impl MethodConfig {
     pub fn validate(&self) -> Result<(), String> {
         match self {
             MethodConfig::Simclr(c) => c.validate(),
+            MethodConfig::Nnclr(c) => c.validate(),
             MethodConfig::Moco(c) => c.validate(),
             MethodConfig::Byol(c) => c.validate(),
             MethodConfig::Simsiam(c) => c.validate(),
@@ -152,6 +159,7 @@ impl MethodConfig {
         let encoder = config.init(input.shape, device);
         match self {
             MethodConfig::Simclr(c) => Method::Simclr(c.init(encoder, device)),
+            MethodConfig::Nnclr(c) => Method::Nnclr(c.init(encoder, device)),
             MethodConfig::Moco(c) => {
                 let key = config.init(input.shape, device);
                 Method::Moco(c.init(encoder, key, device))
@@ -194,6 +202,8 @@ pub struct StepOutput {
 pub enum Method {
     /// See [`Simclr`].
     Simclr(Simclr),
+    /// See [`Nnclr`].
+    Nnclr(Nnclr),
     /// See [`Moco`].
     Moco(Moco),
     /// See [`Byol`].
@@ -220,6 +230,7 @@ impl Method {
     pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
         match self {
             Method::Simclr(m) => m.forward(views),
+            Method::Nnclr(m) => m.forward(views),
             Method::Moco(m) => m.forward(views),
             Method::Byol(m) => m.forward(views),
             Method::Simsiam(m) => m.forward(views),
@@ -233,8 +244,8 @@ impl Method {
 
     /// [`Method::forward`] with the batch split by rows over `replicas`:
     /// copies of one method on several devices, the first on the views'
-    /// device. Methods whose loss couples the images of a batch (SimCLR's
-    /// negatives, the batch statistics of Barlow Twins and VICReg) gather the
+    /// device. Methods whose loss couples the images of a batch (SimCLR's and
+    /// NNCLR's negatives, the batch statistics of Barlow Twins and VICReg) gather the
     /// projections on the first device, so the loss is the whole batch's. The
     /// others average their copies' losses weighted by rows, which is the
     /// whole batch's mean loss; MoCo's keys are gathered in batch order.
@@ -251,6 +262,13 @@ impl Method {
             Method::Simclr(_) => forward_two_views_replicated(
                 replicas.map(|m| match m {
                     Method::Simclr(x) => x,
+                    _ => unreachable!("the replicas of a step are copies of one method"),
+                }),
+                views,
+            ),
+            Method::Nnclr(_) => forward_two_views_replicated(
+                replicas.map(|m| match m {
+                    Method::Nnclr(x) => x,
                     _ => unreachable!("the replicas of a step are copies of one method"),
                 }),
                 views,
@@ -279,6 +297,7 @@ impl Method {
     pub fn after_step(self, keys: Option<Tensor<2>>, progress: StepProgress) -> Self {
         match self {
             Method::Moco(m) => Method::Moco(m.after_step(keys)),
+            Method::Nnclr(m) => Method::Nnclr(m.after_step(keys)),
             Method::Byol(m) => Method::Byol(m.after_step(progress)),
             other => other,
         }
@@ -288,6 +307,7 @@ impl Method {
     pub fn encoder(&self) -> &Encoder {
         match self {
             Method::Simclr(m) => &m.encoder,
+            Method::Nnclr(m) => &m.encoder,
             Method::Moco(m) => &m.encoder,
             Method::Byol(m) => &m.encoder,
             Method::Simsiam(m) => &m.encoder,
@@ -308,6 +328,7 @@ impl Method {
     pub fn reconstruct_pixels(&self, x: Tensor<4>) -> Option<Tensor<4>> {
         match self {
             Method::Simclr(_)
+            | Method::Nnclr(_)
             | Method::Moco(_)
             | Method::Byol(_)
             | Method::Simsiam(_)
@@ -323,6 +344,7 @@ impl Method {
     pub fn into_encoder(self) -> Encoder {
         match self {
             Method::Simclr(m) => m.encoder,
+            Method::Nnclr(m) => m.encoder,
             Method::Moco(m) => m.encoder,
             Method::Byol(m) => m.encoder,
             Method::Simsiam(m) => m.encoder,

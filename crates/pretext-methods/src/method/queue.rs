@@ -1,5 +1,5 @@
 //! A first-in, first-out queue of embeddings held as a frozen parameter (so a
-//! checkpoint keeps it): MoCo's keys. Newest rows first.
+//! checkpoint keeps it): MoCo's keys, NNCLR's support set. Newest rows first.
 use burn::module::Param;
 use burn::tensor::Tensor;
 
