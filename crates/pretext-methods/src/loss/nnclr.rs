@@ -18,16 +18,21 @@ use super::{l2_normalize, simcse};
 /// - `z`: `[n, d]`; `support`: `[K, d]`
 /// - output: `[n, d]`, L2-normalised (zero rows stay zero)
 pub fn nearest_neighbours(z: Tensor<2>, support: Tensor<2>) -> Tensor<2> {
+    nearest_unit_rows(z, l2_normalize(support.detach()))
+}
+
+/// [`nearest_neighbours`] in a support set whose rows are already
+/// L2-normalised (or zero), so the loss normalises it once for both views.
+fn nearest_unit_rows(z: Tensor<2>, unit_support: Tensor<2>) -> Tensor<2> {
     assert_eq!(
         z.dims()[1],
-        support.dims()[1],
+        unit_support.dims()[1],
         "nearest_neighbours: support of another dimension"
     );
     let [n, _] = z.dims();
-    let support = l2_normalize(support.detach());
-    let sim = l2_normalize(z.detach()).matmul(support.clone().transpose()); // [n, K]
+    let sim = l2_normalize(z.detach()).matmul(unit_support.clone().transpose()); // [n, K]
     let nearest = sim.argmax(1).reshape([n]); // [n]
-    support.select(0, nearest).detach()
+    unit_support.select(0, nearest).detach()
 }
 
 /// The symmetric NNCLR loss of two views' projections against `support`.
@@ -42,8 +47,9 @@ pub fn nearest_neighbours(z: Tensor<2>, support: Tensor<2>) -> Tensor<2> {
 /// If the two views differ in shape or `temperature <= 0`.
 pub fn nnclr(z1: Tensor<2>, z2: Tensor<2>, support: Tensor<2>, temperature: f32) -> Tensor<1> {
     assert_eq!(z1.dims(), z2.dims(), "nnclr: the two views differ in shape");
-    let nn1 = nearest_neighbours(z1.clone(), support.clone());
-    let nn2 = nearest_neighbours(z2.clone(), support);
+    let support = l2_normalize(support.detach());
+    let nn1 = nearest_unit_rows(z1.clone(), support.clone());
+    let nn2 = nearest_unit_rows(z2.clone(), support);
     (simcse(nn1, z2, temperature) + simcse(nn2, z1, temperature)).mul_scalar(0.5)
 }
 
