@@ -104,6 +104,20 @@ mod tests {
     }
 
     #[test]
+    fn gives_one_value() {
+        let (z1, z2) = reference_views();
+        assert_eq!(nnclr(z1, z2, support(), 0.5).dims(), [1]);
+    }
+
+    #[test]
+    #[should_panic(expected = "support of another dimension")]
+    fn refuses_a_support_set_of_another_dimension() {
+        let (z1, z2) = reference_views();
+        let wide = Tensor::<2>::zeros([5, 4], &Device::flex());
+        let _ = nnclr(z1, z2, wide, 0.5);
+    }
+
+    #[test]
     fn an_empty_support_set_gives_a_flat_loss_and_no_gradient() {
         let d = Device::flex().autodiff();
         d.seed(3);
