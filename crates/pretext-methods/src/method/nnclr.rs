@@ -3,14 +3,13 @@
 //! two views, encoder and projection head, with each view's positive taken
 //! from a support set: the nearest of the projections of earlier batches.
 //! Images pulled together are then different images that look alike, not
-//! only two views of one image, which gathers a class's styles that no
+//! only two views of one image, which can gather a class's styles that no
 //! augmentation turns into one another. After each step the first view's
 //! normalised projections enter the support set, pushing out the oldest.
 //!
 //! The support set starts as zeros (similarity 0 to everything), so the
 //! first step's neighbours are empty and it learns nothing; from the second
-//! step on they are real. The paper's prediction head is left out (its
-//! ablation puts it at under a point on ImageNet).
+//! step on they are real. The paper's prediction head is left out.
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor};
 use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
@@ -28,8 +27,8 @@ use crate::loss::{l2_normalize, nnclr};
 pub struct NnclrConfig {
     /// Softmax temperature (0.1 in the paper).
     pub temperature: f32,
-    /// Projections held as the support set (98,304 on ImageNet; 16,384 is a
-    /// quarter of MNIST).
+    /// Projections held as the support set (98,304 on ImageNet; 16,384 is
+    /// about a quarter of MNIST).
     pub support_size: usize,
     /// The projection head.
     pub projection: ProjectionHeadConfig,
