@@ -28,11 +28,13 @@ use std::thread::JoinHandle;
 use rayon::prelude::*;
 
 use crate::transform::derive_seed;
-use crate::{ChannelStats, Image, ImageDataset, LoaderConfig, MultiView};
+use crate::{ChannelStats, Image, ImageDataset, LoaderConfig, MultiView, Partners};
 
-/// Stream tags that keep the shuffle and the augmentation generators apart.
+/// Stream tags that keep the shuffle, the augmentation and the partner
+/// generators apart.
 const SHUFFLE_STREAM: u64 = 0x5348_5546;
 const SAMPLE_STREAM: u64 = 0x5341_4D50;
+const PARTNER_STREAM: u64 = 0x5041_5254;
 
 /// One batch: every view of every sample, normalised, channel-first.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,6 +98,7 @@ pub struct BatchLoader {
     normalize: ChannelStats,
     config: LoaderConfig,
     out_hw: (usize, usize),
+    partners: Option<Arc<Partners>>,
 }
 
 impl std::fmt::Debug for BatchLoader {
@@ -106,6 +109,7 @@ impl std::fmt::Debug for BatchLoader {
             .field("views", &self.views.num_views())
             .field("out_hw", &self.out_hw)
             .field("config", &self.config)
+            .field("partners", &self.partners.as_ref().map(|p| p.k()))
             .finish()
     }
 }
@@ -150,7 +154,27 @@ impl BatchLoader {
             normalize,
             config,
             out_hw: sizes[0],
+            partners: None,
         }
+    }
+
+    /// Makes every view after the first from a neighbour of the sample,
+    /// drawn from `partners` per epoch and sample (see [`Partners`]); the
+    /// batch's `indices` and labels stay those of the first view's images.
+    ///
+    /// # Panics
+    /// If `partners` does not cover exactly the dataset's images (a
+    /// programming error: [`Partners::check_len`] tells users).
+    pub fn with_partners(mut self, partners: Arc<Partners>) -> Self {
+        assert_eq!(
+            partners.len(),
+            self.data.len(),
+            "a partners table for {} images, the dataset has {}",
+            partners.len(),
+            self.data.len()
+        );
+        self.partners = Some(partners);
+        self
     }
 
     /// The settings.
@@ -201,6 +225,7 @@ impl BatchLoader {
             inv_std: self.normalize.std.iter().map(|s| 1.0 / s).collect(),
             out_hw: self.out_hw,
             epoch_seed: derive_seed(derive_seed(self.config.seed, SAMPLE_STREAM), epoch as u64),
+            partners: self.partners.clone(),
         };
         let threads = rayon::current_num_threads();
         let handle = std::thread::Builder::new()
@@ -237,6 +262,7 @@ struct Assembler {
     inv_std: Vec<f32>,
     out_hw: (usize, usize),
     epoch_seed: u64,
+    partners: Option<Arc<Partners>>,
 }
 
 impl Assembler {
@@ -248,10 +274,20 @@ impl Assembler {
         let samples: Vec<Vec<Image>> = indices
             .par_iter()
             .map(|&i| {
+                let seed = derive_seed(self.epoch_seed, i as u64);
                 let image = Image::from_u8(self.data.image(i), c, h, w);
-                let mut views = self
-                    .views
-                    .views(&image, derive_seed(self.epoch_seed, i as u64));
+                // Views after the first come from a neighbour when partners
+                // are given, with the augmentations the sample's own would have.
+                let partner = self.partners.as_ref().map(|p| {
+                    let j = p.pick(i, derive_seed(seed, PARTNER_STREAM));
+                    Image::from_u8(self.data.image(j), c, h, w)
+                });
+                let mut views: Vec<Image> = (0..self.views.num_views())
+                    .map(|v| match (&partner, v) {
+                        (Some(p), 1..) => self.views.view(p, seed, v),
+                        _ => self.views.view(&image, seed, v),
+                    })
+                    .collect();
                 for view in &mut views {
                     assert_eq!(
                         (view.channels, view.height, view.width),
@@ -380,6 +416,43 @@ mod tests {
             stats,
             config(batch_size),
         )
+    }
+
+    #[test]
+    fn partners_give_the_later_views_and_change_per_epoch() {
+        // Image i's neighbours are i + 1 and i + 2 (mod 10).
+        let table = (0..10u32)
+            .flat_map(|i| [(i + 1) % 10, (i + 2) % 10])
+            .collect();
+        let partners = Arc::new(Partners::new(2, table).unwrap());
+        let views = MultiView::new(vec![Pipeline::new(vec![]), Pipeline::new(vec![])]);
+        let loader = BatchLoader::new(
+            numbered(10),
+            (0..10).collect(),
+            Arc::new(views),
+            ChannelStats::identity(1),
+            config(4),
+        )
+        .with_partners(partners);
+        let pixel = |b: &Batch, v: usize, k: usize| (b.views[v][k * 16] * 255.0).round() as usize;
+        let mut chosen = std::collections::BTreeSet::new();
+        for epoch in 0..16 {
+            for b in loader.epoch(epoch) {
+                for (k, &i) in b.indices.iter().enumerate() {
+                    assert_eq!(pixel(&b, 0, k), i, "the first view is the sample");
+                    let j = pixel(&b, 1, k);
+                    assert!(
+                        j == (i + 1) % 10 || j == (i + 2) % 10,
+                        "{i} paired with {j}"
+                    );
+                    assert_eq!(b.labels.as_ref().unwrap()[k], i as u32 % 3);
+                    chosen.insert((i, j));
+                }
+            }
+        }
+        assert_eq!(chosen.len(), 20, "every neighbour is drawn over 16 epochs");
+        let again: Vec<Batch> = loader.epoch(3).collect();
+        assert_eq!(again, loader.epoch(3).collect::<Vec<_>>());
     }
 
     #[test]

@@ -65,14 +65,18 @@ impl MultiView {
 
     /// The views of `image`; view `v` is a function of `(image, seed, v)` only.
     pub fn views(&self, image: &Image, seed: u64) -> Vec<Image> {
-        self.pipelines
-            .iter()
-            .enumerate()
-            .map(|(v, pipeline)| {
-                let mut rng = Rng::seed_from_u64(derive_seed(seed, v as u64));
-                pipeline.apply(image.clone(), &mut rng)
-            })
+        (0..self.pipelines.len())
+            .map(|v| self.view(image, seed, v))
             .collect()
+    }
+
+    /// View `v` of `views(image, seed)` alone.
+    ///
+    /// # Panics
+    /// If `v >= self.num_views()`.
+    pub fn view(&self, image: &Image, seed: u64, v: usize) -> Image {
+        let mut rng = Rng::seed_from_u64(derive_seed(seed, v as u64));
+        self.pipelines[v].apply(image.clone(), &mut rng)
     }
 }
 
