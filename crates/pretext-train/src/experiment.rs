@@ -117,6 +117,14 @@ pub struct ExperimentConfig {
     /// file, relative to this file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task: Option<PathBuf>,
+    /// A table of each image's nearest neighbours under an earlier run's
+    /// encoder (`pretext neighbours <run>` writes `<run>/neighbours.bin`),
+    /// relative to this file. Every training view after the first is then
+    /// made from one of the image's neighbours, drawn per epoch and image
+    /// (see [`pretext_data::Partners`]); validation views stay plain pairs.
+    /// Methods of two or more views only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partners: Option<PathBuf>,
     /// The directory relative data paths are read from (the experiment file's
     /// directory); not part of the file.
     #[serde(skip)]
@@ -244,6 +252,7 @@ impl ExperimentConfig {
         let base = std::path::absolute(&config.base_dir).unwrap_or(config.base_dir.clone());
         config.data = config.data.resolved(&base);
         config.task = config.task.map(|t| base.join(t));
+        config.partners = config.partners.map(|p| base.join(p));
         config.validate().map_err(err)?;
         Ok(config)
     }
@@ -270,6 +279,12 @@ impl ExperimentConfig {
                 "augment.views is {views} but {} takes {}",
                 self.method.name(),
                 self.method.views()
+            ));
+        }
+        if self.partners.is_some() && self.method.views() < 2 {
+            return Err(format!(
+                "partners pairs an image with a neighbour, but {} takes one view",
+                self.method.name()
             ));
         }
         self.train.validate()
@@ -315,6 +330,22 @@ name = "simclr"
         }
         let again = load(&c.to_toml(), &[]).unwrap();
         assert_eq!(again, c);
+    }
+
+    #[test]
+    fn partners_resolve_beside_the_file_and_need_two_views() {
+        let c = load(BASE, &["partners=\"../runs/a/neighbours.bin\""]).unwrap();
+        let p = c.partners.clone().unwrap();
+        assert!(
+            p.is_absolute() && p.ends_with("exp/../runs/a/neighbours.bin"),
+            "{p:?}"
+        );
+        assert_eq!(load(&c.to_toml(), &[]).unwrap(), c);
+        let e = load(BASE, &["partners=\"n.bin\"", "method.name=\"autoencoder\""]).unwrap_err();
+        assert!(
+            e.contains("partners pairs an image with a neighbour, but autoencoder takes one view"),
+            "{e}"
+        );
     }
 
     #[test]

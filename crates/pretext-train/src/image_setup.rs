@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use burn::tensor::{Device, Tensor};
-use pretext_data::{BatchLoader, ChannelStats, LoaderConfig, Modality, train_val_split};
+use pretext_data::{BatchLoader, ChannelStats, LoaderConfig, Modality, Partners, train_val_split};
 use pretext_methods::{InputSpec, Method, StepOutput, StepProgress, StepReplicas};
 use pretext_nn::InputShape;
 
@@ -69,7 +69,12 @@ impl ImageSetup {
             )
         };
         let (train_samples, val_samples) = (train_idx.len(), val_idx.len());
-        let train_loader = loader(train_idx, true, true);
+        let mut train_loader = loader(train_idx, true, true);
+        if let Some(path) = &config.partners {
+            let partners = Partners::read(path)?;
+            partners.check_len(data.len(), path)?;
+            train_loader = train_loader.with_partners(Arc::new(partners));
+        }
         // Validation views are drawn once (epoch 0's seed) so epochs compare alike;
         // a last batch of one image would break batch statistics, so keep it only if ≥ 2.
         let val_loader = (val_samples >= 2).then(|| loader(val_idx, false, false));
