@@ -6,6 +6,7 @@ mod common;
 mod evaluate;
 mod export;
 mod methods;
+mod partners;
 mod pretrain;
 mod report;
 mod shipped;

@@ -56,6 +56,9 @@ enum Command {
     Export(cmd::export::Args),
     /// Embed a dataset with a run's encoder into a NumPy .npy file.
     Embed(cmd::embed::Args),
+    /// Mine each pretraining image's nearest neighbours under a run's
+    /// encoder, for a later run's `partners`.
+    Neighbours(cmd::neighbours::Args),
     /// One table of evaluation results across runs.
     Compare(cmd::compare::Args),
     /// Pretrain and evaluate every method of a sweep under every seed, then
@@ -98,6 +101,7 @@ fn main() -> ExitCode {
         Command::Report(args) => cmd::report::run(args),
         Command::Export(args) => cmd::export::run(args),
         Command::Embed(args) => cmd::embed::run(args),
+        Command::Neighbours(args) => cmd::neighbours::run(args),
         Command::Runs(args) => cmd::runs::run(args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Devices(args) => cmd::devices::run(args),

@@ -140,6 +140,47 @@ pub fn knn_predict(
         .collect()
 }
 
+/// For each row of `rows`, the `k` other rows most similar to it by cosine
+/// similarity, most similar first (the lower row first among equals): `k`
+/// row indices per row, in row order. The same search as [`knn_predict`],
+/// with each row its own query.
+///
+/// # Panics
+/// If `k` is 0 or not below the number of rows (callers check input).
+pub fn neighbours_within(rows: &Features, k: usize) -> Vec<u32> {
+    assert!(
+        k >= 1 && k < rows.rows,
+        "neighbours_within: k = {k} for {} rows",
+        rows.rows
+    );
+    let normalized = rows.l2_normalized();
+    let columns = ColumnBlocks::new(&normalized);
+    let n = rows.rows;
+    let mut table = vec![0u32; n * k];
+    table
+        .par_chunks_mut(QUERY_BLOCK * k)
+        .enumerate()
+        .for_each(|(block, out)| {
+            let first = block * QUERY_BLOCK;
+            let count = out.len() / k;
+            let mut sims = vec![0.0f32; count * n];
+            similarities(&normalized, first, count, &columns, &mut sims);
+            let mut nearest = Nearest::default();
+            for (r, (row_sims, row_out)) in sims
+                .chunks_exact(n)
+                .zip(out.chunks_exact_mut(k))
+                .enumerate()
+            {
+                let me = (first + r) as u32;
+                let others = nearest.find(row_sims, k + 1).iter().filter(|p| p.1 != me);
+                for (slot, &(_, j)) in row_out.iter_mut().zip(others) {
+                    *slot = j;
+                }
+            }
+        });
+    table
+}
+
 /// Buffers for finding a query's most similar training rows.
 #[derive(Default)]
 struct Nearest {
@@ -267,6 +308,22 @@ mod tests {
         KnnConfig {
             k: k.to_vec(),
             temperature,
+        }
+    }
+
+    #[test]
+    fn neighbours_within_are_the_nearest_others_in_order() {
+        // Angles 0, 0.1, 0.3, 1.0, 1.05: each row's nearest other rows.
+        let rows = at_angles(&[0.0, 0.1, 0.3, 1.0, 1.05]);
+        assert_eq!(neighbours_within(&rows, 2), [1, 2, 0, 2, 1, 0, 4, 2, 3, 2]);
+        // On clusters, every neighbour shares its row's class.
+        let (data, labels) = axis_clusters(4, 30, 6, 3);
+        let table = neighbours_within(&data, 5);
+        for (i, row) in table.chunks_exact(5).enumerate() {
+            assert!(
+                row.iter()
+                    .all(|&j| j as usize != i && labels[j as usize] == labels[i])
+            );
         }
     }
 

@@ -33,6 +33,7 @@ pub mod knn;
 mod lbfgs;
 pub mod linear;
 pub mod mlp;
+mod neighbours;
 mod outcome;
 mod paired;
 mod results;
@@ -48,6 +49,7 @@ pub use comparison::{Cell, ComparisonRow, MethodComparison};
 pub use error::EvalError;
 pub use evaluate::{EvaluatedRun, evaluate};
 pub use inspect::{InspectConfig, Inspection, inspect};
+pub use neighbours::{MinedNeighbours, mine_neighbours};
 pub use outcome::{EpochPoint, HeadOutcome};
 pub use paired::{
     PairedDifference, paired_caption, paired_cells, paired_differences, paired_markdown,

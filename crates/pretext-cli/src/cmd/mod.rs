@@ -5,6 +5,7 @@ pub mod devices;
 pub mod embed;
 pub mod evaluate;
 pub mod export;
+pub mod neighbours;
 pub mod pretrain;
 pub mod quickstart;
 pub mod report;
