@@ -93,6 +93,30 @@ pub(crate) fn backend_of(device: &Device) -> String {
     name.split('(').next().unwrap_or_default().to_string()
 }
 
+/// Runs `f` on a rayon pool of one thread, which meanwhile counts as holding
+/// the streams this thread holds: this thread only waits for `f`, so the
+/// streams still serve one section at a time. A section that holds its
+/// streams and moves work onto a pool (see `pretext-eval`'s fine-tuning)
+/// would otherwise wait on itself. When no pool can be made, `f` runs here.
+pub fn on_one_thread<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    let Ok(pool) = rayon::ThreadPoolBuilder::new().num_threads(1).build() else {
+        return f();
+    };
+    let mine: Vec<String> = HELD.with(|held| held.borrow().clone());
+    pool.install(move || {
+        /// Gives the lent streams back even if `f` panics.
+        struct Lent(Vec<String>);
+        impl Drop for Lent {
+            fn drop(&mut self) {
+                HELD.with(|held| held.borrow_mut().retain(|b| !self.0.contains(b)));
+            }
+        }
+        HELD.with(|held| held.borrow_mut().extend(mine.iter().cloned()));
+        let _lent = Lent(mine);
+        f()
+    })
+}
+
 /// The lock of `backend`'s stream and its place in the locking order.
 fn lock_of(backend: &str) -> (usize, &'static Mutex<()>) {
     let mut streams = STREAMS.lock().unwrap_or_else(PoisonError::into_inner);
@@ -172,6 +196,25 @@ mod tests {
             alone[4..],
             "the other thread's draw changed nothing"
         );
+    }
+
+    /// Work moved onto a one-thread pool by a thread that holds a stream
+    /// holds it there too, instead of waiting on its own caller; the lent
+    /// stream is given back afterwards.
+    #[test]
+    fn a_one_thread_pool_holds_what_its_caller_holds() {
+        let device = device();
+        let outer = hold([&device]);
+        let inner_held = on_one_thread(|| {
+            let inner = hold([&device]);
+            assert_eq!(rayon::current_num_threads(), 1);
+            inner.held.len()
+        });
+        assert_eq!(inner_held, 0, "the pool's thread took the lock again");
+        drop(outer);
+        std::thread::spawn(move || drop(hold([&device])))
+            .join()
+            .unwrap();
     }
 
     /// A thread holds again what it holds without waiting on itself, and an
