@@ -109,31 +109,26 @@ pub fn knn_predict(
 
     // predictions[q * nk + i]: query q, k = ks[i].
     let mut predictions = vec![0u32; query.rows * nk];
-    predictions
-        .par_chunks_mut(QUERY_BLOCK * nk)
-        .enumerate()
-        .for_each(|(block, out)| {
-            let first = block * QUERY_BLOCK;
-            let count = out.len() / nk;
-            let mut sims = vec![0.0f32; count * n];
-            similarities(&query, first, count, &train, &mut sims);
-            let mut nearest = Nearest::default();
+    for_each_nearest(
+        &query,
+        &train,
+        k_max,
+        nk,
+        &mut predictions,
+        |_, nearest, preds| {
+            // Votes relative to the most similar row: exp((s - s₀)/T) is
+            // exp(s/T) scaled by one constant, and never overflows.
+            let top = nearest.first().map_or(0.0, |p| p.0);
             let mut votes = vec![0.0f32; classes];
-            for (row_sims, preds) in sims.chunks_exact(n).zip(out.chunks_exact_mut(nk)) {
-                let nearest = nearest.find(row_sims, k_max);
-                // Votes relative to the most similar row: exp((s - s₀)/T) is
-                // exp(s/T) scaled by one constant, and never overflows.
-                let top = nearest.first().map_or(0.0, |p| p.0);
-                for (pred, &k) in preds.iter_mut().zip(&ks) {
-                    votes.fill(0.0);
-                    for &(s, j) in &nearest[..k.min(nearest.len())] {
-                        votes[train_labels[j as usize] as usize] +=
-                            ((s - top) * inv_temperature).exp();
-                    }
-                    *pred = argmax(&votes) as u32;
+            for (pred, &k) in preds.iter_mut().zip(&ks) {
+                votes.fill(0.0);
+                for &(s, j) in &nearest[..k.min(nearest.len())] {
+                    votes[train_labels[j as usize] as usize] += ((s - top) * inv_temperature).exp();
                 }
+                *pred = argmax(&votes) as u32;
             }
-        });
+        },
+    );
 
     (0..nk)
         .map(|i| predictions.iter().skip(i).step_by(nk).copied().collect())
@@ -155,30 +150,53 @@ pub fn neighbours_within(rows: &Features, k: usize) -> Vec<u32> {
     );
     let normalized = rows.l2_normalized();
     let columns = ColumnBlocks::new(&normalized);
-    let n = rows.rows;
-    let mut table = vec![0u32; n * k];
+    let mut table = vec![0u32; rows.rows * k];
+    // k + 1 nearest, the row itself among them unless k + 1 others tie it.
+    for_each_nearest(
+        &normalized,
+        &columns,
+        k + 1,
+        k,
+        &mut table,
+        |me, nearest, out| {
+            let others = nearest.iter().filter(|p| p.1 as usize != me);
+            for (slot, &(_, j)) in out.iter_mut().zip(others) {
+                *slot = j;
+            }
+        },
+    );
     table
-        .par_chunks_mut(QUERY_BLOCK * k)
+}
+
+/// For every row of `query`, finds its `k` most similar rows of `train`
+/// ([`Nearest::find`]) and calls `answer(row, nearest, out)` with the row's
+/// `width` values of `out`. Blocks of queries run in parallel (rayon); each
+/// row's answer does not depend on the number of threads.
+fn for_each_nearest(
+    query: &Features,
+    train: &ColumnBlocks,
+    k: usize,
+    width: usize,
+    out: &mut [u32],
+    answer: impl Fn(usize, &[(f32, u32)], &mut [u32]) + Sync,
+) {
+    let n = train.rows;
+    out.par_chunks_mut(QUERY_BLOCK * width)
         .enumerate()
         .for_each(|(block, out)| {
             let first = block * QUERY_BLOCK;
-            let count = out.len() / k;
+            let count = out.len() / width;
             let mut sims = vec![0.0f32; count * n];
-            similarities(&normalized, first, count, &columns, &mut sims);
+            similarities(query, first, count, train, &mut sims);
             let mut nearest = Nearest::default();
             for (r, (row_sims, row_out)) in sims
                 .chunks_exact(n)
-                .zip(out.chunks_exact_mut(k))
+                .zip(out.chunks_exact_mut(width))
                 .enumerate()
             {
-                let me = (first + r) as u32;
-                let others = nearest.find(row_sims, k + 1).iter().filter(|p| p.1 != me);
-                for (slot, &(_, j)) in row_out.iter_mut().zip(others) {
-                    *slot = j;
-                }
+                answer(first + r, nearest.find(row_sims, k), row_out);
             }
         });
-    table
 }
 
 /// Buffers for finding a query's most similar training rows.
