@@ -75,6 +75,8 @@ impl BarlowTwins {
 impl TwoViewMethod for BarlowTwins {
     const LABEL: &'static str = "barlow twins";
 
+    type Head = ProjectionHead;
+
     fn towers(&self) -> (&Encoder, &ProjectionHead) {
         (&self.encoder, &self.projection)
     }

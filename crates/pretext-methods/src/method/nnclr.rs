@@ -106,6 +106,8 @@ impl Nnclr {
 impl TwoViewMethod for Nnclr {
     const LABEL: &'static str = "nnclr";
 
+    type Head = ProjectionHead;
+
     fn towers(&self) -> (&Encoder, &ProjectionHead) {
         (&self.encoder, &self.projection)
     }

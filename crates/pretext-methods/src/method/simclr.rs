@@ -70,6 +70,8 @@ impl Simclr {
 impl TwoViewMethod for Simclr {
     const LABEL: &'static str = "simclr";
 
+    type Head = ProjectionHead;
+
     fn towers(&self) -> (&Encoder, &ProjectionHead) {
         (&self.encoder, &self.projection)
     }

@@ -1,12 +1,33 @@
 //! What the joint-embedding methods share: two augmented views through one
-//! encoder and one projection head, and the check of a predictor on top.
+//! encoder and one head (a projection head, or SCAN's cluster head), and the
+//! check of a predictor on top.
 
+use burn::nn::Linear;
 use burn::tensor::Tensor;
 use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
 
 use crate::StepOutput;
 
 use super::replica::{StepReplicas, gather, rows_on};
+
+/// A head on the encoder's embeddings whose output a two-view loss reads.
+pub(crate) trait ViewHead {
+    /// # Shapes
+    /// `[b, d]` → `[b, p]`
+    fn forward(&self, h: Tensor<2>) -> Tensor<2>;
+}
+
+impl ViewHead for ProjectionHead {
+    fn forward(&self, h: Tensor<2>) -> Tensor<2> {
+        ProjectionHead::forward(self, h)
+    }
+}
+
+impl ViewHead for Linear {
+    fn forward(&self, h: Tensor<2>) -> Tensor<2> {
+        Linear::forward(self, h)
+    }
+}
 
 /// The two views of a batch, encoded and projected.
 pub(crate) struct TwoViews {
@@ -23,9 +44,9 @@ pub(crate) struct TwoViews {
 ///
 /// # Shapes
 /// - `views`: two `[b, c, h, w]` tensors
-pub(crate) fn encode_two_views(
+pub(crate) fn encode_two_views<H: ViewHead>(
     encoder: &Encoder,
-    projection: &ProjectionHead,
+    projection: &H,
     views: &[Tensor<4>],
     method: &str,
 ) -> TwoViews {
@@ -40,14 +61,17 @@ pub(crate) fn encode_two_views(
     }
 }
 
-/// A method that encodes two views through one encoder and projection head
-/// and computes its loss from the pair (SimCLR, Barlow Twins, VICReg).
+/// A method that encodes two views through one encoder and one head and
+/// computes its loss from the pair (SimCLR, NNCLR, Barlow Twins, VICReg, SCAN).
 pub(crate) trait TwoViewMethod {
     /// The method's name in messages.
     const LABEL: &'static str;
 
-    /// The encoder and the projection head.
-    fn towers(&self) -> (&Encoder, &ProjectionHead);
+    /// The head on the encoder.
+    type Head: ViewHead;
+
+    /// The encoder and the head.
+    fn towers(&self) -> (&Encoder, &Self::Head);
 
     /// The loss and outputs of a step from the encoded views.
     fn output(&self, v: TwoViews) -> StepOutput;

@@ -88,6 +88,8 @@ impl Vicreg {
 impl TwoViewMethod for Vicreg {
     const LABEL: &'static str = "vicreg";
 
+    type Head = ProjectionHead;
+
     fn towers(&self) -> (&Encoder, &ProjectionHead) {
         (&self.encoder, &self.projection)
     }
