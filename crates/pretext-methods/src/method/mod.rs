@@ -18,6 +18,7 @@ mod momentum;
 mod nnclr;
 mod queue;
 mod replica;
+mod scan;
 mod simclr;
 mod simsiam;
 mod two_views;
@@ -34,12 +35,13 @@ pub use moco::{Moco, MocoConfig};
 pub use momentum::{StepProgress, cosine_momentum, ema_update};
 pub use nnclr::{Nnclr, NnclrConfig};
 pub use replica::{Replica, StepReplicas, row_ranges};
+pub use scan::{Scan, ScanConfig};
 pub use simclr::{Simclr, SimclrConfig};
 pub use simsiam::{Simsiam, SimsiamConfig};
 pub use vae::{Vae, VaeConfig};
 pub use vicreg::{Vicreg, VicregConfig};
 
-/// Which method to pretrain with (`name = "simclr" | "nnclr" | "moco" | "byol" | "simsiam" | "barlow_twins" | "vicreg" | "autoencoder" | "denoising_autoencoder" | "vae" | "mae"`).
+/// Which method to pretrain with (`name = "simclr" | "nnclr" | "moco" | "byol" | "simsiam" | "barlow_twins" | "vicreg" | "scan" | "autoencoder" | "denoising_autoencoder" | "vae" | "mae"`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "snake_case")]
 pub enum MethodConfig {
@@ -57,6 +59,9 @@ pub enum MethodConfig {
     BarlowTwins(BarlowTwinsConfig),
     /// VICReg: two views, a projection head, variance-invariance-covariance terms.
     Vicreg(VicregConfig),
+    /// SCAN: a linear cluster head; each image and a mined neighbour should
+    /// share a confident cluster, the batch spread over all clusters.
+    Scan(ScanConfig),
     /// An autoencoder: encoder, convolutional decoder, reconstruction loss.
     Autoencoder(AutoencoderConfig),
     /// A denoising autoencoder: reconstruct the clean image from a corrupted one.
@@ -112,6 +117,7 @@ impl MethodConfig {
             MethodConfig::Simsiam(_) => "simsiam",
             MethodConfig::BarlowTwins(_) => "barlow_twins",
             MethodConfig::Vicreg(_) => "vicreg",
+            MethodConfig::Scan(_) => "scan",
             MethodConfig::Autoencoder(_) => "autoencoder",
             MethodConfig::DenoisingAutoencoder(_) => "denoising_autoencoder",
             MethodConfig::Vae(_) => "vae",
@@ -128,7 +134,8 @@ impl MethodConfig {
             | MethodConfig::Byol(_)
             | MethodConfig::Simsiam(_)
             | MethodConfig::BarlowTwins(_)
-            | MethodConfig::Vicreg(_) => 2,
+            | MethodConfig::Vicreg(_)
+            | MethodConfig::Scan(_) => 2,
             MethodConfig::Autoencoder(_)
             | MethodConfig::DenoisingAutoencoder(_)
             | MethodConfig::Vae(_)
@@ -146,6 +153,7 @@ impl MethodConfig {
             MethodConfig::Simsiam(c) => c.validate(),
             MethodConfig::BarlowTwins(c) => c.validate(),
             MethodConfig::Vicreg(c) => c.validate(),
+            MethodConfig::Scan(c) => c.validate(),
             MethodConfig::Autoencoder(c) => c.validate(),
             MethodConfig::DenoisingAutoencoder(c) => c.validate(),
             MethodConfig::Vae(c) => c.validate(),
@@ -155,8 +163,19 @@ impl MethodConfig {
 
     /// Builds the method around a new encoder.
     pub fn init(&self, encoder: &EncoderConfig, input: &InputSpec, device: &Device) -> Method {
-        let config = encoder;
-        let encoder = config.init(input.shape, device);
+        self.init_around(encoder.init(input.shape, device), encoder, input, device)
+    }
+
+    /// Builds the method around `encoder`, an encoder of architecture
+    /// `config` (new, or trained by an earlier run): its heads are new, and
+    /// a momentum network (MoCo's, BYOL's) starts as a copy of it.
+    pub fn init_around(
+        &self,
+        encoder: Encoder,
+        config: &EncoderConfig,
+        input: &InputSpec,
+        device: &Device,
+    ) -> Method {
         match self {
             MethodConfig::Simclr(c) => Method::Simclr(c.init(encoder, device)),
             MethodConfig::Nnclr(c) => Method::Nnclr(c.init(encoder, device)),
@@ -171,6 +190,7 @@ impl MethodConfig {
             MethodConfig::Simsiam(c) => Method::Simsiam(c.init(encoder, device)),
             MethodConfig::BarlowTwins(c) => Method::BarlowTwins(c.init(encoder, device)),
             MethodConfig::Vicreg(c) => Method::Vicreg(c.init(encoder, device)),
+            MethodConfig::Scan(c) => Method::Scan(c.init(encoder, device)),
             MethodConfig::Autoencoder(c) => Method::Autoencoder(c.init(encoder, input, device)),
             MethodConfig::DenoisingAutoencoder(c) => {
                 Method::Autoencoder(c.init(encoder, input, device))
@@ -214,6 +234,8 @@ pub enum Method {
     BarlowTwins(BarlowTwins),
     /// See [`Vicreg`].
     Vicreg(Vicreg),
+    /// See [`Scan`].
+    Scan(Scan),
     /// See [`Autoencoder`] (plain or denoising).
     Autoencoder(Autoencoder),
     /// See [`Vae`].
@@ -236,6 +258,7 @@ impl Method {
             Method::Simsiam(m) => m.forward(views),
             Method::BarlowTwins(m) => m.forward(views),
             Method::Vicreg(m) => m.forward(views),
+            Method::Scan(m) => m.forward(views),
             Method::Autoencoder(m) => m.forward(views),
             Method::Vae(m) => m.forward(views),
             Method::Mae(m) => m.forward(views),
@@ -245,7 +268,8 @@ impl Method {
     /// [`Method::forward`] with the batch split by rows over `replicas`:
     /// copies of one method on several devices, the first on the views'
     /// device. Methods whose loss couples the images of a batch (SimCLR's and
-    /// NNCLR's negatives, the batch statistics of Barlow Twins and VICReg) gather the
+    /// NNCLR's negatives, the batch statistics of Barlow Twins and VICReg,
+    /// SCAN's entropy of the batch's mean assignment) gather the
     /// projections on the first device, so the loss is the whole batch's. The
     /// others average their copies' losses weighted by rows, which is the
     /// whole batch's mean loss; MoCo's keys are gathered in batch order.
@@ -287,6 +311,13 @@ impl Method {
                 }),
                 views,
             ),
+            Method::Scan(_) => forward_two_views_replicated(
+                replicas.map(|m| match m {
+                    Method::Scan(x) => x,
+                    _ => unreachable!("the replicas of a step are copies of one method"),
+                }),
+                views,
+            ),
             _ => forward_each(replicas, views),
         }
     }
@@ -313,6 +344,7 @@ impl Method {
             Method::Simsiam(m) => &m.encoder,
             Method::BarlowTwins(m) => &m.encoder,
             Method::Vicreg(m) => &m.encoder,
+            Method::Scan(m) => &m.encoder,
             Method::Autoencoder(m) => &m.encoder,
             Method::Vae(m) => &m.encoder,
             Method::Mae(m) => &m.encoder,
@@ -333,7 +365,8 @@ impl Method {
             | Method::Byol(_)
             | Method::Simsiam(_)
             | Method::BarlowTwins(_)
-            | Method::Vicreg(_) => None,
+            | Method::Vicreg(_)
+            | Method::Scan(_) => None,
             Method::Autoencoder(m) => Some(m.reconstruct_pixels(x)),
             Method::Vae(m) => Some(m.reconstruct_pixels(x)),
             Method::Mae(m) => Some(m.reconstruct_pixels(x)),
@@ -350,6 +383,7 @@ impl Method {
             Method::Simsiam(m) => m.encoder,
             Method::BarlowTwins(m) => m.encoder,
             Method::Vicreg(m) => m.encoder,
+            Method::Scan(m) => m.encoder,
             Method::Autoencoder(m) => m.encoder,
             Method::Vae(m) => m.encoder,
             Method::Mae(m) => m.encoder,
