@@ -1,10 +1,13 @@
 //! Mined neighbours as positive partners: a finished run's encoder mines
 //! each image's nearest neighbours (`pretext neighbours`), and a later run
-//! pairs each image's views with one of them (`partners`).
+//! pairs each image's views with one of them (`partners`), or refines that
+//! encoder with SCAN's cluster head (`init` and `partners`).
 use std::path::Path;
 
+use burn::tensor::{Tensor, TensorData};
+
 use pretext::data::{DatasetConfig, Partners};
-use pretext::eval::mine_neighbours;
+use pretext::eval::{EvaluatedRun, mine_neighbours};
 use pretext::train::{ExperimentConfig, NoObserver, RunInfo, TrainError, pretrain};
 
 use crate::common::{device, experiment, mnist_images, pretrain_small, root};
@@ -27,6 +30,17 @@ fn partnered(limit: usize, partners: &Path) -> ExperimentConfig {
         1,
     );
     ExperimentConfig::from_toml(&text, Path::new("e.toml"), &[]).unwrap()
+}
+
+/// [`partnered`] as SCAN, starting from the encoder of the run at `init`.
+fn scan_from(init: &Path, partners: &Path, overrides: &[&str]) -> Result<ExperimentConfig, String> {
+    let text = partnered(256, partners).to_toml();
+    let mut all = vec![
+        format!("init = {:?}", init.display().to_string()),
+        "method = { name = \"scan\", clusters = 4 }".to_string(),
+    ];
+    all.extend(overrides.iter().map(|o| o.to_string()));
+    ExperimentConfig::from_toml(&text, Path::new("e.toml"), &all).map_err(|e| e.to_string())
 }
 
 #[test]
@@ -88,4 +102,82 @@ fn mined_neighbours_pair_the_views_of_a_later_run() {
             && e.contains("holds neighbours of 256 images, but the dataset has 128"),
         "{e}"
     );
+}
+
+#[test]
+fn scan_starts_from_the_mined_runs_encoder_and_refuses_another_architecture() {
+    let tmp = tempfile::tempdir().unwrap();
+    let first = pretrain_small("simclr", 256, tmp.path());
+    let mined = mine_neighbours(&first, 5, &device()).unwrap();
+
+    let config = scan_from(&first, &mined.path, &[]).unwrap();
+    let out = tmp.path().join("scan");
+    let summary = pretrain(&config, &out, &info(), &[device()], &mut NoObserver).unwrap();
+    assert!(
+        summary.last_train_loss < summary.first_train_loss,
+        "{summary:?}"
+    );
+
+    // Its encoder starts as the first run's: with a learning rate too small
+    // to move a weight, the embeddings in training mode (batch statistics,
+    // so batch norm's running averages, re-estimated by the new run, do not
+    // count) are the first run's, and a new encoder's are far.
+    let still = scan_from(
+        &first,
+        &mined.path,
+        &["train.optimizer.lr = 1e-12", "name = \"still\""],
+    )
+    .unwrap();
+    let still = pretrain(&still, &out, &info(), &[device()], &mut NoObserver).unwrap();
+    let training = device().autodiff();
+    let run = EvaluatedRun::open(&first).unwrap();
+    let digits = DatasetConfig::Idx {
+        images: mnist_images(),
+        labels: None,
+        limit: Some(16),
+    }
+    .load(Path::new("."))
+    .unwrap();
+    let pixels: Vec<f32> = (0..16)
+        .flat_map(|i| digits.image(i).iter().map(|&p| p as f32 / 255.0))
+        .collect();
+    let embed = |encoder: pretext::nn::Encoder| {
+        let x = Tensor::<4>::from_data(TensorData::new(pixels.clone(), [16, 1, 28, 28]), &training);
+        encoder.forward(x).into_data().try_to_vec::<f32>().unwrap()
+    };
+    let reference = embed(run.encoder(&training).unwrap());
+    let distance = |other: &[f32]| {
+        let gap = reference
+            .iter()
+            .zip(other)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f32>();
+        (gap / reference.iter().map(|a| a * a).sum::<f32>()).sqrt()
+    };
+    let from_first = distance(&embed(
+        EvaluatedRun::open(&still.run_dir)
+            .unwrap()
+            .encoder(&training)
+            .unwrap(),
+    ));
+    let from_new = distance(&embed(run.random_encoder(7, &training)));
+    assert!(
+        from_first < 1e-4 && from_new > 0.1,
+        "{from_first} {from_new}"
+    );
+
+    // Another encoder is refused before anything is written, naming the run.
+    let other = scan_from(
+        &first,
+        &mined.path,
+        &["encoder.widths = [4, 8]", "name = \"other\""],
+    )
+    .unwrap();
+    let e = pretrain(&other, &out, &info(), &[device()], &mut NoObserver).unwrap_err();
+    let message = e.to_string();
+    assert!(
+        message.contains("config.toml") && message.contains("init needs the same architecture"),
+        "{message}"
+    );
+    assert!(!out.join("other").exists());
 }

@@ -125,6 +125,11 @@ pub struct ExperimentConfig {
     /// Methods of two or more views only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partners: Option<PathBuf>,
+    /// A run directory whose encoder this run starts from, relative to this
+    /// file: its last good checkpoint's weights, with new heads. The two
+    /// experiments' `encoder` settings must be equal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<PathBuf>,
     /// The directory relative data paths are read from (the experiment file's
     /// directory); not part of the file.
     #[serde(skip)]
@@ -253,6 +258,7 @@ impl ExperimentConfig {
         config.data = config.data.resolved(&base);
         config.task = config.task.map(|t| base.join(t));
         config.partners = config.partners.map(|p| base.join(p));
+        config.init = config.init.map(|p| base.join(p));
         config.validate().map_err(err)?;
         Ok(config)
     }
@@ -280,6 +286,12 @@ impl ExperimentConfig {
                 self.method.name(),
                 self.method.views()
             ));
+        }
+        if matches!(self.method, MethodConfig::Scan(_)) && self.partners.is_none() {
+            return Err(
+                "method scan pairs each image with a mined neighbour: set partners (pretext neighbours <run> writes them)"
+                    .into(),
+            );
         }
         if self.partners.is_some() && self.method.views() < 2 {
             return Err(format!(
@@ -344,6 +356,27 @@ name = "simclr"
         let e = load(BASE, &["partners=\"n.bin\"", "method.name=\"autoencoder\""]).unwrap_err();
         assert!(
             e.contains("partners pairs an image with a neighbour, but autoencoder takes one view"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn init_resolves_beside_the_file_and_scan_needs_partners() {
+        let c = load(
+            BASE,
+            &[
+                "init=\"../runs/a\"",
+                "partners=\"../runs/a/neighbours.bin\"",
+                "method={name=\"scan\"}",
+            ],
+        )
+        .unwrap();
+        let p = c.init.clone().unwrap();
+        assert!(p.is_absolute() && p.ends_with("exp/../runs/a"), "{p:?}");
+        assert_eq!(load(&c.to_toml(), &[]).unwrap(), c);
+        let e = load(BASE, &["method={name=\"scan\"}"]).unwrap_err();
+        assert!(
+            e.contains("method scan pairs each image with a mined neighbour: set partners"),
             "{e}"
         );
     }

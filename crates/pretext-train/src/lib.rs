@@ -30,6 +30,7 @@ mod sweep;
 mod text_experiment;
 mod text_setup;
 mod trainer;
+mod warm_start;
 
 pub use checkpoint::{Checkpoint, CheckpointState, GoodCheckpoint, Needs};
 pub use collapse::{Collapse, effective_rank, embedding_std};

@@ -19,6 +19,7 @@ use crate::pretraining::Pretraining;
 use crate::replicas::Replicas;
 use crate::run_dir::now_unix;
 use crate::text_setup::{TOKENIZER_FILE, TextSetup};
+use crate::warm_start::encoder_of_run;
 use crate::{
     EpochRecord, Experiment, ExperimentConfig, MetricsLog, Observer, Plan, RunDir, RunInfo,
     RunStatus, StepRecord, TextExperimentConfig, TrainConfig, TrainError,
@@ -99,10 +100,22 @@ pub fn pretrain(
     // Every draw of the run follows from its seed, whatever else the process runs.
     let _streams = random_streams::hold(devices);
     let train_device = device.clone().autodiff();
-    train_device.seed(config.seed);
-    let method = config
-        .method
-        .init(&config.encoder, &setup.spec, &train_device);
+    let method = match &config.init {
+        Some(dir) => {
+            let encoder = encoder_of_run(dir, config, &setup.spec, &train_device)?;
+            // The new heads' draws follow from this run's seed alone.
+            train_device.seed(config.seed);
+            config
+                .method
+                .init_around(encoder, &config.encoder, &setup.spec, &train_device)
+        }
+        None => {
+            train_device.seed(config.seed);
+            config
+                .method
+                .init(&config.encoder, &setup.spec, &train_device)
+        }
+    };
     let run = RunDir::create(out, &config.name)?;
     let _lock = run.lock()?;
     start_fresh(
