@@ -12,6 +12,7 @@ mod autoencoder;
 mod barlow_twins;
 mod byol;
 pub(crate) mod checks;
+mod cluster_head;
 mod mae;
 mod moco;
 mod momentum;
@@ -19,6 +20,7 @@ mod nnclr;
 mod queue;
 mod replica;
 mod scan;
+mod self_label;
 mod simclr;
 mod simsiam;
 mod two_views;
@@ -36,12 +38,13 @@ pub use momentum::{StepProgress, cosine_momentum, ema_update};
 pub use nnclr::{Nnclr, NnclrConfig};
 pub use replica::{Replica, StepReplicas, row_ranges};
 pub use scan::{Scan, ScanConfig};
+pub use self_label::{SelfLabel, SelfLabelConfig};
 pub use simclr::{Simclr, SimclrConfig};
 pub use simsiam::{Simsiam, SimsiamConfig};
 pub use vae::{Vae, VaeConfig};
 pub use vicreg::{Vicreg, VicregConfig};
 
-/// Which method to pretrain with (`name = "simclr" | "nnclr" | "moco" | "byol" | "simsiam" | "barlow_twins" | "vicreg" | "scan" | "autoencoder" | "denoising_autoencoder" | "vae" | "mae"`).
+/// Which method to pretrain with (`name = "simclr" | "nnclr" | "moco" | "byol" | "simsiam" | "barlow_twins" | "vicreg" | "scan" | "self_label" | "autoencoder" | "denoising_autoencoder" | "vae" | "mae"`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "snake_case")]
 pub enum MethodConfig {
@@ -62,6 +65,9 @@ pub enum MethodConfig {
     /// SCAN: a linear cluster head; each image and a mined neighbour should
     /// share a confident cluster, the batch spread over all clusters.
     Scan(ScanConfig),
+    /// SCAN's self-labelling: continues a SCAN run, training each image's
+    /// second view towards the cluster the head is confident of on its first.
+    SelfLabel(SelfLabelConfig),
     /// An autoencoder: encoder, convolutional decoder, reconstruction loss.
     Autoencoder(AutoencoderConfig),
     /// A denoising autoencoder: reconstruct the clean image from a corrupted one.
@@ -118,6 +124,7 @@ impl MethodConfig {
             MethodConfig::BarlowTwins(_) => "barlow_twins",
             MethodConfig::Vicreg(_) => "vicreg",
             MethodConfig::Scan(_) => "scan",
+            MethodConfig::SelfLabel(_) => "self_label",
             MethodConfig::Autoencoder(_) => "autoencoder",
             MethodConfig::DenoisingAutoencoder(_) => "denoising_autoencoder",
             MethodConfig::Vae(_) => "vae",
@@ -135,7 +142,8 @@ impl MethodConfig {
             | MethodConfig::Simsiam(_)
             | MethodConfig::BarlowTwins(_)
             | MethodConfig::Vicreg(_)
-            | MethodConfig::Scan(_) => 2,
+            | MethodConfig::Scan(_)
+            | MethodConfig::SelfLabel(_) => 2,
             MethodConfig::Autoencoder(_)
             | MethodConfig::DenoisingAutoencoder(_)
             | MethodConfig::Vae(_)
@@ -154,6 +162,7 @@ impl MethodConfig {
             MethodConfig::BarlowTwins(c) => c.validate(),
             MethodConfig::Vicreg(c) => c.validate(),
             MethodConfig::Scan(c) => c.validate(),
+            MethodConfig::SelfLabel(c) => c.validate(),
             MethodConfig::Autoencoder(c) => c.validate(),
             MethodConfig::DenoisingAutoencoder(c) => c.validate(),
             MethodConfig::Vae(c) => c.validate(),
@@ -164,6 +173,26 @@ impl MethodConfig {
     /// Builds the method around a new encoder.
     pub fn init(&self, encoder: &EncoderConfig, input: &InputSpec, device: &Device) -> Method {
         self.init_around(encoder.init(input.shape, device), encoder, input, device)
+    }
+
+    /// Builds the method from `source`, the trained method of an earlier run:
+    /// self-labelling continues a SCAN model's encoder and cluster head;
+    /// every other method takes its encoder, as [`MethodConfig::init_around`].
+    /// The caller checks that a self-labelling run continues a SCAN run of
+    /// the same head.
+    pub fn init_from(
+        &self,
+        source: Method,
+        config: &EncoderConfig,
+        input: &InputSpec,
+        device: &Device,
+    ) -> Method {
+        match (self, source) {
+            (MethodConfig::SelfLabel(c), Method::Scan(scan)) => {
+                Method::SelfLabel(c.continue_scan(scan))
+            }
+            (_, source) => self.init_around(source.into_encoder(), config, input, device),
+        }
     }
 
     /// Builds the method around `encoder`, an encoder of architecture
@@ -191,6 +220,7 @@ impl MethodConfig {
             MethodConfig::BarlowTwins(c) => Method::BarlowTwins(c.init(encoder, device)),
             MethodConfig::Vicreg(c) => Method::Vicreg(c.init(encoder, device)),
             MethodConfig::Scan(c) => Method::Scan(c.init(encoder, device)),
+            MethodConfig::SelfLabel(c) => Method::SelfLabel(c.init(encoder, device)),
             MethodConfig::Autoencoder(c) => Method::Autoencoder(c.init(encoder, input, device)),
             MethodConfig::DenoisingAutoencoder(c) => {
                 Method::Autoencoder(c.init(encoder, input, device))
@@ -236,6 +266,8 @@ pub enum Method {
     Vicreg(Vicreg),
     /// See [`Scan`].
     Scan(Scan),
+    /// See [`SelfLabel`].
+    SelfLabel(SelfLabel),
     /// See [`Autoencoder`] (plain or denoising).
     Autoencoder(Autoencoder),
     /// See [`Vae`].
@@ -259,6 +291,7 @@ impl Method {
             Method::BarlowTwins(m) => m.forward(views),
             Method::Vicreg(m) => m.forward(views),
             Method::Scan(m) => m.forward(views),
+            Method::SelfLabel(m) => m.forward(views),
             Method::Autoencoder(m) => m.forward(views),
             Method::Vae(m) => m.forward(views),
             Method::Mae(m) => m.forward(views),
@@ -318,6 +351,13 @@ impl Method {
                 }),
                 views,
             ),
+            Method::SelfLabel(_) => forward_two_views_replicated(
+                replicas.map(|m| match m {
+                    Method::SelfLabel(x) => x,
+                    _ => unreachable!("the replicas of a step are copies of one method"),
+                }),
+                views,
+            ),
             _ => forward_each(replicas, views),
         }
     }
@@ -345,6 +385,7 @@ impl Method {
             Method::BarlowTwins(m) => &m.encoder,
             Method::Vicreg(m) => &m.encoder,
             Method::Scan(m) => &m.encoder,
+            Method::SelfLabel(m) => &m.encoder,
             Method::Autoencoder(m) => &m.encoder,
             Method::Vae(m) => &m.encoder,
             Method::Mae(m) => &m.encoder,
@@ -366,7 +407,8 @@ impl Method {
             | Method::Simsiam(_)
             | Method::BarlowTwins(_)
             | Method::Vicreg(_)
-            | Method::Scan(_) => None,
+            | Method::Scan(_)
+            | Method::SelfLabel(_) => None,
             Method::Autoencoder(m) => Some(m.reconstruct_pixels(x)),
             Method::Vae(m) => Some(m.reconstruct_pixels(x)),
             Method::Mae(m) => Some(m.reconstruct_pixels(x)),
@@ -384,6 +426,7 @@ impl Method {
             Method::BarlowTwins(m) => m.encoder,
             Method::Vicreg(m) => m.encoder,
             Method::Scan(m) => m.encoder,
+            Method::SelfLabel(m) => m.encoder,
             Method::Autoencoder(m) => m.encoder,
             Method::Vae(m) => m.encoder,
             Method::Mae(m) => m.encoder,

@@ -12,12 +12,12 @@
 //! scratch the neighbours still pull together, but the clusters are those
 //! of a random network.
 use burn::module::Module;
-use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
-use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
+use pretext_nn::Encoder;
 use serde::{Deserialize, Serialize};
 
-use super::two_views::{TwoViewMethod, TwoViews, ViewHead};
+use super::cluster_head::ClusterHead;
+use super::two_views::{TwoViewMethod, TwoViews};
 use crate::StepOutput;
 use crate::loss::scan;
 
@@ -65,40 +65,9 @@ impl ScanConfig {
     /// Builds the method around `encoder`, with a new cluster head.
     pub fn init(&self, encoder: Encoder, device: &Device) -> Scan {
         Scan {
-            head: if self.hidden_dim == 0 {
-                ClusterHead::Linear(
-                    LinearConfig::new(encoder.out_dim(), self.clusters).init(device),
-                )
-            } else {
-                let mlp = ProjectionHeadConfig {
-                    hidden_dim: self.hidden_dim,
-                    out_dim: self.clusters,
-                    batch_norm: true,
-                };
-                ClusterHead::Mlp(mlp.init(encoder.out_dim(), device))
-            },
+            head: ClusterHead::new(encoder.out_dim(), self.hidden_dim, self.clusters, device),
             encoder,
             entropy_weight: self.entropy_weight as f64,
-        }
-    }
-}
-
-/// SCAN's head: the encoder's embedding to cluster logits.
-// One per run, built once: the size of the MLP variant costs nothing worth a box.
-#[allow(clippy::large_enum_variant)]
-#[derive(Module, Debug)]
-pub(crate) enum ClusterHead {
-    /// The paper's.
-    Linear(Linear),
-    /// `Linear → BN → ReLU → Linear`.
-    Mlp(ProjectionHead),
-}
-
-impl ViewHead for ClusterHead {
-    fn forward(&self, h: Tensor<2>) -> Tensor<2> {
-        match self {
-            ClusterHead::Linear(head) => head.forward(h),
-            ClusterHead::Mlp(head) => head.forward(h),
         }
     }
 }
@@ -117,6 +86,11 @@ impl Scan {
     /// - `views`: two `[b, c, h, w]` tensors, the images and their neighbours
     pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
         self.forward_two_views(views)
+    }
+
+    /// The encoder and the cluster head, for self-labelling to continue from.
+    pub(crate) fn into_parts(self) -> (Encoder, ClusterHead) {
+        (self.encoder, self.head)
     }
 }
 

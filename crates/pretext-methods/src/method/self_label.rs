@@ -1,0 +1,158 @@
+//! Self-labelling (Van Gansbeke et al., 2020, "SCAN: Learning to Classify
+//! Images without Labels", step 3): continues a SCAN run's encoder and
+//! cluster head. Where the head is confident about the first view of an
+//! image, its cluster becomes the label the second view is trained
+//! towards; the rest of the batch is left out. Still no labels: the
+//! clusters are the head's own.
+//!
+//! It starts from a `scan` run (the experiment's `init`), whose `clusters`
+//! and `hidden_dim` it repeats so that its head has the same shape.
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+use pretext_nn::Encoder;
+use serde::{Deserialize, Serialize};
+
+use super::cluster_head::ClusterHead;
+use super::scan::Scan;
+use super::two_views::{TwoViewMethod, TwoViews};
+use crate::StepOutput;
+use crate::loss::self_label;
+
+/// Settings of [`SelfLabel`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SelfLabelConfig {
+    /// Clusters of the head: the SCAN run's.
+    pub clusters: usize,
+    /// Width of the head's hidden layer: the SCAN run's (0 for a linear head).
+    pub hidden_dim: usize,
+    /// The probability above which the head's cluster becomes a label (0.99 in the paper).
+    pub threshold: f32,
+}
+
+impl Default for SelfLabelConfig {
+    fn default() -> Self {
+        Self {
+            clusters: 10,
+            hidden_dim: 0,
+            threshold: 0.99,
+        }
+    }
+}
+
+impl SelfLabelConfig {
+    /// Checks the settings.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.clusters < 2 {
+            return Err(format!(
+                "method.clusters must be at least 2, got {}",
+                self.clusters
+            ));
+        }
+        if !(self.threshold > 0.0 && self.threshold < 1.0) {
+            return Err(format!(
+                "method.threshold must be in (0, 1), got {}",
+                self.threshold
+            ));
+        }
+        Ok(())
+    }
+
+    /// Builds the method around `encoder` with a new head: the shape a
+    /// checkpoint is loaded into.
+    pub fn init(&self, encoder: Encoder, device: &Device) -> SelfLabel {
+        SelfLabel {
+            head: ClusterHead::new(encoder.out_dim(), self.hidden_dim, self.clusters, device),
+            encoder,
+            threshold: self.threshold as f64,
+        }
+    }
+
+    /// Continues a trained SCAN model: its encoder and cluster head.
+    pub fn continue_scan(&self, scan: Scan) -> SelfLabel {
+        let (encoder, head) = scan.into_parts();
+        SelfLabel {
+            encoder,
+            head,
+            threshold: self.threshold as f64,
+        }
+    }
+}
+
+/// A self-labelling model: encoder plus cluster head.
+#[derive(Module, Debug)]
+pub struct SelfLabel {
+    /// The encoder being trained.
+    pub encoder: Encoder,
+    head: ClusterHead,
+    threshold: f64,
+}
+
+impl SelfLabel {
+    /// # Shapes
+    /// - `views`: two `[b, c, h, w]` tensors: the first labels, the second is trained
+    pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
+        self.forward_two_views(views)
+    }
+}
+
+impl TwoViewMethod for SelfLabel {
+    const LABEL: &'static str = "self_label";
+
+    type Head = ClusterHead;
+
+    fn towers(&self) -> (&Encoder, &ClusterHead) {
+        (&self.encoder, &self.head)
+    }
+
+    fn output(&self, v: TwoViews) -> StepOutput {
+        StepOutput {
+            loss: self_label(v.z1, v.z2, self.threshold as f32),
+            embeddings: v.h1,
+            keys: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::Distribution;
+    use pretext_nn::{EncoderConfig, InputShape};
+
+    use super::*;
+    use crate::method::ScanConfig;
+
+    #[test]
+    fn refuses_a_threshold_outside_zero_to_one() {
+        for threshold in [0.0, 1.0, f32::NAN] {
+            let c = SelfLabelConfig {
+                threshold,
+                ..SelfLabelConfig::default()
+            };
+            assert!(c.validate().unwrap_err().contains("method.threshold"));
+        }
+    }
+
+    #[test]
+    fn continues_the_scan_models_head() {
+        let device = Device::flex();
+        device.seed(3);
+        let shape = InputShape::new(1, 28, 28);
+        let scan = ScanConfig {
+            hidden_dim: 16,
+            ..ScanConfig::default()
+        };
+        let model = scan.init(EncoderConfig::default().init(shape, &device), &device);
+        let x = Tensor::<4>::random([4, 1, 28, 28], Distribution::Default, &device);
+        let (encoder, head) = model.clone().into_parts();
+        use super::super::two_views::ViewHead;
+        let before = head.forward(encoder.forward(x.clone()));
+        let continued = SelfLabelConfig {
+            hidden_dim: 16,
+            ..SelfLabelConfig::default()
+        }
+        .continue_scan(model);
+        let after = continued.head.forward(continued.encoder.forward(x));
+        before.into_data().assert_eq(&after.into_data(), true);
+    }
+}
