@@ -1,7 +1,8 @@
 //! Mined neighbours as positive partners: a finished run's encoder mines
 //! each image's nearest neighbours (`pretext neighbours`), and a later run
 //! pairs each image's views with one of them (`partners`), or refines that
-//! encoder with SCAN's cluster head (`init` and `partners`).
+//! encoder with SCAN's cluster head (`init` and `partners`) and then
+//! self-labelling (`init` from the SCAN run).
 use std::path::Path;
 
 use burn::tensor::{Tensor, TensorData};
@@ -41,6 +42,17 @@ fn scan_from(init: &Path, partners: &Path, overrides: &[&str]) -> Result<Experim
     ];
     all.extend(overrides.iter().map(|o| o.to_string()));
     ExperimentConfig::from_toml(&text, Path::new("e.toml"), &all).map_err(|e| e.to_string())
+}
+
+/// The SimCLR test experiment on 256 images as self-labelling, continuing the run at `init`.
+fn self_label_from(init: &Path, overrides: &[&str]) -> ExperimentConfig {
+    let mut all = vec![
+        format!("init = {:?}", init.display().to_string()),
+        "method = { name = \"self_label\", clusters = 4, threshold = 0.5 }".to_string(),
+        "name = \"self-label\"".to_string(),
+    ];
+    all.extend(overrides.iter().map(|o| o.to_string()));
+    ExperimentConfig::from_toml(&experiment("simclr", 256), Path::new("e.toml"), &all).unwrap()
 }
 
 #[test]
@@ -105,7 +117,7 @@ fn mined_neighbours_pair_the_views_of_a_later_run() {
 }
 
 #[test]
-fn scan_starts_from_the_mined_runs_encoder_and_refuses_another_architecture() {
+fn scan_starts_from_the_mined_runs_encoder_and_self_labelling_continues_it() {
     let tmp = tempfile::tempdir().unwrap();
     let first = pretrain_small("simclr", 256, tmp.path());
     let mined = mine_neighbours(&first, 5, &device()).unwrap();
@@ -180,4 +192,42 @@ fn scan_starts_from_the_mined_runs_encoder_and_refuses_another_architecture() {
         "{message}"
     );
     assert!(!out.join("other").exists());
+
+    // Self-labelling continues the SCAN run (encoder and head) and trains.
+    let labelled = pretrain(
+        &self_label_from(&summary.run_dir, &[]),
+        &out,
+        &info(),
+        &[device()],
+        &mut NoObserver,
+    )
+    .unwrap();
+    assert!(
+        labelled.first_train_loss.is_finite() && labelled.last_train_loss.is_finite(),
+        "{labelled:?}"
+    );
+    // It refuses a run that is not SCAN's, or a head of another shape.
+    for (init, overrides, cause) in [
+        (
+            &first,
+            vec![],
+            "is a simclr run; self_label continues a scan run",
+        ),
+        (
+            &summary.run_dir,
+            vec!["method.clusters = 5", "name = \"five\""],
+            "its cluster head has clusters = 4, hidden_dim = 0, but this experiment's has 5, 0",
+        ),
+    ] {
+        let e = pretrain(
+            &self_label_from(init, &overrides),
+            &out,
+            &info(),
+            &[device()],
+            &mut NoObserver,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("config.toml") && e.contains(cause), "{e}");
+    }
 }

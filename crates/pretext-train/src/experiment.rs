@@ -293,6 +293,9 @@ impl ExperimentConfig {
                     .into(),
             );
         }
+        if matches!(self.method, MethodConfig::SelfLabel(_)) && self.init.is_none() {
+            return Err("method self_label continues a scan run: set init to its directory".into());
+        }
         if self.partners.is_some() && self.method.views() < 2 {
             return Err(format!(
                 "partners pairs an image with a neighbour, but {} takes one view",
@@ -361,7 +364,7 @@ name = "simclr"
     }
 
     #[test]
-    fn init_resolves_beside_the_file_and_scan_needs_partners() {
+    fn init_resolves_beside_the_file_scan_needs_partners_and_self_label_init() {
         let c = load(
             BASE,
             &[
@@ -377,6 +380,11 @@ name = "simclr"
         let e = load(BASE, &["method={name=\"scan\"}"]).unwrap_err();
         assert!(
             e.contains("method scan pairs each image with a mined neighbour: set partners"),
+            "{e}"
+        );
+        let e = load(BASE, &["method={name=\"self_label\"}"]).unwrap_err();
+        assert!(
+            e.contains("method self_label continues a scan run: set init"),
             "{e}"
         );
     }

@@ -19,7 +19,7 @@ use crate::pretraining::Pretraining;
 use crate::replicas::Replicas;
 use crate::run_dir::now_unix;
 use crate::text_setup::{TOKENIZER_FILE, TextSetup};
-use crate::warm_start::encoder_of_run;
+use crate::warm_start::method_from_run;
 use crate::{
     EpochRecord, Experiment, ExperimentConfig, MetricsLog, Observer, Plan, RunDir, RunInfo,
     RunStatus, StepRecord, TextExperimentConfig, TrainConfig, TrainError,
@@ -101,14 +101,7 @@ pub fn pretrain(
     let _streams = random_streams::hold(devices);
     let train_device = device.clone().autodiff();
     let method = match &config.init {
-        Some(dir) => {
-            let encoder = encoder_of_run(dir, config, &setup.spec, &train_device)?;
-            // The new heads' draws follow from this run's seed alone.
-            train_device.seed(config.seed);
-            config
-                .method
-                .init_around(encoder, &config.encoder, &setup.spec, &train_device)
-        }
+        Some(dir) => method_from_run(dir, config, &setup.spec, &train_device)?,
         None => {
             train_device.seed(config.seed);
             config

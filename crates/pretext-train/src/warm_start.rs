@@ -1,23 +1,26 @@
-//! Starting a run from an earlier run's encoder (the experiment's `init`):
-//! the encoder's weights are the earlier run's last good checkpoint's, the
-//! method's heads are new. Used by the methods that refine a pretrained
-//! encoder (SCAN), and by any method to continue from another's encoder.
+//! Starting a run from an earlier run (the experiment's `init`): the
+//! encoder's weights are the earlier run's last good checkpoint's, the
+//! method's heads are new, except that self-labelling continues a SCAN
+//! run's cluster head too. Used by the methods that refine a pretrained
+//! encoder (SCAN, self-labelling), and by any method to continue from
+//! another's encoder.
 use std::path::Path;
 
 use burn::tensor::Device;
-use pretext_methods::InputSpec;
-use pretext_nn::Encoder;
+use pretext_methods::{InputSpec, Method, MethodConfig};
 
 use crate::{Checkpoint, Experiment, ExperimentConfig, Needs, RunDir, TrainError};
 
-/// The encoder of the run at `dir`, loaded on `device`, after checking it
-/// is an image run with the same encoder settings as `config`.
-pub(crate) fn encoder_of_run(
+/// `config`'s method built on `device` from the trained method of the run
+/// at `dir`, after checking it is an image run with the same encoder
+/// settings (and, for self-labelling, a SCAN run with the same head). The
+/// device is seeded with the run's seed once the earlier run is loaded.
+pub(crate) fn method_from_run(
     dir: &Path,
     config: &ExperimentConfig,
     spec: &InputSpec,
     device: &Device,
-) -> Result<Encoder, TrainError> {
+) -> Result<Method, TrainError> {
     let run = RunDir::open(dir)?;
     let config_path = run.config_path();
     let refuse = |reason: String| TrainError::Config {
@@ -39,10 +42,33 @@ pub(crate) fn encoder_of_run(
             one_line(&config.encoder)
         )));
     }
+    if let MethodConfig::SelfLabel(own) = &config.method {
+        match &source.method {
+            MethodConfig::Scan(scan)
+                if (scan.clusters, scan.hidden_dim) == (own.clusters, own.hidden_dim) => {}
+            MethodConfig::Scan(scan) => {
+                return Err(refuse(format!(
+                    "its cluster head has clusters = {}, hidden_dim = {}, but this experiment's has {}, {}; self_label continues the same head",
+                    scan.clusters, scan.hidden_dim, own.clusters, own.hidden_dim
+                )));
+            }
+            other => {
+                return Err(refuse(format!(
+                    "is a {} run; self_label continues a scan run",
+                    other.name()
+                )));
+            }
+        }
+    }
     let good = Checkpoint::find_good(&run.checkpoint_dir(), Needs::Model)?;
-    let spec = good.state.input.clone().unwrap_or_else(|| spec.clone());
-    let method = source.method.init(&source.encoder, &spec, device);
-    Ok(Checkpoint::load_method(&good.dir, method)?.into_encoder())
+    let source_spec = good.state.input.clone().unwrap_or_else(|| spec.clone());
+    let trained = source.method.init(&source.encoder, &source_spec, device);
+    let trained = Checkpoint::load_method(&good.dir, trained)?;
+    // The new heads' draws follow from this run's seed alone.
+    device.seed(config.seed);
+    Ok(config
+        .method
+        .init_from(trained, &config.encoder, spec, device))
 }
 
 /// Encoder settings as one line of TOML-like text, for messages.
