@@ -33,26 +33,29 @@ fn partnered(limit: usize, partners: &Path) -> ExperimentConfig {
     ExperimentConfig::from_toml(&text, Path::new("e.toml"), &[]).unwrap()
 }
 
-/// [`partnered`] as SCAN, starting from the encoder of the run at `init`.
-fn scan_from(init: &Path, partners: &Path, overrides: &[&str]) -> Result<ExperimentConfig, String> {
-    let text = partnered(256, partners).to_toml();
+/// The experiment `text` with `method` (an inline TOML table), starting
+/// from the run at `init`, then `overrides`.
+fn continuing(text: &str, init: &Path, method: &str, overrides: &[&str]) -> ExperimentConfig {
     let mut all = vec![
         format!("init = {:?}", init.display().to_string()),
-        "method = { name = \"scan\", clusters = 4 }".to_string(),
+        format!("method = {method}"),
     ];
     all.extend(overrides.iter().map(|o| o.to_string()));
-    ExperimentConfig::from_toml(&text, Path::new("e.toml"), &all).map_err(|e| e.to_string())
+    ExperimentConfig::from_toml(text, Path::new("e.toml"), &all).unwrap()
+}
+
+/// [`partnered`] as SCAN, starting from the encoder of the run at `init`.
+fn scan_from(init: &Path, partners: &Path, overrides: &[&str]) -> ExperimentConfig {
+    let text = partnered(256, partners).to_toml();
+    continuing(&text, init, "{ name = \"scan\", clusters = 4 }", overrides)
 }
 
 /// The SimCLR test experiment on 256 images as self-labelling, continuing the run at `init`.
 fn self_label_from(init: &Path, overrides: &[&str]) -> ExperimentConfig {
-    let mut all = vec![
-        format!("init = {:?}", init.display().to_string()),
-        "method = { name = \"self_label\", clusters = 4, threshold = 0.5 }".to_string(),
-        "name = \"self-label\"".to_string(),
-    ];
-    all.extend(overrides.iter().map(|o| o.to_string()));
-    ExperimentConfig::from_toml(&experiment("simclr", 256), Path::new("e.toml"), &all).unwrap()
+    let mut all = vec!["name = \"self-label\""];
+    all.extend(overrides);
+    let method = "{ name = \"self_label\", clusters = 4, threshold = 0.5 }";
+    continuing(&experiment("simclr", 256), init, method, &all)
 }
 
 #[test]
@@ -122,7 +125,7 @@ fn scan_starts_from_the_mined_runs_encoder_and_self_labelling_continues_it() {
     let first = pretrain_small("simclr", 256, tmp.path());
     let mined = mine_neighbours(&first, 5, &device()).unwrap();
 
-    let config = scan_from(&first, &mined.path, &[]).unwrap();
+    let config = scan_from(&first, &mined.path, &[]);
     let out = tmp.path().join("scan");
     let summary = pretrain(&config, &out, &info(), &[device()], &mut NoObserver).unwrap();
     assert!(
@@ -138,8 +141,7 @@ fn scan_starts_from_the_mined_runs_encoder_and_self_labelling_continues_it() {
         &first,
         &mined.path,
         &["train.optimizer.lr = 1e-12", "name = \"still\""],
-    )
-    .unwrap();
+    );
     let still = pretrain(&still, &out, &info(), &[device()], &mut NoObserver).unwrap();
     let training = device().autodiff();
     let run = EvaluatedRun::open(&first).unwrap();
@@ -183,8 +185,7 @@ fn scan_starts_from_the_mined_runs_encoder_and_self_labelling_continues_it() {
         &first,
         &mined.path,
         &["encoder.widths = [4, 8]", "name = \"other\""],
-    )
-    .unwrap();
+    );
     let e = pretrain(&other, &out, &info(), &[device()], &mut NoObserver).unwrap_err();
     let message = e.to_string();
     assert!(

@@ -19,3 +19,14 @@ pub(crate) fn check_momentum(momentum: f64) -> Result<(), String> {
         Err(format!("method.momentum must be in [0, 1), got {momentum}"))
     }
 }
+
+/// `method.clusters`: at least 2 (SCAN, self-labelling).
+pub(crate) fn check_clusters(clusters: usize) -> Result<(), String> {
+    if clusters >= 2 {
+        Ok(())
+    } else {
+        Err(format!(
+            "method.clusters must be at least 2, got {clusters}"
+        ))
+    }
+}

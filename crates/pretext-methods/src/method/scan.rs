@@ -16,6 +16,7 @@ use burn::tensor::{Device, Tensor};
 use pretext_nn::Encoder;
 use serde::{Deserialize, Serialize};
 
+use super::checks::check_clusters;
 use super::cluster_head::ClusterHead;
 use super::two_views::{TwoViewMethod, TwoViews};
 use crate::StepOutput;
@@ -47,12 +48,7 @@ impl Default for ScanConfig {
 impl ScanConfig {
     /// Checks the settings.
     pub fn validate(&self) -> Result<(), String> {
-        if self.clusters < 2 {
-            return Err(format!(
-                "method.clusters must be at least 2, got {}",
-                self.clusters
-            ));
-        }
+        check_clusters(self.clusters)?;
         if !(self.entropy_weight >= 0.0 && self.entropy_weight.is_finite()) {
             return Err(format!(
                 "method.entropy_weight must be zero or positive, got {}",

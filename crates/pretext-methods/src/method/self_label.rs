@@ -12,6 +12,7 @@ use burn::tensor::{Device, Tensor};
 use pretext_nn::Encoder;
 use serde::{Deserialize, Serialize};
 
+use super::checks::check_clusters;
 use super::cluster_head::ClusterHead;
 use super::scan::Scan;
 use super::two_views::{TwoViewMethod, TwoViews};
@@ -43,12 +44,7 @@ impl Default for SelfLabelConfig {
 impl SelfLabelConfig {
     /// Checks the settings.
     pub fn validate(&self) -> Result<(), String> {
-        if self.clusters < 2 {
-            return Err(format!(
-                "method.clusters must be at least 2, got {}",
-                self.clusters
-            ));
-        }
+        check_clusters(self.clusters)?;
         if !(self.threshold > 0.0 && self.threshold < 1.0) {
             return Err(format!(
                 "method.threshold must be in (0, 1), got {}",
