@@ -5,7 +5,9 @@
 //! `(l2 / 2)·‖W‖²` (the bias is not penalised). The L2 strength is chosen
 //! from a grid by validation accuracy, fitted from the strongest to the
 //! weakest strength with warm starts; inside each fit the weights with the
-//! best validation accuracy are kept (early stopping). The stopping rules
+//! best validation accuracy are kept (early stopping), or, with
+//! `early_stopping = false`, each strength is fitted to convergence and its
+//! final weights kept (the protocol of Kornblith et al. 2019). The stopping rules
 //! follow scikit-learn's `lbfgs` solver: the gradient's max-abs below
 //! `tolerance`, or a relative loss change below `64·ε` (f64); a fit also ends
 //! when the line search can no longer decrease the loss. The same grid
@@ -34,7 +36,12 @@ pub struct LinearProbeConfig {
     pub l2_grid: Vec<f32>,
     /// Most L-BFGS iterations per strength (default 200).
     pub max_iter: usize,
-    /// Stop after this many iterations without a better validation accuracy (default 20).
+    /// Keep each strength's best-validation iterate, stopping after
+    /// `patience` iterations without improvement (true, the default); or
+    /// fit each strength to convergence and keep its final weights (false).
+    pub early_stopping: bool,
+    /// With early stopping: stop after this many iterations without a better
+    /// validation accuracy (default 20).
     pub patience: usize,
     /// Stop when the gradient's max-abs falls below this (default 1e-5).
     pub tolerance: f32,
@@ -45,6 +52,7 @@ impl Default for LinearProbeConfig {
         Self {
             l2_grid: vec![1e-1, 1e-2, 1e-3, 1e-4, 1e-5],
             max_iter: 200,
+            early_stopping: true,
             patience: 20,
             tolerance: 1e-5,
         }
@@ -200,8 +208,9 @@ pub struct LinearFit {
 /// (stored in the model). Each strength of `config.l2_grid` is fitted, from
 /// the strongest to the weakest, each starting from where the previous one
 /// stopped; after every L-BFGS iteration the validation accuracy is measured
-/// and the best weights kept (the earlier on ties). A fit stops after
-/// `config.patience` iterations without improvement, at `config.max_iter`,
+/// and the best weights kept (the earlier on ties), or, without
+/// `config.early_stopping`, the last weights. With early stopping a fit stops
+/// after `config.patience` iterations without improvement; every fit stops at `config.max_iter`,
 /// when the gradient's max-abs falls below `config.tolerance`, when the
 /// relative loss change falls below `64·ε`, or when the line search can make
 /// no more progress. The strength with the best validation accuracy wins
@@ -306,7 +315,8 @@ pub(crate) struct Selected {
 /// `l2`, `val_accuracy(theta)` the validation accuracy of parameters `theta`.
 /// Each strength of `config.l2_grid` is fitted from the strongest to the
 /// weakest, each starting where the previous one stopped, keeping the first
-/// best validation accuracy of each; the strength with the best accuracy wins
+/// best validation accuracy of each (without `config.early_stopping`, the
+/// last iterate of each); the strength with the best accuracy wins
 /// (ties: the stronger one). `config` must be valid.
 pub(crate) fn select_l2<P: Objective>(
     config: &LinearProbeConfig,
@@ -338,12 +348,12 @@ pub(crate) fn select_l2<P: Objective>(
                     train_loss: loss as f32,
                     val_accuracy,
                 });
-                if val_accuracy > best_acc {
+                if val_accuracy > best_acc || !config.early_stopping {
                     best_acc = val_accuracy;
                     best_iteration = iteration;
                     best_theta.copy_from_slice(params);
                 }
-                iteration - best_iteration < config.patience
+                !config.early_stopping || iteration - best_iteration < config.patience
             },
         );
         let point = GridPoint {
@@ -682,6 +692,7 @@ mod tests {
         let config = LinearProbeConfig {
             l2_grid: vec![1e-3, 10.0, 1e-1],
             max_iter: 100,
+            early_stopping: true,
             patience: 10,
             tolerance: 1e-6,
         };
@@ -733,6 +744,50 @@ mod tests {
     }
 
     #[test]
+    fn without_early_stopping_each_strength_is_fitted_to_its_optimum() {
+        let (train, train_labels) = nuisance(400, 0.1, 11);
+        let (val, val_labels) = nuisance(200, 0.1, 12);
+        let config = LinearProbeConfig {
+            l2_grid: vec![1e-3, 10.0, 1e-1],
+            max_iter: 500,
+            early_stopping: false,
+            patience: 1,
+            tolerance: 1e-7,
+        };
+        let fit = fit_linear(&train, &train_labels, &val, &val_labels, 2, &config);
+        // Patience 1 would have stopped every fit within a few iterations.
+        for g in &fit.grid {
+            assert_eq!(g.best_iteration, g.iterations, "{:?}", fit.grid);
+            assert!(g.iterations > 3 && g.iterations < config.max_iter, "{g:?}");
+        }
+        assert_eq!(fit.curve.len(), fit.iterations + 1);
+        assert_eq!(fit.curve.last().unwrap().val_accuracy, fit.val_accuracy);
+        assert_eq!(
+            accuracy(&fit.model.predict(&val), &val_labels),
+            fit.val_accuracy
+        );
+        // The kept weights are the optimum of the chosen strength: the
+        // objective's gradient vanishes there.
+        let x = fit.model.standardizer().apply(&train);
+        let problem = Problem {
+            x: &x,
+            labels: &train_labels,
+            classes: 2,
+            l2: f64::from(fit.l2),
+        };
+        let theta: Vec<f64> = fit
+            .model
+            .weights()
+            .iter()
+            .chain(fit.model.bias())
+            .map(|&v| f64::from(v))
+            .collect();
+        let mut grad = vec![0.0; theta.len()];
+        problem.loss_grad(&theta, &mut grad);
+        assert!(max_abs(&grad) < 1e-5, "gradient {grad:?}");
+    }
+
+    #[test]
     fn lbfgs_reaches_the_optimum_gradient_descent_finds() {
         let centers = [[0.0, 0.0], [2.0, 0.5], [0.5, 2.0]];
         let (raw, labels) = blobs(&centers, &[20, 15, 10], 1.0, 0.15, 21);
@@ -780,6 +835,7 @@ mod tests {
         let config = LinearProbeConfig {
             l2_grid: vec![0.05],
             max_iter: 500,
+            early_stopping: true,
             patience: 500,
             tolerance: 1e-7,
         };

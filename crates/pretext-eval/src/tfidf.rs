@@ -102,6 +102,7 @@ impl TfidfConfig {
         LinearProbeConfig {
             l2_grid: self.l2_grid.clone(),
             max_iter: self.max_iter,
+            early_stopping: true,
             patience: self.patience,
             tolerance: self.tolerance,
         }
