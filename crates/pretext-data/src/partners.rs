@@ -89,9 +89,13 @@ impl Partners {
         bytes
     }
 
-    /// Reads a partners file; an error names the file and the cause.
+    /// Reads a partners file; an error names the file and the cause, and a
+    /// missing file the command that writes it.
     pub fn read(path: &Path) -> Result<Self, DataError> {
-        let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+        let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => DataError::format(path, missing(path)),
+            _ => DataError::io(path, e),
+        })?;
         let bad = |reason: String| DataError::format(path, reason);
         if bytes.len() < 24 || &bytes[..8] != MAGIC {
             return Err(bad(
@@ -134,6 +138,21 @@ impl Partners {
     }
 }
 
+/// Why a partners file is missing and how to write it: `pretext neighbours`
+/// writes `<run>/neighbours.bin`, so a file of that name names its run.
+fn missing(path: &Path) -> String {
+    let run = path
+        .parent()
+        .filter(|_| path.file_name().is_some_and(|n| n == "neighbours.bin"));
+    match run {
+        Some(run) => format!(
+            "no such file (write it with `pretext neighbours {}` once that run has trained)",
+            run.display()
+        ),
+        None => "no such file (write one with `pretext neighbours <run>`)".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,7 +190,21 @@ mod tests {
         assert!(Partners::new(1, vec![1, 2]).is_err());
 
         let dir = tempfile::tempdir().unwrap();
+        let run = dir.path().join("runs/simclr-mnist");
+        let e = Partners::read(&run.join("neighbours.bin"))
+            .unwrap_err()
+            .to_string();
+        let hint = format!(
+            "no such file (write it with `pretext neighbours {}`",
+            run.display()
+        );
+        assert!(e.contains("neighbours.bin") && e.contains(&hint), "{e}");
         let path = dir.path().join("n.bin");
+        let e = Partners::read(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("n.bin: no such file (write one with `pretext neighbours <run>`)"),
+            "{e}"
+        );
         std::fs::write(&path, b"not a table at all, really").unwrap();
         let e = Partners::read(&path).unwrap_err().to_string();
         assert!(
