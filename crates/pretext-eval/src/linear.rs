@@ -685,12 +685,21 @@ mod tests {
         (Features::new(rows, 2, data), labels)
     }
 
+    /// Training (400) and validation (200) sets of [`nuisance`] with 10% of
+    /// labels random.
+    fn noisy_sets() -> ((Features, Vec<u32>), (Features, Vec<u32>)) {
+        (nuisance(400, 0.1, 11), nuisance(200, 0.1, 12))
+    }
+
+    /// The strengths fitted on [`noisy_sets`]: a crippling one between two
+    /// usable ones, out of order.
+    const NOISY_GRID: [f32; 3] = [1e-3, 10.0, 1e-1];
+
     #[test]
     fn grid_rejects_a_crippling_penalty_on_noisy_data() {
-        let (train, train_labels) = nuisance(400, 0.1, 11);
-        let (val, val_labels) = nuisance(200, 0.1, 12);
+        let ((train, train_labels), (val, val_labels)) = noisy_sets();
         let config = LinearProbeConfig {
-            l2_grid: vec![1e-3, 10.0, 1e-1],
+            l2_grid: NOISY_GRID.to_vec(),
             max_iter: 100,
             early_stopping: true,
             patience: 10,
@@ -745,10 +754,9 @@ mod tests {
 
     #[test]
     fn without_early_stopping_each_strength_is_fitted_to_its_optimum() {
-        let (train, train_labels) = nuisance(400, 0.1, 11);
-        let (val, val_labels) = nuisance(200, 0.1, 12);
+        let ((train, train_labels), (val, val_labels)) = noisy_sets();
         let config = LinearProbeConfig {
-            l2_grid: vec![1e-3, 10.0, 1e-1],
+            l2_grid: NOISY_GRID.to_vec(),
             max_iter: 500,
             early_stopping: false,
             patience: 1,
