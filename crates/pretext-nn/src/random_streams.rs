@@ -74,6 +74,14 @@ pub fn hold<'a>(devices: impl IntoIterator<Item = &'a Device>) -> HeldStreams {
     HeldStreams { held }
 }
 
+/// Holds the random stream of `device`'s backend, as [`hold`] does, and
+/// seeds it: the start of a section whose draws follow from `seed` alone.
+pub fn hold_seeded(device: &Device, seed: u64) -> HeldStreams {
+    let streams = hold([device]);
+    device.seed(seed);
+    streams
+}
+
 impl Drop for HeldStreams {
     fn drop(&mut self) {
         HELD.with(|held| {

@@ -143,7 +143,7 @@ mod tests {
     #[test]
     fn the_effective_rank_counts_the_directions_used() {
         let device = Device::flex();
-        device.seed(4);
+        let _streams = pretext_nn::random_streams::hold_seeded(&device, 4);
         // Spread over all 16 directions: close to 16.
         let spread = Tensor::<2>::random([2000, 16], Distribution::Normal(0.0, 1.0), &device);
         let r = effective_rank(spread);

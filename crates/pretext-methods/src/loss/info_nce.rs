@@ -67,7 +67,7 @@ mod tests {
     #[test]
     fn falls_under_gradient_steps() {
         let d = Device::flex().autodiff();
-        d.seed(5);
+        let _streams = pretext_nn::random_streams::hold_seeded(&d, 5);
         let q = Tensor::<2>::random([16, 8], Distribution::Normal(0.0, 1.0), &d);
         let k = Tensor::<2>::random([16, 8], Distribution::Normal(0.0, 1.0), &d);
         let queue = Tensor::<2>::random([64, 8], Distribution::Normal(0.0, 1.0), &d);

@@ -120,7 +120,7 @@ mod tests {
     #[test]
     fn an_empty_support_set_gives_a_flat_loss_and_no_gradient() {
         let d = Device::flex().autodiff();
-        d.seed(3);
+        let _streams = pretext_nn::random_streams::hold_seeded(&d, 3);
         let z1 = Tensor::<2>::random([6, 4], Distribution::Normal(0.0, 1.0), &d).require_grad();
         let z2 = Tensor::<2>::random([6, 4], Distribution::Normal(0.0, 1.0), &d);
         let empty = Tensor::<2>::zeros([10, 4], &d);
@@ -135,7 +135,7 @@ mod tests {
     #[test]
     fn falls_under_gradient_steps() {
         let d = Device::flex().autodiff();
-        d.seed(5);
+        let _streams = pretext_nn::random_streams::hold_seeded(&d, 5);
         let z = Tensor::<2>::random([16, 8], Distribution::Normal(0.0, 1.0), &d);
         // A support set of noisy copies of the batch, so the rows' neighbours
         // are distinct and the loss can fall well below its start.

@@ -84,7 +84,7 @@ mod tests {
     #[test]
     fn falls_under_gradient_steps() {
         let d = Device::flex().autodiff();
-        d.seed(3);
+        let _streams = pretext_nn::random_streams::hold_seeded(&d, 3);
         let neighbours = Tensor::<2>::random([16, 4], Distribution::Normal(0.0, 1.0), &d);
         let start = Tensor::<2>::random([16, 4], Distribution::Normal(0.0, 1.0), &d);
         let (first, last) = descend(|a| scan(a, neighbours.clone(), 1.0), start, 4.0);

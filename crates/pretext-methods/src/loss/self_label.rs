@@ -65,7 +65,7 @@ mod tests {
     #[test]
     fn falls_under_gradient_steps_and_leaves_the_labelling_view_alone() {
         let d = Device::flex().autodiff();
-        d.seed(4);
+        let _streams = pretext_nn::random_streams::hold_seeded(&d, 4);
         let labelling =
             Tensor::<2>::random([16, 4], Distribution::Normal(0.0, 4.0), &d).require_grad();
         let start = Tensor::<2>::random([16, 4], Distribution::Normal(0.0, 1.0), &d);

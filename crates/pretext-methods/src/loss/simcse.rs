@@ -65,7 +65,7 @@ mod tests {
     #[test]
     fn falls_under_gradient_steps() {
         let d = Device::flex().autodiff();
-        d.seed(7);
+        let _streams = pretext_nn::random_streams::hold_seeded(&d, 7);
         let h1 = Tensor::<2>::random([16, 8], Distribution::Normal(0.0, 1.0), &d);
         let h2 = Tensor::<2>::random([16, 8], Distribution::Normal(0.0, 1.0), &d);
         let (first, last) = descend(|h| simcse(h, h2.clone(), 0.5), h1, 2.0);

@@ -132,7 +132,7 @@ mod tests {
     #[test]
     fn padding_changes_nothing() {
         let d = Device::flex();
-        d.seed(3);
+        let _streams = pretext_nn::random_streams::hold_seeded(&d, 3);
         let dist = burn::tensor::Distribution::Normal(0.0, 1.0);
         let v = Tensor::<3>::random([2, 5, 4], dist, &d);
         let u = Tensor::<3>::random([2, 5, 4], dist, &d);

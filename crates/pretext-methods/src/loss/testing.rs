@@ -75,7 +75,7 @@ pub(crate) fn descend_predictor(
     lr: f32,
 ) -> (f32, f32) {
     let d = Device::flex().autodiff();
-    d.seed(5);
+    let _streams = pretext_nn::random_streams::hold_seeded(&d, 5);
     let normal = || Tensor::<2>::random([16, 8], Distribution::Normal(0.0, 1.0), &d);
     let z = normal().require_grad();
     let p = normal().require_grad();

@@ -77,7 +77,7 @@ mod tests {
     #[test]
     fn falls_under_gradient_steps() {
         let d = Device::flex().autodiff();
-        d.seed(8);
+        let _streams = pretext_nn::random_streams::hold_seeded(&d, 8);
         let (_, targets, mask) = batch(&d);
         let mut logits = Tensor::<3>::random([2, 3, 4], Distribution::Normal(0.0, 1.0), &d);
         let mut values = Vec::new();

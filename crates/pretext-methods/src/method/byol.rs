@@ -116,7 +116,7 @@ mod tests {
     #[test]
     fn the_optimiser_leaves_the_target_alone_and_the_update_moves_it() {
         let device = Device::flex().autodiff();
-        device.seed(2);
+        let _streams = pretext_nn::random_streams::hold_seeded(&device, 2);
         let encoder = EncoderConfig::Mlp(MlpConfig { hidden: vec![8] });
         let shape = InputShape::new(1, 4, 4);
         let byol = ByolConfig::default().init(

@@ -111,7 +111,7 @@ mod tests {
     #[test]
     fn the_update_matches_its_formula() {
         let d = Device::flex().autodiff();
-        d.seed(3);
+        let _streams = pretext_nn::random_streams::hold_seeded(&d, 3);
         let online = LinearConfig::new(4, 3).init(&d);
         let target = LinearConfig::new(4, 3).init(&d).no_grad();
         let (t0, o) = (values(&target), values(&online));

@@ -136,7 +136,7 @@ mod tests {
     #[test]
     fn the_support_set_starts_empty_and_takes_the_first_views() {
         let device = Device::flex().autodiff();
-        device.seed(1);
+        let _streams = pretext_nn::random_streams::hold_seeded(&device, 1);
         let shape = InputShape::new(1, 4, 4);
         let config = NnclrConfig {
             support_size: 5,

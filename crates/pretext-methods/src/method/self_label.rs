@@ -132,7 +132,7 @@ mod tests {
     #[test]
     fn continues_the_scan_models_head() {
         let device = Device::flex();
-        device.seed(3);
+        let _streams = pretext_nn::random_streams::hold_seeded(&device, 3);
         let shape = InputShape::new(1, 28, 28);
         let scan = ScanConfig {
             hidden_dim: 16,

@@ -158,7 +158,7 @@ mod tests {
     #[test]
     fn logits_at_real_positions_give_the_loss_of_all_positions_under_the_mask() {
         let device = Device::flex();
-        device.seed(31);
+        let _streams = pretext_nn::random_streams::hold_seeded(&device, 31);
         let decoder = SentenceDecoder::new(16, 1, 2, VOCAB, 40, &device);
         // Sentences of different lengths, then 9 more pad positions each.
         let target = pad(&sentences(5, 20, &device), 9, 3);

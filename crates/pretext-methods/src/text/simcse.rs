@@ -84,7 +84,7 @@ mod tests {
     #[test]
     fn loss_falls_under_adam_steps_on_real_sentences() {
         let device = Device::flex().autodiff();
-        device.seed(11);
+        let _streams = pretext_nn::random_streams::hold_seeded(&device, 11);
         let clean = sentences(16, 24, &device);
         let views = [clean.clone(), clean.clone()];
         let method = TextMethodConfig::Simcse(SimcseConfig::default()).init(
@@ -99,7 +99,7 @@ mod tests {
     #[test]
     fn dropout_is_the_only_noise() {
         let device = Device::flex().autodiff();
-        device.seed(12);
+        let _streams = pretext_nn::random_streams::hold_seeded(&device, 12);
         let clean = sentences(8, 16, &device);
         let TextMethod::Simcse(m) =
             TextMethodConfig::default().init(&small_transformer(), VOCAB, 16, &device)

@@ -166,7 +166,7 @@ mod tests {
         // step to step: compare its mean over 8 draws before and after 100
         // Adam steps, at log(2) · (1 + negatives) = 4.16 at the start.
         let device = Device::flex().autodiff();
-        device.seed(31);
+        let _streams = pretext_nn::random_streams::hold_seeded(&device, 31);
         let clean = sentences(16, 24, &device);
         let mut method = TextMethodConfig::SkipGram(SkipGramConfig::default()).init(
             &bag(None),

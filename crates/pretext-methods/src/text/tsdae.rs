@@ -128,7 +128,7 @@ mod tests {
     #[test]
     fn loss_falls_under_adam_steps_on_real_sentences() {
         let device = Device::flex().autodiff();
-        device.seed(21);
+        let _streams = pretext_nn::random_streams::hold_seeded(&device, 21);
         let clean = sentences(16, 24, &device);
         let views = [delete(&clean, 0.6, 1)];
         assert_trains(tsdae(24, &device), &clean, &views, 1e-2);
@@ -137,7 +137,7 @@ mod tests {
     #[test]
     fn padded_targets_leave_the_loss_unchanged() {
         let device = Device::flex();
-        device.seed(22);
+        let _streams = pretext_nn::random_streams::hold_seeded(&device, 22);
         let m = tsdae(40, &device);
         let clean = sentences(6, 20, &device);
         let views = [delete(&clean, 0.6, 2)];
@@ -149,7 +149,7 @@ mod tests {
     #[test]
     fn every_encoder_parameter_gets_a_gradient_through_the_sentence_vector() {
         let device = Device::flex().autodiff();
-        device.seed(23);
+        let _streams = pretext_nn::random_streams::hold_seeded(&device, 23);
         let m = tsdae(16, &device);
         let clean = sentences(4, 16, &device);
         let mut grads = m.forward(&clean, &[delete(&clean, 0.6, 3)]).loss.backward();

@@ -157,7 +157,7 @@ mod tests {
     #[test]
     fn padding_and_the_ids_under_it_change_nothing() {
         let device = Device::flex();
-        device.seed(4);
+        let _streams = crate::random_streams::hold_seeded(&device, 4);
         for cfg in kinds() {
             // Without an autodiff device, dropout is off: the eval-mode forward.
             let enc = cfg.init(VOCAB, MAX_LEN, &device);
