@@ -53,8 +53,7 @@ fn loss_falls_with(method: MethodConfig, encoder: &EncoderConfig, floor: f32, en
     let batch = loader.epoch(1).next().unwrap();
     let device = device().autodiff();
     // Other tests of this binary draw on this backend too.
-    let _streams = random_streams::hold([&device]);
-    device.seed(1);
+    let _streams = random_streams::hold_seeded(&device, 1);
     let spec = InputSpec::normalized(InputShape::new(1, 28, 28), &stats);
     let mut model = method.init(encoder, &spec, &device);
     let mut optim = OptimizerConfig {

@@ -85,8 +85,7 @@ fn compare(a: &[f32], b: &[f32]) -> (f32, f32) {
 /// The weights `config` starts from on `cpu` with seed 11, drawn while no
 /// other test of this binary draws on that backend.
 fn seeded_record(config: &EncoderConfig, shape: InputShape, cpu: &Device) -> Bytes {
-    let _streams = random_streams::hold([cpu]);
-    cpu.seed(11);
+    let _streams = random_streams::hold_seeded(cpu, 11);
     config.init(shape, cpu).into_record().into_bytes().unwrap()
 }
 

@@ -105,8 +105,7 @@ impl EvaluatedRun {
 
     /// A randomly initialised encoder of the same architecture.
     pub fn random_encoder(&self, seed: u64, device: &Device) -> Encoder {
-        let _streams = random_streams::hold([device]);
-        device.seed(seed);
+        let _streams = random_streams::hold_seeded(device, seed);
         self.config.encoder.init(self.input.shape, device)
     }
 }

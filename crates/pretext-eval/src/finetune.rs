@@ -156,9 +156,8 @@ pub fn finetune(
     seed: u64,
     device: &Device,
 ) -> Result<HeadOutcome, String> {
-    let _streams = random_streams::hold([device]);
     let train_device = device.clone().autodiff();
-    train_device.seed(seed);
+    let _streams = random_streams::hold_seeded(&train_device, seed);
     let head = ClassifierHeadConfig::linear().init(encoder.out_dim(), data.classes, &train_device);
     let (_, h, w) = data.pool.shape();
     let views = Arc::new(augment.multi_view((h, w), 1)?);

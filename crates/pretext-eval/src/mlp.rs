@@ -102,9 +102,8 @@ pub fn fit_mlp(
     let scaler = Standardizer::fit(train);
     let (train, val, test) = (scaler.apply(train), scaler.apply(val), scaler.apply(test));
 
-    let _streams = random_streams::hold([device]);
     let train_device = device.clone().autodiff();
-    train_device.seed(seed);
+    let _streams = random_streams::hold_seeded(&train_device, seed);
     let head_config = ClassifierHeadConfig {
         hidden_dim: Some(config.hidden_dim),
         dropout: config.dropout,

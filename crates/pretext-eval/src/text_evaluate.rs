@@ -89,8 +89,7 @@ impl TextRun {
 
     /// A randomly initialised encoder of the same architecture.
     pub fn random_encoder(&self, seed: u64, device: &Device) -> TextEncoder {
-        let _streams = random_streams::hold([device]);
-        device.seed(seed);
+        let _streams = random_streams::hold_seeded(device, seed);
         self.config.encoder.init(
             self.tokenizer.vocab_size(),
             self.tokenizer.max_len(),

@@ -109,9 +109,8 @@ pub fn finetune_text(
     seed: u64,
     device: &Device,
 ) -> Result<HeadOutcome, String> {
-    let _streams = random_streams::hold([device]);
     let train_device = device.clone().autodiff();
-    train_device.seed(seed);
+    let _streams = random_streams::hold_seeded(&train_device, seed);
     let head = ClassifierHeadConfig::linear().init(encoder.out_dim(), data.classes, &train_device);
     let batch = config.batch_size.min(data.train.len());
     let loader = TextLoader::new(
