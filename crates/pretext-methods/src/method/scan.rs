@@ -77,7 +77,6 @@ impl ScanConfig {
         Scan {
             head: head(),
             more_heads: (1..self.heads).map(|_| head()).collect(),
-            clusters: self.clusters,
             encoder,
             entropy_weight: self.entropy_weight as f64,
         }
@@ -94,7 +93,6 @@ pub struct Scan {
     head: ClusterHead,
     /// The other heads, `heads - 1` of them.
     more_heads: Vec<ClusterHead>,
-    clusters: usize,
     entropy_weight: f64,
 }
 
@@ -133,10 +131,10 @@ impl TwoViewMethod for Scan {
         (&self.encoder, self)
     }
 
-    /// The mean of the heads' SCAN losses, each on its own `clusters` columns.
+    /// The mean of the heads' SCAN losses, each on its own share of the columns.
     fn output(&self, v: TwoViews) -> StepOutput {
         let heads = 1 + self.more_heads.len();
-        let k = self.clusters;
+        let k = v.z1.dims()[1] / heads;
         let loss = (0..heads)
             .map(|i| {
                 let (z1, z2) = (
