@@ -1,6 +1,6 @@
 //! pretext's integration tests: one binary, one module per area.
 //! All run on the `flex` CPU backend on small slices of the bundled MNIST
-//! and of the text sets beside the project (`../shared/datasets/text`).
+//! and of the committed review sentences (`datasets/reviews`).
 
 mod common;
 mod evaluate;

@@ -1,6 +1,7 @@
 //! Text end to end through the library: pretrain SimCSE and TSDAE on a slice
-//! of the SST-2 phrases, resume, and evaluate on a slice of SST-2 against
-//! the TF-IDF baseline.
+//! of the committed review sentences (`datasets/reviews`, generated from a
+//! grammar with a known label rule), resume, and evaluate on a slice of their
+//! labelled sentences against the TF-IDF baseline.
 use std::path::{Path, PathBuf};
 
 use pretext::data::Modality;
@@ -20,12 +21,12 @@ fn info() -> RunInfo {
     }
 }
 
-/// The real text sets, beside the project (see ../shared/datasets/README.md).
-fn text_data(file: &str) -> PathBuf {
-    root().join("../shared/datasets/text").join(file)
+/// A file of the committed review sentences (see datasets/README.md).
+fn reviews(file: &str) -> PathBuf {
+    root().join("datasets/reviews").join(file)
 }
 
-/// A small text experiment of `method` on the first 600 SST-2 phrases.
+/// A small text experiment of `method` on the first 600 review sentences.
 fn experiment(method: &str, epochs: usize) -> String {
     format!(
         r#"
@@ -55,7 +56,7 @@ log_every = 2
 kind = "adamw"
 lr = 0.001
 "#,
-        path = text_data("sst2-phrases/train.tsv").display()
+        path = reviews("train.tsv").display()
     )
 }
 
@@ -70,7 +71,7 @@ fn load(text: &str) -> pretext::train::TextExperimentConfig {
 }
 
 #[test]
-fn simcse_and_tsdae_pretrain_on_sst2_phrases_and_the_loss_falls() {
+fn simcse_and_tsdae_pretrain_on_review_sentences_and_the_loss_falls() {
     let tmp = tempfile::tempdir().unwrap();
     for method in ["simcse", "tsdae"] {
         let config = load(&experiment(method, 3));
@@ -131,22 +132,27 @@ fn pretrained_simcse(dir: &Path) -> PathBuf {
         .run_dir
 }
 
-/// A small SST-2 task: 1,500 labelled sentences, 200 test sentences.
+/// A small review-sentiment task: 1,500 labelled sentences, 200 test
+/// sentences.
 fn task(dir: &Path) -> TextTaskConfig {
     let text = format!(
         r#"
-name = "sst2-small"
+name = "reviews-small"
 budgets = ["8/class", "all"]
 seeds = 2
 heads = ["linear", "knn", "finetune"]
 baselines = ["tfidf", "random_init", "supervised"]
 [train]
-format = "label_text"
+format = "table"
 path = "{train}"
+text_column = "sentence"
+label_column = "label"
 limit = 1500
 [test]
-format = "label_text"
+format = "table"
 path = "{test}"
+text_column = "sentence"
+label_column = "label"
 limit = 200
 [knn]
 k = [5]
@@ -156,8 +162,8 @@ max_epochs = 3
 steps_per_epoch = 3
 patience = 2
 "#,
-        train = text_data("sentences/stsa.binary.train").display(),
-        test = text_data("sentences/stsa.binary.test").display(),
+        train = reviews("train.tsv").display(),
+        test = reviews("test.tsv").display(),
     );
     let path = dir.join("task.toml");
     std::fs::write(&path, text).unwrap();
@@ -198,7 +204,7 @@ fn a_text_run_is_evaluated_against_tfidf_random_and_supervised_baselines() {
         .find(|r| r.budget.to_string() == "8/class")
         .unwrap();
     assert_eq!((row.train_labels, row.val_labels), (16, 16));
-    // With every label, TF-IDF + logistic regression is well above chance on SST-2.
+    // With every label, TF-IDF + logistic regression is well above chance.
     let tfidf_all = results
         .summary
         .iter()
@@ -206,7 +212,7 @@ fn a_text_run_is_evaluated_against_tfidf_random_and_supervised_baselines() {
         .unwrap();
     assert!(tfidf_all.mean > 0.6, "{tfidf_all:?}");
     assert_eq!(results.class_names, ["0", "1"]);
-    let eval_dir = run.join("eval/sst2-small");
+    let eval_dir = run.join("eval/reviews-small");
     assert!(eval_dir.join("results.json").is_file());
     for split in [
         "8-per-class-seed0",
@@ -225,8 +231,8 @@ fn a_text_run_is_evaluated_against_tfidf_random_and_supervised_baselines() {
 fn the_report_of_a_text_run_shows_each_task_it_was_evaluated_on() {
     let tmp = tempfile::tempdir().unwrap();
     let run = pretrained_simcse(tmp.path());
-    // The small SST-2 task twice, under two names, with only the fast heads.
-    for name in ["sst2-a", "sst2-b"] {
+    // The small review task twice, under two names, with only the fast heads.
+    for name in ["reviews-a", "reviews-b"] {
         let mut task = task(tmp.path());
         task.name = name.into();
         task.heads = vec![pretext::eval::Head::Linear];
@@ -244,11 +250,11 @@ fn the_report_of_a_text_run_shows_each_task_it_was_evaluated_on() {
     let first = inspection.texts[0].clone();
     inputs.text_inspection = Some(inspection);
     let tasks: Vec<&str> = inputs.evals.iter().map(|r| r.task.as_str()).collect();
-    assert_eq!(tasks, ["sst2-a", "sst2-b"]);
+    assert_eq!(tasks, ["reviews-a", "reviews-b"]);
     let report = write_report(&inputs).unwrap();
     let names: Vec<&str> = report.figures.iter().map(|f| f.name.as_str()).collect();
     assert!(names.contains(&"embedding_pca") && names.contains(&"embedding_tsne"));
-    for task in ["sst2-a", "sst2-b"] {
+    for task in ["reviews-a", "reviews-b"] {
         for figure in ["label_efficiency", "head_curves", "confusion"] {
             let name = format!("{figure}-{task}");
             assert!(names.contains(&name.as_str()), "{name} not in {names:?}");
@@ -257,8 +263,8 @@ fn the_report_of_a_text_run_shows_each_task_it_was_evaluated_on() {
     }
     let html = std::fs::read_to_string(&report.html).unwrap();
     for expected in [
-        "Test accuracy (%) on sst2-a (200 test texts)",
-        "Test accuracy (%) on sst2-b (200 test texts)",
+        "Test accuracy (%) on reviews-a (200 test texts)",
+        "Test accuracy (%) on reviews-b (200 test texts)",
         "texts/s (median epoch)",
         "tf-idf + linear",
         "Pretrained + linear minus each baseline on the same label draws",

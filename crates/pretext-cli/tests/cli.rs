@@ -510,7 +510,7 @@ fn a_sweep_pretrains_and_evaluates_every_member_once_and_compares_them() {
 fn the_text_experiment_pretrains_and_evaluates_from_the_command_line() {
     let tmp = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let experiment = root.join("experiments/simcse-sst2.toml");
+    let experiment = root.join("experiments/simcse-reviews.toml");
     let out = succeeds(
         &[
             "pretrain",
@@ -534,18 +534,25 @@ fn the_text_experiment_pretrains_and_evaluates_from_the_command_line() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stdout.contains("outputs in runs/simcse-sst2/"), "{stdout}");
-    // Phrases longer than 8 tokens are truncated and counted, not refused.
+    assert!(
+        stdout.contains("outputs in runs/simcse-reviews/"),
+        "{stdout}"
+    );
+    // Sentences longer than 8 tokens are truncated and counted, not refused.
     assert!(
         stderr.contains("truncated") && stderr.contains("tokenizer.max_len = 8"),
         "{stderr}"
     );
-    assert!(tmp.path().join("runs/simcse-sst2/tokenizer.json").is_file());
-    let task = root.join("experiments/tasks/sst2.toml");
+    assert!(
+        tmp.path()
+            .join("runs/simcse-reviews/tokenizer.json")
+            .is_file()
+    );
+    let task = root.join("experiments/tasks/reviews.toml");
     let out = succeeds(
         &[
             "evaluate",
-            "runs/simcse-sst2",
+            "runs/simcse-reviews",
             "--task",
             task.to_str().unwrap(),
             "--set",
@@ -568,7 +575,7 @@ fn the_text_experiment_pretrains_and_evaluates_from_the_command_line() {
     );
     assert!(
         tmp.path()
-            .join("runs/simcse-sst2/eval/sst2/results.json")
+            .join("runs/simcse-reviews/eval/reviews/results.json")
             .is_file()
     );
 
@@ -581,7 +588,7 @@ fn the_text_experiment_pretrains_and_evaluates_from_the_command_line() {
     let out = succeeds(
         &[
             "embed",
-            "runs/simcse-sst2",
+            "runs/simcse-reviews",
             "reviews.txt",
             "--labelled",
             "--out",
@@ -602,8 +609,34 @@ fn the_text_experiment_pretrains_and_evaluates_from_the_command_line() {
     assert!(header("labels.npy").contains("'shape': (3,)"));
     // A table without its text column named is refused in one line.
     std::fs::write(tmp.path().join("t.tsv"), "sentence\tlabel\nfine .\t1\n").unwrap();
-    let out = pretext(&["embed", "runs/simcse-sst2", "t.tsv"], tmp.path());
+    let out = pretext(&["embed", "runs/simcse-reviews", "t.tsv"], tmp.path());
     fails_with_one_line(&out, &["t.tsv: a table needs --text-column"]);
+}
+
+/// A shipped experiment whose data the repository cannot ship, run where that
+/// data is absent, ends with one line naming the dataset, the path and the
+/// page that says where it comes from, and writes no run.
+#[test]
+fn a_shipped_experiment_without_its_external_data_says_which_dataset_is_missing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    // A copy two folders deep, so that its `../../shared/datasets` is
+    // inside the temporary folder, where nothing is.
+    let dir = tmp.path().join("a/experiments");
+    std::fs::create_dir_all(dir.join("tasks")).unwrap();
+    for file in ["simcse-sst2.toml", "tasks/sst2.toml"] {
+        std::fs::copy(root.join("experiments").join(file), dir.join(file)).unwrap();
+    }
+    let out = pretext(&["pretrain", "a/experiments/simcse-sst2.toml"], tmp.path());
+    fails_with_one_line(
+        &out,
+        &[
+            "SST-2 phrases: not found at",
+            "text/sst2-phrases/train.tsv",
+            "see docs/guide/data.md",
+        ],
+    );
+    assert!(!tmp.path().join("runs").exists(), "a run was written");
 }
 
 /// Every workload of `pretext bench` runs and prints a rate, and its networks

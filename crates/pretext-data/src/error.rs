@@ -13,6 +13,16 @@ pub enum DataError {
         /// exposed as `source()`, so a printed error chain names it once.
         cause: std::io::Error,
     },
+    /// A file of a dataset pretext does not ship is not there
+    /// ([`crate::external`]): the message names the dataset and the page
+    /// that says where it comes from.
+    #[error("{}: not found at {}; see {}", dataset.name, path.display(), crate::external::DATA_GUIDE)]
+    Unavailable {
+        /// The dataset the path lies in.
+        dataset: &'static crate::external::ExternalDataset,
+        /// The path that is missing.
+        path: PathBuf,
+    },
     /// The file was read but its content is not what its format requires.
     #[error("{path}: {reason}")]
     Format {
@@ -35,10 +45,17 @@ impl DataError {
         }
     }
 
-    /// An I/O error for `path`.
+    /// An I/O error for `path`; a missing file of a dataset pretext does not
+    /// ship becomes [`DataError::Unavailable`].
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        let path = path.into();
+        if source.kind() == std::io::ErrorKind::NotFound
+            && let Some(dataset) = crate::external::recognise(&path)
+        {
+            return DataError::Unavailable { dataset, path };
+        }
         DataError::Io {
-            path: path.into(),
+            path,
             cause: source,
         }
     }

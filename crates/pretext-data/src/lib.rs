@@ -19,6 +19,7 @@
 mod budget;
 pub mod dataset;
 mod error;
+pub mod external;
 mod image;
 #[cfg(feature = "tensor")]
 pub mod loader;

@@ -886,14 +886,13 @@ mod tests {
         assert_eq!(one.curve, three.curve);
     }
 
-    /// `(label, text)` of each line of the SMS Spam Collection (`ham` 0, `spam` 1).
-    fn sms_spam() -> Vec<(u32, String)> {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/datasets/text/sms-spam/SMSSpamCollection"
-        );
-        let text = std::fs::read_to_string(path).expect("the shared SMS Spam Collection");
-        text.lines()
+    /// `(label, text)` of each line of the SMS Spam Collection (`ham` 0,
+    /// `spam` 1); `None`, said in one line, where the external data is absent.
+    fn sms_spam() -> Option<Vec<(u32, String)>> {
+        let path = pretext_data::external::test_data("text/sms-spam/SMSSpamCollection")?;
+        let text = std::fs::read_to_string(path).expect("the SMS Spam Collection");
+        let rows = text
+            .lines()
             .map(|line| {
                 let (label, message) = line.split_once('\t').expect("label<TAB>text");
                 let label = match label {
@@ -903,12 +902,13 @@ mod tests {
                 };
                 (label, message.to_owned())
             })
-            .collect()
+            .collect();
+        Some(rows)
     }
 
     #[test]
     fn sms_spam_with_64_labels_per_class_scores_above_0_9() {
-        let data = sms_spam();
+        let Some(data) = sms_spam() else { return };
         assert_eq!(data.len(), 5574);
         let (pool, test) = data.split_at(4000);
         let pool_labels: Vec<u32> = pool.iter().map(|(l, _)| *l).collect();
@@ -936,18 +936,17 @@ mod tests {
     }
 
     /// `(label, text)` of each `LABEL TEXT` line of a Kim-2014 sentence file.
-    fn sentences(name: &str) -> (Vec<String>, Vec<u32>) {
-        let path = format!(
-            "{}/../../../shared/datasets/text/sentences/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let text = std::fs::read_to_string(&path).expect("the shared sentence sets");
-        text.lines()
+    fn sentences(name: &str) -> Option<(Vec<String>, Vec<u32>)> {
+        let path = pretext_data::external::test_data(&format!("text/sentences/{name}"))?;
+        let text = std::fs::read_to_string(&path).expect("the sentence sets");
+        let rows = text
+            .lines()
             .map(|line| {
                 let (label, sentence) = line.split_once(' ').expect("LABEL TEXT");
                 (sentence.to_owned(), label.parse::<u32>().expect("a label"))
             })
-            .unzip()
+            .unzip();
+        Some(rows)
     }
 
     /// The timing note's run: all 6,920 SST-2 training sentences, the strength
@@ -961,9 +960,11 @@ mod tests {
     #[test]
     #[ignore = "a timing run on all of SST-2: `cargo test --workspace --lib -- --ignored sst2`"]
     fn sst2_with_all_labels() {
-        let (train, train_labels) = sentences("stsa.binary.train");
-        let (val, val_labels) = sentences("stsa.binary.dev");
-        let (test, test_labels) = sentences("stsa.binary.test");
+        let Some((train, train_labels)) = sentences("stsa.binary.train") else {
+            return;
+        };
+        let (val, val_labels) = sentences("stsa.binary.dev").unwrap();
+        let (test, test_labels) = sentences("stsa.binary.test").unwrap();
         assert_eq!((train.len(), val.len(), test.len()), (6920, 872, 1821));
         let fit = fit_tfidf_logistic(
             &strs(&train),

@@ -265,7 +265,7 @@ impl TextDataConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text::test_data::{real, write};
+    use crate::text::test_data::write;
 
     fn parse(text: &str) -> Result<TextDataConfig, toml::de::Error> {
         toml::from_str(text)
@@ -344,27 +344,54 @@ mod tests {
 
     #[test]
     fn text_config_loads_relative_to_base() {
-        let sentences = real("sentences");
-        let c = TextDataConfig::LabelText {
-            path: "TREC.train.all".into(),
+        // The committed review sentences (datasets/reviews).
+        let reviews = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/reviews");
+        let c = TextDataConfig::Table {
+            path: "train.tsv".into(),
+            text_column: "sentence".into(),
+            label_column: Some("topic".into()),
+            delimiter: None,
             limit: Some(10),
-            encoding: TextEncoding::Latin1,
+            encoding: TextEncoding::Utf8,
         };
-        let d = c.load(&sentences).unwrap();
+        let d = c.load(&reviews).unwrap();
         assert_eq!(d.len(), 10);
-        assert!(c.resolved(&sentences).path().is_absolute());
+        assert_eq!(d.class_names(), ["film", "food", "gadget", "travel"]);
+        assert!(c.resolved(&reviews).path().is_absolute());
         let err = c.load(Path::new("/nonexistent")).unwrap_err();
         assert!(matches!(err, DataError::Io { .. }), "{err}");
         assert!(
-            err.to_string().starts_with("/nonexistent/TREC.train.all: "),
+            err.to_string().starts_with("/nonexistent/train.tsv: "),
             "{err}"
         );
-        let zero = TextDataConfig::LabelText {
-            path: "TREC.train.all".into(),
+        let zero = TextDataConfig::Table {
+            path: "train.tsv".into(),
+            text_column: "sentence".into(),
+            label_column: None,
+            delimiter: None,
             limit: Some(0),
             encoding: TextEncoding::Utf8,
         };
-        assert!(matches!(zero.load(&sentences), Err(DataError::Invalid(_))));
+        assert!(matches!(zero.load(&reviews), Err(DataError::Invalid(_))));
+    }
+
+    #[test]
+    fn a_missing_file_of_an_external_dataset_names_the_dataset_and_the_guide() {
+        let c = TextDataConfig::Table {
+            path: "/nowhere/shared/datasets/text/sst2-phrases/train.tsv".into(),
+            text_column: "sentence".into(),
+            label_column: None,
+            delimiter: None,
+            limit: None,
+            encoding: TextEncoding::Utf8,
+        };
+        let err = c.load(Path::new(".")).unwrap_err();
+        assert!(matches!(err, DataError::Unavailable { .. }), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "SST-2 phrases: not found at /nowhere/shared/datasets/text/sst2-phrases/train.tsv; \
+             see docs/guide/data.md"
+        );
     }
 
     #[test]

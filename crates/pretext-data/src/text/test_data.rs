@@ -1,23 +1,12 @@
-//! Test helpers: the real corpora in the shared datasets folder, and files
-//! written into a temporary directory.
+//! Test helpers: the real corpora in the external datasets folder, and
+//! files written into a temporary directory.
 use std::path::PathBuf;
 
-/// `shared/datasets/text/<rel>` beside the project checkout.
-///
-/// # Panics
-/// If the file is not there: these tests read the real data on purpose.
-pub(crate) fn real(rel: &str) -> PathBuf {
-    let path = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/datasets/text"
-    ))
-    .join(rel);
-    assert!(
-        path.exists(),
-        "{} is missing: the text tests read the shared datasets (see shared/datasets/README.md)",
-        path.display()
-    );
-    path
+/// `text/<rel>` under the external datasets folder
+/// ([`crate::external::test_data`]): `None`, said in one line, where it is
+/// absent, and the test returns early; a failure with `PRETEXT_REQUIRE_DATA`.
+pub(crate) fn real(rel: &str) -> Option<PathBuf> {
+    crate::external::test_data(&format!("text/{rel}"))
 }
 
 /// Writes `bytes` to `dir/name` (creating parent folders) and returns the path.

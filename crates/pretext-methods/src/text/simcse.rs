@@ -82,7 +82,7 @@ mod tests {
     use crate::text::{TextMethod, TextMethodConfig};
 
     #[test]
-    fn loss_falls_under_adam_steps_on_real_sentences() {
+    fn loss_falls_under_adam_steps_on_review_sentences() {
         let device = Device::flex().autodiff();
         let _streams = pretext_nn::random_streams::hold_seeded(&device, 11);
         let clean = sentences(16, 24, &device);

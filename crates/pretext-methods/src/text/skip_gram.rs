@@ -161,7 +161,7 @@ mod tests {
     }
 
     #[test]
-    fn loss_falls_under_adam_steps_on_real_sentences() {
+    fn loss_falls_under_adam_steps_on_review_sentences() {
         // The negatives are drawn afresh each step, so the loss is noisy
         // step to step: compare its mean over 8 draws before and after 100
         // Adam steps, at log(2) · (1 + negatives) = 4.16 at the start.

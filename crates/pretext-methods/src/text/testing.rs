@@ -1,4 +1,4 @@
-//! What the text method tests share: a batch of real sentences tokenised
+//! What the text method tests share: a batch of the committed review sentences
 //! crudely (hashed words), token deletion and padding done on the host, and a
 //! short Adam run.
 use burn::optim::{AdamConfig, GradientsParams};
@@ -64,21 +64,24 @@ fn rows(t: &Tokens) -> Vec<Vec<i64>> {
         .collect()
 }
 
-/// The first `n` sentences of the SST-2 training file, words hashed to ids,
-/// cut to `max_len` tokens.
+/// The first `n` of the committed review sentences (`datasets/reviews`,
+/// generated from a grammar), words hashed to ids, cut to `max_len` tokens.
 pub(crate) fn sentences(n: usize, max_len: usize, device: &Device) -> Tokens {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/datasets/text/sentences/stsa.binary.train"
+        "/../../datasets/reviews/train.tsv"
     );
-    let text = std::fs::read_to_string(path).expect("the SST-2 sentences in shared/datasets");
+    let text = std::fs::read_to_string(path).expect("the committed review sentences");
     let rows: Vec<Vec<i64>> = text
         .lines()
+        .skip(1) // the header
         .take(n)
         .map(|line| {
-            // Each line is "<label> <sentence>".
-            line.split_whitespace()
-                .skip(1)
+            // Each line is "<label>\t<topic>\t<sentence>".
+            line.split('\t')
+                .nth(2)
+                .expect("three columns")
+                .split_whitespace()
                 .take(max_len)
                 .map(word_id)
                 .collect()
