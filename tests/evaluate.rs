@@ -97,7 +97,7 @@ fn every_head_and_baseline_runs_and_results_are_written() {
     );
 
     // Files: results.json reloads, the table and the label draws are there.
-    let eval = run.join("eval");
+    let eval = run.join("eval/mnist-small");
     assert_eq!(
         EvalResults::load(&eval.join("results.json")).unwrap(),
         results

@@ -5,6 +5,7 @@
 mod common;
 mod evaluate;
 mod export;
+mod folders;
 mod methods;
 mod partners;
 mod pretrain;

@@ -494,7 +494,7 @@ fn a_sweep_pretrains_and_evaluates_every_member_once_and_compares_them() {
         assert!(
             dir.join("runs/cmp")
                 .join(run)
-                .join("eval/results.json")
+                .join("eval/tiny/results.json")
                 .is_file(),
             "{run}"
         );

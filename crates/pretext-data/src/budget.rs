@@ -182,6 +182,20 @@ pub fn draw_labels(
     budget: LabelBudget,
     seed: u64,
 ) -> Result<LabelSplit, DataError> {
+    let names: Vec<String> = (0..classes).map(|c| c.to_string()).collect();
+    draw_labels_named(labels, &names, budget, seed)
+}
+
+/// [`draw_labels`] for a pool whose classes have names (`class_names[c]`
+/// names class `c`; `classes` is their number): errors name the classes,
+/// every one that falls short of the budget.
+pub fn draw_labels_named(
+    labels: &[u32],
+    class_names: &[String],
+    budget: LabelBudget,
+    seed: u64,
+) -> Result<LabelSplit, DataError> {
+    let classes = class_names.len();
     match budget {
         LabelBudget::PerClass(0) => {
             return Err(DataError::Invalid(format!(
@@ -211,28 +225,64 @@ pub fn draw_labels(
             }
         }
     }
+    let counts: Vec<(usize, usize)> = by_class
+        .iter()
+        .map(|members| {
+            let count = members.len();
+            match budget {
+                LabelBudget::PerClass(n) => (n, n),
+                LabelBudget::Fraction(f) => {
+                    let n = ((f * count as f64).round() as usize).max(1);
+                    (n, n)
+                }
+                LabelBudget::All => {
+                    let n_val = ((0.1 * count as f64).round() as usize).max(1);
+                    (count.saturating_sub(n_val).max(1), n_val)
+                }
+            }
+        })
+        .collect();
+    // Every class that falls short, named: a budget of n per class needs 2n
+    // images of each (n to train, n again to validate).
+    let short: Vec<(&String, usize, usize, usize)> = by_class
+        .iter()
+        .zip(&counts)
+        .zip(class_names)
+        .filter(|((members, (t, v)), _)| t.saturating_add(*v) > members.len())
+        .map(|((members, &(t, v)), name)| (name, members.len(), t, v))
+        .collect();
+    if let [(name, has, t, v)] = short.as_slice() {
+        return Err(DataError::Invalid(format!(
+            "label budget {budget} needs {} images of class `{name}` ({t} to train, {v} to \
+             validate) but the labelled pool has {has}",
+            t + v
+        )));
+    }
+    if !short.is_empty() {
+        const SHOWN: usize = 10;
+        let mut listed: Vec<String> = short
+            .iter()
+            .take(SHOWN)
+            .map(|(name, has, t, v)| {
+                format!(
+                    "`{name}` has {has} of {} ({t} to train, {v} to validate)",
+                    t + v
+                )
+            })
+            .collect();
+        if short.len() > SHOWN {
+            listed.push(format!("and {} more", short.len() - SHOWN));
+        }
+        return Err(DataError::Invalid(format!(
+            "label budget {budget} needs more images than the labelled pool has in {} classes: {}",
+            short.len(),
+            listed.join(", ")
+        )));
+    }
     let mut train = Vec::new();
     let mut val = Vec::new();
-    for (c, mut members) in by_class.into_iter().enumerate() {
+    for (c, (mut members, (n_train, n_val))) in by_class.into_iter().zip(counts).enumerate() {
         let count = members.len();
-        let (n_train, n_val) = match budget {
-            LabelBudget::PerClass(n) => (n, n),
-            LabelBudget::Fraction(f) => {
-                let n = ((f * count as f64).round() as usize).max(1);
-                (n, n)
-            }
-            LabelBudget::All => {
-                let n_val = ((0.1 * count as f64).round() as usize).max(1);
-                (count.saturating_sub(n_val).max(1), n_val)
-            }
-        };
-        let needed = n_train.saturating_add(n_val);
-        if needed > count {
-            return Err(DataError::Invalid(format!(
-                "label budget {budget} needs {needed} images of class {c} \
-                 ({n_train} to train, {n_val} to validate) but the labelled pool has {count}"
-            )));
-        }
         members.shuffle(&mut crate::Rng::seed_from_u64(
             seed ^ (c as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
         ));
@@ -383,7 +433,7 @@ mod tests {
         let err = draw_labels(&labels, 4, LabelBudget::Fraction(0.5), 0).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "label budget 50% needs 4 images of class 3 (2 to train, 2 to validate) \
+            "label budget 50% needs 4 images of class `3` (2 to train, 2 to validate) \
              but the labelled pool has 3"
         );
     }
@@ -400,7 +450,7 @@ mod tests {
         let err = draw_labels(&pool(&[5, 1], 0), 2, LabelBudget::All, 0).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "label budget all needs 2 images of class 1 (1 to train, 1 to validate) \
+            "label budget all needs 2 images of class `1` (1 to train, 1 to validate) \
              but the labelled pool has 1"
         );
     }
@@ -412,15 +462,24 @@ mod tests {
         assert!(matches!(err, DataError::Invalid(_)));
         assert_eq!(
             err.to_string(),
-            "label budget 100/class needs 200 images of class 3 (100 to train, 100 to validate) \
+            "label budget 100/class needs 200 images of class `3` (100 to train, 100 to validate) \
              but the labelled pool has 150"
         );
         // A class with no images at all is the same error.
         let err = draw_labels(&labels, 5, LabelBudget::PerClass(1), 0).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "label budget 1/class needs 2 images of class 4 (1 to train, 1 to validate) \
+            "label budget 1/class needs 2 images of class `4` (1 to train, 1 to validate) \
              but the labelled pool has 0"
+        );
+        // Every class that falls short is named, by its name.
+        let names: Vec<String> = ["ant", "bee", "cow", "dog"].map(String::from).into();
+        let err = draw_labels_named(&labels, &names, LabelBudget::PerClass(130), 0).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "label budget 130/class needs more images than the labelled pool has in 2 classes: \
+             `cow` has 250 of 260 (130 to train, 130 to validate), \
+             `dog` has 150 of 260 (130 to train, 130 to validate)"
         );
         let err = draw_labels(&labels, 3, LabelBudget::PerClass(1), 0).unwrap_err();
         assert!(matches!(err, DataError::Invalid(_)));

@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 mod budget;
+mod classes;
 pub mod dataset;
 mod error;
 pub mod external;
@@ -32,7 +33,8 @@ mod stats;
 pub mod text;
 pub mod transform;
 
-pub use budget::{LabelBudget, LabelSplit, draw_labels};
+pub use budget::{LabelBudget, LabelSplit, draw_labels, draw_labels_named};
+pub use classes::listed;
 pub use dataset::{DatasetConfig, ImageDataset};
 pub use error::DataError;
 pub use image::Image;
@@ -42,7 +44,7 @@ pub use loader_config::LoaderConfig;
 pub use modality::Modality;
 pub use partners::Partners;
 pub use settings::from_toml_with_overrides;
-pub use split::{test_split, train_val_split};
+pub use split::{stratified_test_split, test_split, train_val_split};
 pub use stats::ChannelStats;
 pub use text::{
     Encoded, TextAugmentConfig, TextBatch, TextDataConfig, TextDataset, TextEncoding, TextLoader,

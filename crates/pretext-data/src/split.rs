@@ -1,4 +1,5 @@
-//! A seeded train/validation split of sample indices.
+//! Seeded splits of sample indices: train/validation, and the test set a
+//! task holds out of its pool when it has no test data.
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 
@@ -33,9 +34,70 @@ pub fn test_split(n: usize, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>
     )
 }
 
+/// The images an image task holds out as its test set when it has no test
+/// data: in each class, `round(count * fraction)` of its images (at least one
+/// and never all, for a class of two or more; none for a class of one),
+/// drawn by the task's `seed`. Returns `(kept, test)`, each sorted; the
+/// classes keep their shares in both.
+pub fn stratified_test_split(labels: &[u32], fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let classes = labels.iter().map(|&l| l as usize + 1).max().unwrap_or(0);
+    let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); classes];
+    for (i, &l) in labels.iter().enumerate() {
+        by_class[l as usize].push(i);
+    }
+    let stream = crate::transform::derive_seed(seed, TEST_STREAM);
+    let (mut kept, mut test) = (Vec::new(), Vec::new());
+    for (class, members) in by_class.iter().enumerate() {
+        if members.len() < 2 {
+            kept.extend(members);
+            continue;
+        }
+        let (k, t) = train_val_split(
+            members.len(),
+            fraction,
+            crate::transform::derive_seed(stream, class as u64),
+        );
+        kept.extend(k.iter().map(|&i| members[i]));
+        test.extend(t.iter().map(|&i| members[i]));
+    }
+    kept.sort_unstable();
+    test.sort_unstable();
+    (kept, test)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stratified_split_is_disjoint_seeded_and_keeps_class_shares() {
+        // 3 classes of 50, 30 and 20 images, interleaved.
+        let labels: Vec<u32> = (0..100u32)
+            .map(|i| match i % 10 {
+                0..=4 => 0,
+                5..=7 => 1,
+                _ => 2,
+            })
+            .collect();
+        let (kept, test) = stratified_test_split(&labels, 0.2, 3);
+        assert_eq!((kept.len(), test.len()), (80, 20));
+        let mut all: Vec<usize> = kept.iter().chain(&test).copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..100).collect::<Vec<_>>());
+        let count = |ix: &[usize], c: u32| ix.iter().filter(|&&i| labels[i] == c).count();
+        assert_eq!(
+            [count(&test, 0), count(&test, 1), count(&test, 2)],
+            [10, 6, 4]
+        );
+        assert_eq!(
+            stratified_test_split(&labels, 0.2, 3),
+            (kept.clone(), test.clone())
+        );
+        assert_ne!(stratified_test_split(&labels, 0.2, 4).1, test);
+        // A class of one image stays in the pool.
+        let (kept, test) = stratified_test_split(&[0, 0, 0, 1], 0.5, 0);
+        assert!(kept.contains(&3) && !test.contains(&3), "{kept:?} {test:?}");
+    }
 
     #[test]
     fn split_is_a_seeded_partition() {

@@ -88,6 +88,24 @@ pub fn cached(
     Ok(features)
 }
 
+/// Whether `path` holds features cached under `key` (read from its header
+/// alone; a damaged body is found, and recomputed, when it is read).
+pub(crate) fn is_cached(path: &Path, key: &str) -> bool {
+    let read = || -> Option<bool> {
+        let mut file = std::io::BufReader::new(std::fs::File::open(path).ok()?);
+        let mut head = [0u8; 16];
+        file.read_exact(&mut head).ok()?;
+        let key_len = u64::from_le_bytes(head[8..].try_into().ok()?) as usize;
+        if &head[..8] != MAGIC || key_len != key.len() {
+            return Some(false);
+        }
+        let mut stored = vec![0u8; key_len];
+        file.read_exact(&mut stored).ok()?;
+        Some(stored == key.as_bytes())
+    };
+    read().unwrap_or(false)
+}
+
 fn read_cache(path: &Path, key: &str) -> Option<Features> {
     let mut file = std::io::BufReader::new(std::fs::File::open(path).ok()?);
     let mut magic = [0u8; 8];

@@ -12,12 +12,15 @@ use pretext_nn::{Encoder, InputShape, random_streams};
 use pretext_train::{Checkpoint, ExperimentConfig, Needs, RunDir};
 
 use crate::EvalError;
-use crate::embed::{cached, embed_images, pixel_features};
+use crate::embed::{cached, embed_images, is_cached, pixel_features};
+use crate::estimate::{self, CostEstimate, PartCost, draw_sizes};
 use crate::features::Features;
 use crate::finetune::{LabelledImages, finetune};
-use crate::heads::{FinetuneJobs, FrozenHeads, Recorder, draw_all, union};
+use crate::heads::{
+    FinetuneJobs, FrozenHeads, Recorder, draw_all, note_rerun, union, write_splits,
+};
 use crate::results::{EvalResults, Source};
-use crate::task::{Baseline, Head, TaskConfig};
+use crate::task::{Baseline, Head, TaskConfig, TaskImages};
 
 /// Streams of the seeds derived from a task's seed.
 pub(crate) const RANDOM_INIT_STREAM: u64 = 0x5241_4E44;
@@ -73,9 +76,14 @@ impl EvaluatedRun {
         })
     }
 
-    /// The evaluation directory, `<run>/eval`.
-    pub fn eval_dir(&self) -> PathBuf {
-        self.dir.path().join("eval")
+    /// Where a task's results go: `<run>/eval/<task>`.
+    pub fn eval_dir(&self, task: &str) -> PathBuf {
+        self.dir.path().join("eval").join(task)
+    }
+
+    /// Where embeddings are cached, shared by every task: `<run>/eval/cache`.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.dir.path().join("eval").join("cache")
     }
 
     /// The channel statistics inputs are normalised with.
@@ -115,20 +123,23 @@ struct TaskData {
     pool: Arc<ImageDataset>,
     test: Arc<ImageDataset>,
     classes: usize,
+    /// The pool's class names (its label values where it has none).
+    class_names: Vec<String>,
+    /// The pool's classes that have no test image: learned, never scored.
+    absent: Vec<String>,
+    /// How the test set was held out of the pool, if it was.
+    held_out: Option<String>,
 }
 
 fn load_task_data(task: &TaskConfig, run: &EvaluatedRun) -> Result<TaskData, EvalError> {
-    let pool = task.train.load(&task.base_dir)?;
-    let test = task.test.load(&task.base_dir)?;
+    let TaskImages {
+        pool,
+        test,
+        held_out,
+    } = task.load_images()?;
     let shape = run.input.shape;
     let want = (shape.channels, shape.height, shape.width);
     for data in [&pool, &test] {
-        if data.labels().is_none() {
-            return Err(EvalError::Mismatch {
-                path: data.source().to_path_buf(),
-                reason: "has no labels; a task's train and test data must be labelled".into(),
-            });
-        }
         if data.shape() != want {
             let (c, h, w) = data.shape();
             return Err(EvalError::Mismatch {
@@ -143,44 +154,68 @@ fn load_task_data(task: &TaskConfig, run: &EvaluatedRun) -> Result<TaskData, Eva
             });
         }
     }
-    let classes = pool.num_classes().unwrap_or(0);
-    let test_classes = test.num_classes().unwrap_or(0);
-    if test_classes > classes {
-        return Err(EvalError::Mismatch {
-            path: test.source().to_path_buf(),
-            reason: format!(
-                "has class {} but the labelled pool {} has only {classes} classes",
-                test_classes - 1,
-                pool.source().display()
-            ),
-        });
-    }
+    // The test labels are in the pool's classes, matched by name
+    // (`load_images`): a test set without one of them keeps its meaning.
+    let class_names = pool.named_classes();
+    let absent = absent_classes(&class_names, test.labels().expect("checked labelled"));
     Ok(TaskData {
         pool: Arc::new(pool),
         test: Arc::new(test),
-        classes,
+        classes: class_names.len(),
+        class_names,
+        absent,
+        held_out,
     })
 }
 
-/// Every draw of the task, written to `<eval>/splits/` for anyone to reuse.
-fn draw_task_splits(
-    task: &TaskConfig,
-    data: &TaskData,
-    dir: &Path,
-) -> Result<Vec<LabelSplit>, EvalError> {
-    let extra = if task.runs(Head::Finetune) || task.compares_with(Baseline::Supervised) {
+/// One line saying which of the pool's classes the test set lacks.
+pub(crate) fn absent_line(absent: &[String], items: &str) -> String {
+    let (what, verb) = if absent.len() == 1 {
+        ("class", "has")
+    } else {
+        ("classes", "have")
+    };
+    format!(
+        "the labelled pool's {what} {} {verb} no test {items}: learned, never scored",
+        pretext_data::listed(absent)
+    )
+}
+
+/// The classes of `names` that no label of `test` holds.
+pub(crate) fn absent_classes(names: &[String], test: &[u32]) -> Vec<String> {
+    let mut seen = vec![false; names.len()];
+    for &l in test {
+        if let Some(s) = seen.get_mut(l as usize) {
+            *s = true;
+        }
+    }
+    names
+        .iter()
+        .zip(seen)
+        .filter(|(_, seen)| !seen)
+        .map(|(n, _)| n.clone())
+        .collect()
+}
+
+/// Every draw of the task (its budgets and those of fine-tuning), in memory.
+fn draw_task_splits(task: &TaskConfig, data: &TaskData) -> Result<Vec<LabelSplit>, EvalError> {
+    draw_all(
+        data.pool.labels().expect("checked labelled"),
+        &data.class_names,
+        &union(&task.budgets, &finetune_budgets(task)),
+        &task.seed_list(),
+        data.pool.source(),
+    )
+}
+
+/// The budgets fine-tuning and the supervised baseline run at, when either
+/// runs.
+fn finetune_budgets(task: &TaskConfig) -> Vec<pretext_data::LabelBudget> {
+    if task.runs(Head::Finetune) || task.compares_with(Baseline::Supervised) {
         task.finetune_budgets()
     } else {
         Vec::new()
-    };
-    draw_all(
-        data.pool.labels().expect("checked labelled"),
-        data.classes,
-        &union(&task.budgets, &extra),
-        &task.seed_list(),
-        data.pool.source(),
-        dir,
-    )
+    }
 }
 
 /// FNV-1a, for cache file names.
@@ -190,10 +225,268 @@ pub(crate) fn fnv64(text: &str) -> u64 {
     })
 }
 
-/// Runs the task on the run at `run_path`, writing `eval/results.json`,
-/// `eval/results.md` and the label splits. `log` receives one line per step.
-/// It holds `device`'s random streams throughout ([`random_streams`]), so
-/// its draws follow from the task's seeds whatever else the process runs.
+/// Everything an evaluation reads before it writes anything: the run, the
+/// task's data, the pretrained encoder and the label draws.
+struct Prepared {
+    run: EvaluatedRun,
+    data: TaskData,
+    encoder: Encoder,
+    splits: Vec<LabelSplit>,
+}
+
+impl Prepared {
+    /// Reads and checks everything; says what it found in `log`.
+    fn new(
+        run_path: &Path,
+        task: &TaskConfig,
+        device: &Device,
+        log: &mut dyn FnMut(&str),
+    ) -> Result<Self, EvalError> {
+        let run = EvaluatedRun::open(run_path)?;
+        if let Some(warning) = &run.warning {
+            log(&format!("warning: {warning}"));
+        }
+        let data = load_task_data(task, &run)?;
+        // Loaded before anything is written: a checkpoint that does not fit
+        // its experiment fails here, leaving no label splits behind.
+        let encoder = run.encoder(device)?;
+        let splits = draw_task_splits(task, &data)?;
+        log(&format!(
+            "task {}: {} labelled / {} test images, {} classes; {} budgets x {} seeds",
+            task.name,
+            data.pool.len(),
+            data.test.len(),
+            data.classes,
+            task.budgets.len(),
+            task.seeds
+        ));
+        if let Some(how) = &data.held_out {
+            log(&format!(
+                "the test set is the pool's images {how} (no [test] in the task)"
+            ));
+        }
+        // A held-out test set shares its folder (and its count) with the pool.
+        let read = if data.held_out.is_some() { 1 } else { 2 };
+        for d in [&data.pool, &data.test].into_iter().take(read) {
+            if let Some(note) = d.skipped_note() {
+                log(&note);
+            }
+        }
+        if !data.absent.is_empty() {
+            log(&absent_line(&data.absent, "images"));
+        }
+        Ok(Self {
+            run,
+            data,
+            encoder,
+            splits,
+        })
+    }
+
+    /// The cache file and key of `which` encoder's embedding of `d` (the
+    /// pool or the test set). A held-out test set shares its source with
+    /// the pool: the key tells the two parts (and their draw) apart.
+    fn cache_entry(&self, name: &str, which: &str, d: &Arc<ImageDataset>) -> (PathBuf, String) {
+        let model_stamp = std::fs::metadata(self.run.checkpoint.join("model.bpk"))
+            .and_then(|m| m.modified())
+            .map(|t| format!("{t:?}"))
+            .unwrap_or_default();
+        let part = match &self.data.held_out {
+            None => String::new(),
+            Some(how) if Arc::ptr_eq(&self.data.test, d) => format!("|test, {how}"),
+            Some(how) => format!("|pool, {how}"),
+        };
+        let key = format!(
+            "{which}|epoch {}|{model_stamp}|{}|{}{part}",
+            self.run.epoch,
+            d.source().display(),
+            d.len()
+        );
+        let path = self
+            .run
+            .cache_dir()
+            .join(format!("{name}-{:016x}.bin", fnv64(&key)));
+        (path, key)
+    }
+
+    /// The frozen sources the task compares: `(source, cache name, which
+    /// encoder)`, the encoders' first; raw pixels have no encoder.
+    fn frozen_sources(&self, task: &TaskConfig) -> Vec<(Source, &'static str, String)> {
+        let frozen = task.runs(Head::Linear) || task.runs(Head::Knn) || task.runs(Head::Mlp);
+        if !frozen {
+            return Vec::new();
+        }
+        let mut sources = vec![(Source::Pretrained, "pretrained", "pretrained".to_string())];
+        if task.compares_with(Baseline::RandomInit) {
+            let seed = derive_seed(task.seed, RANDOM_INIT_STREAM);
+            sources.push((Source::RandomInit, "random", format!("random seed {seed}")));
+        }
+        if task.compares_with(Baseline::RawPixels) {
+            sources.push((Source::RawPixels, "", String::new()));
+        }
+        sources
+    }
+
+    /// What the task will cost on this machine, part by part.
+    fn estimate(&self, task: &TaskConfig, device: &Device) -> CostEstimate {
+        let t = Instant::now();
+        let data = &self.data;
+        let (test, classes) = (data.test.len(), data.classes);
+        let stats = self.run.stats();
+        let mut parts = Vec::new();
+        let frozen = draw_sizes(&self.splits, &task.budgets);
+        let mut forward = None;
+        let mut forward_rate = |run: &Self| {
+            *forward.get_or_insert_with(|| {
+                estimate::forward_rate(&run.encoder, &run.data.pool, &stats, device)
+            })
+        };
+        let (c, h, w) = data.pool.shape();
+        for (source, name, which) in self.frozen_sources(task) {
+            let dim = match source {
+                Source::RawPixels => c * h * w,
+                _ => self.encoder.out_dim(),
+            };
+            let label = Source::name(source);
+            if source != Source::RawPixels {
+                let uncached: usize = [&data.pool, &data.test]
+                    .into_iter()
+                    .filter(|d| {
+                        let (path, key) = self.cache_entry(name, &which, d);
+                        !is_cached(&path, &key)
+                    })
+                    .map(|d| d.len())
+                    .sum();
+                if uncached > 0 {
+                    let seconds = uncached as f64 * forward_rate(self);
+                    parts.push(PartCost {
+                        part: format!("embed {uncached} images ({label})"),
+                        jobs: 1,
+                        typical: seconds,
+                        longest: seconds,
+                    });
+                }
+            }
+            if task.runs(Head::Linear) {
+                let rate = estimate::linear_rate(dim, classes, &task.linear);
+                let (typical, most) = estimate::epochs(
+                    task.linear.max_iter,
+                    task.linear.patience,
+                    task.linear.early_stopping,
+                );
+                let rows: f64 = frozen.iter().map(|&(t, v)| (t + v) as f64).sum();
+                let grid = task.linear.l2_grid.len() as f64;
+                parts.push(PartCost {
+                    part: format!("linear probe, {dim} features ({label})"),
+                    jobs: frozen.len(),
+                    typical: rate * rows * grid * typical,
+                    longest: rate * rows * grid * most,
+                });
+            }
+            if task.runs(Head::Knn) {
+                let rate = estimate::knn_rate(dim, classes, &task.knn);
+                let pairs: f64 = frozen.iter().map(|&(t, _)| (t * test) as f64).sum();
+                parts.push(PartCost {
+                    part: format!("kNN, {dim} features ({label})"),
+                    jobs: frozen.len(),
+                    typical: rate * pairs,
+                    longest: rate * pairs,
+                });
+            }
+            if task.runs(Head::Mlp) {
+                let rate = estimate::mlp_rate(dim, classes, &task.mlp, device);
+                let (typical, most) =
+                    estimate::epochs(task.mlp.max_epochs, task.mlp.patience, true);
+                let rows: f64 = frozen.iter().map(|&(t, v)| (t + v) as f64).sum();
+                parts.push(PartCost {
+                    part: format!("MLP head, {dim} features ({label})"),
+                    jobs: frozen.len(),
+                    typical: rate * rows * typical,
+                    longest: rate * rows * most,
+                });
+            }
+        }
+        let tuned = draw_sizes(&self.splits, &finetune_budgets(task));
+        let jobs = [
+            (
+                task.runs(Head::Finetune),
+                "fine-tune the pretrained encoder",
+            ),
+            (
+                task.compares_with(Baseline::Supervised),
+                "supervised from scratch",
+            ),
+        ];
+        if !tuned.is_empty() && jobs.iter().any(|(on, _)| *on) {
+            let step = estimate::finetune_step_rate(
+                self.run.random_encoder(0, &device.clone().autodiff()),
+                &data.pool,
+                &stats,
+                classes,
+                &self.augment(task),
+                &task.finetune,
+                device,
+            );
+            let fwd = forward_rate(self);
+            let f = &task.finetune;
+            let (typical, most) = estimate::epochs(f.max_epochs, f.patience, true);
+            for (on, what) in jobs {
+                let Some(step) = step.filter(|_| on) else {
+                    continue;
+                };
+                let cost = |epochs: f64| -> f64 {
+                    tuned
+                        .iter()
+                        .map(|&(_, v)| {
+                            epochs * (f.steps_per_epoch as f64 * step + v as f64 * fwd)
+                                + test as f64 * fwd
+                        })
+                        .sum()
+                };
+                parts.push(PartCost {
+                    part: what.to_string(),
+                    jobs: tuned.len(),
+                    typical: cost(typical),
+                    longest: cost(most),
+                });
+            }
+        }
+        CostEstimate {
+            parts,
+            calibration_seconds: t.elapsed().as_secs_f64(),
+        }
+    }
+
+    /// The augmentation of the labelled images when fine-tuning.
+    fn augment(&self, task: &TaskConfig) -> pretext_data::AugmentConfig {
+        task.finetune
+            .augment
+            .clone()
+            .unwrap_or_else(|| self.run.config.augment.clone())
+    }
+}
+
+/// Reads the run and the task's data, checks them and every label draw, and
+/// measures what the evaluation would cost, writing nothing: what
+/// `pretext evaluate --dry-run` prints.
+pub fn plan_evaluation(
+    run_path: &Path,
+    task: &TaskConfig,
+    device: &Device,
+    log: &mut dyn FnMut(&str),
+) -> Result<CostEstimate, EvalError> {
+    let _streams = random_streams::hold([device]);
+    let prepared = Prepared::new(run_path, task, device, log)?;
+    Ok(prepared.estimate(task, device))
+}
+
+/// Runs the task on the run at `run_path`, writing `eval/<task>/results.json`,
+/// `results.md` and the label splits; a rerun of the task merges into its
+/// own results (see [`EvalResults::save_merged`]) and leaves other tasks'
+/// alone. `log` receives the cost estimate ([`plan_evaluation`]), then one
+/// line per step. It holds `device`'s random streams throughout
+/// ([`random_streams`]), so its draws follow from the task's seeds whatever
+/// else the process runs.
 pub fn evaluate(
     run_path: &Path,
     task: &TaskConfig,
@@ -201,78 +494,59 @@ pub fn evaluate(
     log: &mut dyn FnMut(&str),
 ) -> Result<EvalResults, EvalError> {
     let _streams = random_streams::hold([device]);
-    let run = EvaluatedRun::open(run_path)?;
-    if let Some(warning) = &run.warning {
-        log(&format!("warning: {warning}"));
+    let prepared = Prepared::new(run_path, task, device, log)?;
+    for line in prepared.estimate(task, device).lines() {
+        log(&line);
     }
-    let data = load_task_data(task, &run)?;
-    // Loaded before anything is written: a checkpoint that does not fit its
-    // experiment fails here, leaving no label splits behind.
-    let encoder = run.encoder(device)?;
-    let eval_dir = run.eval_dir();
-    let splits = draw_task_splits(task, &data, &eval_dir)?;
+    let eval_dir = prepared.run.eval_dir(&task.name);
+    note_rerun(&eval_dir, log);
+    write_splits(&prepared.splits, &eval_dir)?;
+    let Prepared {
+        run,
+        data,
+        encoder,
+        splits,
+    } = &prepared;
     let stats = run.stats();
     let pool_labels = data.pool.labels().expect("checked labelled").to_vec();
     let test_labels = data.test.labels().expect("checked labelled").to_vec();
-    log(&format!(
-        "task {}: {} labelled / {} test images, {} classes; {} budgets x {} seeds",
-        task.name,
-        data.pool.len(),
-        data.test.len(),
-        data.classes,
-        task.budgets.len(),
-        task.seeds
-    ));
 
     // Frozen features of each source, for the pool and the test set.
-    let model_stamp = std::fs::metadata(run.checkpoint.join("model.bpk"))
-        .and_then(|m| m.modified())
-        .map(|t| format!("{t:?}"))
-        .unwrap_or_default();
-    let frozen_heads = task.runs(Head::Linear) || task.runs(Head::Knn) || task.runs(Head::Mlp);
     let mut sources: Vec<(Source, Features, Features)> = Vec::new();
-    if frozen_heads {
+    for (source, name, which) in prepared.frozen_sources(task) {
         let t = Instant::now();
-        let key = |which: &str, d: &ImageDataset| {
-            format!(
-                "{which}|epoch {}|{model_stamp}|{}|{}",
-                run.epoch,
-                d.source().display(),
-                d.len()
-            )
+        let embed = |encoder: &Encoder, d: &Arc<ImageDataset>| {
+            let (path, key) = prepared.cache_entry(name, &which, d);
+            cached(&path, &key, || embed_images(encoder, d, &stats, device))
         };
-        let embed = |name: &str, which: &str, encoder: &Encoder, d: &Arc<ImageDataset>| {
-            let k = key(which, d);
-            let path = eval_dir.join(format!("cache/{name}-{:016x}.bin", fnv64(&k)));
-            cached(&path, &k, || embed_images(encoder, d, &stats, device))
-        };
-        sources.push((
-            Source::Pretrained,
-            embed("pretrained", "pretrained", &encoder, &data.pool)?,
-            embed("pretrained", "pretrained", &encoder, &data.test)?,
-        ));
-        log(&format!(
-            "embedded {} + {} images with the pretrained encoder ({:.1} s)",
-            data.pool.len(),
-            data.test.len(),
-            t.elapsed().as_secs_f64()
-        ));
-        if task.compares_with(Baseline::RandomInit) {
-            let seed = derive_seed(task.seed, RANDOM_INIT_STREAM);
-            let random = run.random_encoder(seed, device);
-            let which = format!("random seed {seed}");
-            sources.push((
-                Source::RandomInit,
-                embed("random", &which, &random, &data.pool)?,
-                embed("random", &which, &random, &data.test)?,
-            ));
-        }
-        if task.compares_with(Baseline::RawPixels) {
-            sources.push((
+        match source {
+            Source::RawPixels => sources.push((
                 Source::RawPixels,
                 pixel_features(&data.pool, &stats),
                 pixel_features(&data.test, &stats),
-            ));
+            )),
+            Source::Pretrained => {
+                sources.push((
+                    source,
+                    embed(encoder, &data.pool)?,
+                    embed(encoder, &data.test)?,
+                ));
+                log(&format!(
+                    "embedded {} + {} images with the pretrained encoder ({:.1} s)",
+                    data.pool.len(),
+                    data.test.len(),
+                    t.elapsed().as_secs_f64()
+                ));
+            }
+            _ => {
+                let seed = derive_seed(task.seed, RANDOM_INIT_STREAM);
+                let random = run.random_encoder(seed, device);
+                sources.push((
+                    source,
+                    embed(&random, &data.pool)?,
+                    embed(&random, &data.test)?,
+                ));
+            }
         }
     }
 
@@ -301,11 +575,7 @@ pub fn evaluate(
     }
 
     let finetune_budgets = task.finetune_budgets();
-    let augment = task
-        .finetune
-        .augment
-        .clone()
-        .unwrap_or_else(|| run.config.augment.clone());
+    let augment = prepared.augment(task);
     let train_device = device.clone().autodiff();
     FinetuneJobs {
         budgets: &finetune_budgets,
@@ -314,7 +584,7 @@ pub fn evaluate(
         task_path: &task.path,
     }
     .run(
-        &splits,
+        splits,
         &mut record,
         |source, seed| match source {
             Source::Pretrained => run.encoder(&train_device),
@@ -349,7 +619,7 @@ pub fn evaluate(
         task_file: task.path.display().to_string(),
         checkpoint_epoch: run.epoch,
         classes: data.classes,
-        class_names: Vec::new(),
+        class_names: data.pool.class_names().to_vec(),
         modality: Modality::Image,
         pool_size: data.pool.len(),
         test_size: data.test.len(),

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use burn::tensor::Device;
 use pretext_data::transform::derive_seed;
-use pretext_data::{LabelBudget, LabelSplit, draw_labels};
+use pretext_data::{LabelBudget, LabelSplit, draw_labels_named};
 
 use pretext_nn::random_streams;
 
@@ -20,36 +20,54 @@ use crate::outcome::HeadOutcome;
 use crate::results::{ResultRow, Source};
 use crate::task::Head;
 
-/// Every (budget, seed) draw from a pool with `labels`, written to
-/// `<dir>/splits/<budget>-seed<seed>.json` for anyone to reuse. `pool` names
-/// the pool in errors (a budget larger than a class).
+/// Every (budget, seed) draw from a pool with `labels`, whose classes are
+/// `class_names`. `pool` names the pool in errors (a budget larger than a
+/// class, naming every class that falls short).
 pub(crate) fn draw_all(
     labels: &[u32],
-    classes: usize,
+    class_names: &[String],
     budgets: &[LabelBudget],
     seeds: &[u64],
     pool: &Path,
-    dir: &Path,
 ) -> Result<Vec<LabelSplit>, EvalError> {
     let mut splits = Vec::new();
     for &budget in budgets {
         for &seed in seeds {
-            let split =
-                draw_labels(labels, classes, budget, seed).map_err(|e| EvalError::Mismatch {
+            let split = draw_labels_named(labels, class_names, budget, seed).map_err(|e| {
+                EvalError::Mismatch {
                     path: pool.to_path_buf(),
                     reason: e.to_string(),
-                })?;
+                }
+            })?;
             splits.push(split);
         }
     }
+    Ok(splits)
+}
+
+/// Writes each draw to `<dir>/splits/<budget>-seed<seed>.json`, for anyone
+/// to reuse.
+pub(crate) fn write_splits(splits: &[LabelSplit], dir: &Path) -> Result<(), EvalError> {
     let split_dir = dir.join("splits");
     std::fs::create_dir_all(&split_dir).map_err(|e| EvalError::io(&split_dir, e))?;
-    for s in &splits {
+    for s in splits {
         let path = split_dir.join(format!("{}-seed{}.json", s.budget.slug(), s.seed));
         let json = serde_json::to_string(s).expect("a split always serialises");
         pretext_train::write_atomic(&path, json.as_bytes())?;
     }
-    Ok(splits)
+    Ok(())
+}
+
+/// Says, when `dir` already holds this task's results, that a rerun
+/// rewrites its label draws and merges into its results.
+pub(crate) fn note_rerun(dir: &Path, log: &mut dyn FnMut(&str)) {
+    if dir.join("results.json").is_file() {
+        log(&format!(
+            "{} holds an earlier evaluation of this task: its label draws are rewritten and \
+             its results merged with this one's (other tasks' folders are left alone)",
+            dir.display()
+        ));
+    }
 }
 
 /// The budgets of `budgets` followed by those of `extra` not already in it.
@@ -119,9 +137,14 @@ impl FrozenHeads<'_> {
             let t = Instant::now();
             let predictions = knn_predict(&x_train, &y_train, test, classes, self.knn);
             let seconds = t.elapsed().as_secs_f64();
-            for (k, p) in self.knn.k.iter().zip(predictions) {
+            for (&k, p) in self.knn.k.iter().zip(predictions) {
                 let head = format!("knn-{k}");
-                record.add(source, &head, split, HeadOutcome::untrained(p), seconds);
+                let mut outcome = HeadOutcome::untrained(p);
+                // Fewer labelled images than k: every one of them votes.
+                if k > x_train.rows {
+                    outcome.detail = Some(format!("k={}", x_train.rows));
+                }
+                record.add(source, &head, split, outcome, seconds);
             }
         }
         if self.heads.contains(&Head::Mlp) {

@@ -70,7 +70,7 @@ pub fn inspect(
     device: &Device,
 ) -> Result<Inspection, EvalError> {
     let data = match task {
-        Some(task) => task.test.load(&task.base_dir)?,
+        Some(task) => task.load_images()?.test,
         None => run.config.data.load(&run.config.base_dir)?,
     };
     let shape = run.input.shape;

@@ -23,6 +23,7 @@
 mod comparison;
 pub mod embed;
 mod error;
+mod estimate;
 mod evaluate;
 pub mod features;
 pub mod finetune;
@@ -47,15 +48,18 @@ mod tfidf;
 
 pub use comparison::{Cell, ComparisonRow, MethodComparison};
 pub use error::EvalError;
-pub use evaluate::{EvaluatedRun, evaluate};
+pub use estimate::{CostEstimate, PartCost};
+pub use evaluate::{EvaluatedRun, evaluate, plan_evaluation};
 pub use inspect::{InspectConfig, Inspection, inspect};
 pub use neighbours::{MinedNeighbours, mine_neighbours};
 pub use outcome::{EpochPoint, HeadOutcome};
 pub use paired::{
     PairedDifference, paired_caption, paired_cells, paired_differences, paired_markdown,
 };
-pub use results::{EvalResults, ResultRow, Source, SummaryRow, compare_table, mean_std};
-pub use task::{Baseline, Head, TaskConfig};
+pub use results::{
+    EvalResults, ResultRow, Source, SummaryRow, compare_table, mean_std, results_files,
+};
+pub use task::{Baseline, Head, TaskConfig, TaskImages};
 pub use text_evaluate::{TextRun, evaluate_text};
 pub use text_inspect::{TextInspection, inspect_text};
 pub use text_task::TextTaskConfig;

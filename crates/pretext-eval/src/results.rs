@@ -2,7 +2,7 @@
 //! mean ± std over seeds, `results.json` and the markdown table, and the
 //! table across runs of `pretext compare`.
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use pretext_data::{LabelBudget, Modality};
 use serde::{Deserialize, Serialize};
@@ -26,6 +26,18 @@ pub enum Source {
     RandomInit,
     /// TF-IDF features of the text (baseline, with logistic regression).
     Tfidf,
+}
+
+impl Source {
+    /// How tables name the source: `pretrained`, `raw pixels`, ….
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Pretrained => "pretrained",
+            Source::RawPixels => "raw pixels",
+            Source::RandomInit => "random init",
+            Source::Tfidf => "tf-idf",
+        }
+    }
 }
 
 /// One head on one label draw.
@@ -178,6 +190,9 @@ impl EvalResults {
             self.checkpoint_epoch
         );
         out += &table(&[("", self)], &self.budgets);
+        for note in self.notes() {
+            out += &format!("\n{note}\n");
+        }
         let paired = paired_markdown(
             &paired_differences(&self.rows, &self.budgets),
             &self.budgets,
@@ -187,6 +202,27 @@ impl EvalResults {
             out += &paired;
         }
         out
+    }
+
+    /// What the table's cells do not say, one line each: a kNN head whose k
+    /// exceeded the training labels of a budget ran with every label voting.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes: Vec<String> = Vec::new();
+        for r in &self.rows {
+            let Some(k) = r.detail.as_deref().and_then(|d| d.strip_prefix("k=")) else {
+                continue;
+            };
+            let note = format!(
+                "{} at {} ran with k = {k}: the budget has only {} training labels.",
+                r.label(),
+                r.budget,
+                r.train_labels
+            );
+            if !notes.contains(&note) {
+                notes.push(note);
+            }
+        }
+        notes
     }
 
     /// The summary table as cells, for other formats (the HTML report):
@@ -263,6 +299,25 @@ impl EvalResults {
             reason: format!("not a results file: {e}"),
         })
     }
+}
+
+/// Every results file of the run at `run`: `eval/results.json` (image runs
+/// evaluated before results went one folder per task), then
+/// `eval/<task>/results.json` by task name. Only files that exist.
+pub fn results_files(run: &Path) -> Vec<PathBuf> {
+    let eval_dir = run.join("eval");
+    let mut per_task: Vec<PathBuf> = std::fs::read_dir(&eval_dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path().join("results.json")))
+                .collect()
+        })
+        .unwrap_or_default();
+    per_task.sort();
+    let mut files = vec![eval_dir.join("results.json")];
+    files.extend(per_task);
+    files.retain(|f| f.is_file());
+    files
 }
 
 /// One markdown table across several runs' results: rows (run, source, head),

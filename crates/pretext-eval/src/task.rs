@@ -17,7 +17,7 @@
 //! ```
 use std::path::{Path, PathBuf};
 
-use pretext_data::{DatasetConfig, LabelBudget};
+use pretext_data::{DatasetConfig, ImageDataset, LabelBudget, stratified_test_split};
 use serde::{Deserialize, Serialize};
 
 use crate::EvalError;
@@ -60,13 +60,21 @@ pub enum Baseline {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TaskConfig {
-    /// The task's name, used in result tables.
+    /// The task's name, used in result tables: results go to
+    /// `<run>/eval/<name>/`.
     pub name: String,
     /// The labelled pool: budgets draw the heads' training and validation
     /// labels from it.
     pub train: DatasetConfig,
-    /// The test set, never seen before the final score.
-    pub test: DatasetConfig,
+    /// The test set, never seen before the final score. When absent,
+    /// `test_fraction` of the pool is held out instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<DatasetConfig>,
+    /// Without `test`: the share of each class of the pool held out as the
+    /// test set, drawn by `seed` (default 0.2); never drawn for training or
+    /// validation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_fraction: Option<f64>,
     /// Label budgets (`"10/class"`, `"1%"`, `"all"`).
     #[serde(default = "default_budgets")]
     pub budgets: Vec<LabelBudget>,
@@ -101,6 +109,31 @@ pub struct TaskConfig {
     /// The file the task was read from; not part of the file.
     #[serde(skip)]
     pub path: PathBuf,
+}
+
+/// A task's labelled images: the pool and the test set, the test labels
+/// expressed in the pool's classes.
+#[derive(Debug)]
+pub struct TaskImages {
+    /// The labelled pool budgets draw from.
+    pub pool: ImageDataset,
+    /// The test set.
+    pub test: ImageDataset,
+    /// How the test set was held out of the pool (`"held out 0.2, seed
+    /// 0"`), or `None` when it is the task's test data.
+    pub held_out: Option<String>,
+}
+
+/// The share of each class held out as the test set by default.
+pub const DEFAULT_TEST_FRACTION: f64 = 0.2;
+
+/// A task's name names its folder under `<run>/eval/`, beside `cache/`.
+pub(crate) fn check_task_name(name: &str) -> Result<(), String> {
+    pretext_train::check_name("name", name)?;
+    if name == "cache" {
+        return Err("name must not be `cache`, the folder of cached embeddings".into());
+    }
+    Ok(())
 }
 
 fn default_budgets() -> Vec<LabelBudget> {
@@ -153,7 +186,7 @@ impl TaskConfig {
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let base = std::path::absolute(&base).unwrap_or(base);
         task.train = task.train.resolved(&base);
-        task.test = task.test.resolved(&base);
+        task.test = task.test.map(|t| t.resolved(&base));
         task.base_dir = base;
         task.path = path.to_path_buf();
         task.validate().map_err(err)?;
@@ -162,6 +195,21 @@ impl TaskConfig {
 
     /// Checks every value, naming the key at fault.
     pub fn validate(&self) -> Result<(), String> {
+        check_task_name(&self.name)?;
+        match (&self.test, self.test_fraction) {
+            (Some(_), Some(_)) => {
+                return Err(
+                    "test_fraction holds a test set out of the pool; a task with [test] takes none"
+                        .into(),
+                );
+            }
+            (None, Some(f)) if !(f > 0.0 && f < 1.0) => {
+                return Err(format!(
+                    "test_fraction must be above 0 and below 1, got {f}"
+                ));
+            }
+            _ => {}
+        }
         if self.budgets.is_empty() {
             return Err("budgets must not be empty".into());
         }
@@ -178,6 +226,62 @@ impl TaskConfig {
         self.knn.validate()?;
         self.mlp.validate()?;
         self.finetune.validate()
+    }
+
+    /// The share of the pool held out as the test set, when the task has no
+    /// test data.
+    pub fn held_out_fraction(&self) -> Option<f64> {
+        match self.test {
+            Some(_) => None,
+            None => Some(self.test_fraction.unwrap_or(DEFAULT_TEST_FRACTION)),
+        }
+    }
+
+    /// Reads the pool and the test set: the test data with its classes
+    /// matched to the pool's by name (by value where they have none), or a
+    /// class-stratified `test_fraction` of the pool held out by `seed`.
+    /// Both must be labelled.
+    pub fn load_images(&self) -> Result<TaskImages, EvalError> {
+        let unlabelled = |d: &ImageDataset| EvalError::Mismatch {
+            path: d.source().to_path_buf(),
+            reason: "has no labels; a task's train and test data must be labelled".into(),
+        };
+        let pool = self.train.load(&self.base_dir)?;
+        let Some(labels) = pool.labels() else {
+            return Err(unlabelled(&pool));
+        };
+        match (&self.test, self.held_out_fraction()) {
+            (Some(test), _) => {
+                let test = test.load(&self.base_dir)?;
+                if test.labels().is_none() {
+                    return Err(unlabelled(&test));
+                }
+                let test = test.with_classes(&pool.named_classes())?;
+                Ok(TaskImages {
+                    pool,
+                    test,
+                    held_out: None,
+                })
+            }
+            (None, fraction) => {
+                let fraction = fraction.unwrap_or(DEFAULT_TEST_FRACTION);
+                let (kept, held) = stratified_test_split(labels, fraction, self.seed);
+                if kept.is_empty() || held.is_empty() {
+                    return Err(EvalError::Mismatch {
+                        path: pool.source().to_path_buf(),
+                        reason: format!(
+                            "{} images leave nothing to hold out as test_fraction {fraction}",
+                            pool.len()
+                        ),
+                    });
+                }
+                Ok(TaskImages {
+                    test: pool.subset(&held),
+                    pool: pool.subset(&kept),
+                    held_out: Some(format!("held out {fraction}, seed {}", self.seed)),
+                })
+            }
+        }
     }
 
     /// The seeds of each budget.
@@ -240,9 +344,12 @@ labels = "/abs/test-labels.gz"
             other => panic!("{other:?}"),
         }
         match &t.test {
-            DatasetConfig::Idx { images, .. } => assert_eq!(images, Path::new("/abs/test.gz")),
+            Some(DatasetConfig::Idx { images, .. }) => {
+                assert_eq!(images, Path::new("/abs/test.gz"))
+            }
             other => panic!("{other:?}"),
         }
+        assert_eq!(t.held_out_fraction(), None);
     }
 
     #[test]
@@ -285,5 +392,25 @@ labels = "/abs/test-labels.gz"
         assert!(e.contains("finetune.encoder_lr must be positive"), "{e}");
         let e = load(&TASK.replace("[test]", "[tset]"), &[]).unwrap_err();
         assert!(e.contains("unknown field `tset`"), "{e}");
+        let e = load(TASK, &["name=\"cache\""]).unwrap_err();
+        assert!(e.contains("name must not be `cache`"), "{e}");
+    }
+
+    #[test]
+    fn without_test_data_a_share_of_the_pool_is_held_out_and_checked() {
+        let no_test = &TASK[..TASK.find("[test]").unwrap()];
+        let t = load(no_test, &[]).unwrap();
+        assert_eq!((t.test.is_none(), t.held_out_fraction()), (true, Some(0.2)));
+        let t = load(no_test, &["test_fraction=0.25"]).unwrap();
+        assert_eq!(t.held_out_fraction(), Some(0.25));
+        for bad in ["0", "1", "1.5", "-0.1"] {
+            let e = load(no_test, &[&format!("test_fraction={bad}")]).unwrap_err();
+            assert!(
+                e.starts_with("tasks/t.toml: test_fraction must be above 0 and below 1"),
+                "{bad}: {e}"
+            );
+        }
+        let e = load(TASK, &["test_fraction=0.2"]).unwrap_err();
+        assert!(e.contains("a task with [test] takes none"), "{e}");
     }
 }

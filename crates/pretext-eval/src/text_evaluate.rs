@@ -18,7 +18,7 @@ use crate::EvalError;
 use crate::embed::cached;
 use crate::evaluate::{HEAD_STREAM, RANDOM_INIT_STREAM, fnv64};
 use crate::features::Features;
-use crate::heads::{FinetuneJobs, FrozenHeads, Recorder, draw_all, union};
+use crate::heads::{FinetuneJobs, FrozenHeads, Recorder, draw_all, union, write_splits};
 use crate::outcome::HeadOutcome;
 use crate::results::{EvalResults, Source};
 use crate::task::{Baseline, Head};
@@ -167,14 +167,15 @@ pub fn evaluate_text(
             &[]
         },
     );
+    crate::heads::note_rerun(&eval_dir, log);
     let splits = draw_all(
         &pool_labels,
-        classes,
+        pool.class_names(),
         &all_budgets,
         &task.seed_list(),
         pool.source(),
-        &eval_dir,
     )?;
+    write_splits(&splits, &eval_dir)?;
     let pool_encoded = run.tokenizer.encode_all(pool.docs());
     let test_encoded = run.tokenizer.encode_all(test.docs());
     log(&format!(
@@ -188,6 +189,10 @@ pub fn evaluate_text(
         pool_encoded.truncated + test_encoded.truncated,
         run.tokenizer.max_len()
     ));
+    let absent = crate::evaluate::absent_classes(pool.class_names(), &test_labels);
+    if !absent.is_empty() {
+        log(&crate::evaluate::absent_line(&absent, "texts"));
+    }
     let pool_tokens = Arc::new(pool_encoded.ids);
     let test_tokens = test_encoded.ids;
 

@@ -130,7 +130,7 @@ impl TextTaskConfig {
 
     /// Checks every value, naming the key at fault.
     pub fn validate(&self) -> Result<(), String> {
-        pretext_train::check_name("name", &self.name)?;
+        crate::task::check_task_name(&self.name)?;
         if self.budgets.is_empty() {
             return Err("budgets must not be empty".into());
         }

@@ -25,8 +25,9 @@ pub struct ReportInputs {
     pub modality: Modality,
     /// The usable lines of `metrics.jsonl`.
     pub log: RunLog,
-    /// Every evaluation of the run: `eval/results.json` (image runs), then
-    /// `eval/<task>/results.json` (text runs, one per task) by task name.
+    /// Every evaluation of the run: `eval/results.json` (image runs
+    /// evaluated before results went per task), then
+    /// `eval/<task>/results.json`, one per task, by task name.
     pub evals: Vec<EvalResults>,
     /// Sampled images and embeddings (computed by the caller, which holds
     /// the device; see [`pretext_eval::inspect`]).
@@ -52,32 +53,23 @@ impl ReportInputs {
         notes.extend(log.problems.iter().cloned());
         let modality = Experiment::modality_of_file(&dir.config_path()).unwrap_or_default();
         let eval_dir = dir.path().join("eval");
-        let mut files = vec![eval_dir.join("results.json")];
-        let mut per_task: Vec<PathBuf> = std::fs::read_dir(&eval_dir)
-            .map(|entries| {
-                entries
-                    .filter_map(|e| e.ok().map(|e| e.path().join("results.json")))
-                    .collect()
-            })
-            .unwrap_or_default();
-        per_task.sort();
-        files.extend(per_task);
+        let files = pretext_eval::results_files(dir.path());
         let evals: Vec<EvalResults> = files
             .iter()
-            .filter(|f| f.is_file())
             .filter_map(|f| {
                 EvalResults::load(f)
                     .map_err(|e| notes.push(e.to_string()))
                     .ok()
             })
             .collect();
-        if !files.iter().any(|f| f.is_file()) {
-            let (what, task) = match modality {
-                Modality::Image => (files[0].display(), ""),
-                Modality::Text => (eval_dir.display(), " --task <task.toml>"),
+        if files.is_empty() {
+            let task = match modality {
+                Modality::Image => "",
+                Modality::Text => " --task <task.toml>",
             };
             notes.push(format!(
-                "{what}: not evaluated yet (pretext evaluate {}{task} adds the downstream figures)",
+                "{}: not evaluated yet (pretext evaluate {}{task} adds the downstream figures)",
+                eval_dir.display(),
                 dir.path().display()
             ));
         }

@@ -59,8 +59,19 @@ pub fn run(args: Args) -> Result<()> {
                     args.run.display()
                 );
             }
-            let data = DatasetConfig::from_path(&args.data)?.load(Path::new("."))?;
             let encoder = Encoder::load(&args.run, &device)?;
+            let mut config = DatasetConfig::from_path(&args.data)?;
+            // A folder is read at the run's input size and channels, resized
+            // as the run's own folders were: images of mixed sizes embed.
+            if let DatasetConfig::ImageFolder { channels, size, .. } = &mut config {
+                let shape = encoder.input().shape;
+                *channels = Some(shape.channels);
+                *size = Some([shape.height as u32, shape.width as u32]);
+            }
+            let data = config.load(Path::new("."))?;
+            if let Some(note) = data.skipped_note() {
+                eprintln!("{note}");
+            }
             let embeddings = encoder.embed_dataset(&data)?;
             (
                 embeddings,

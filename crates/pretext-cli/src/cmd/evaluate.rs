@@ -1,8 +1,10 @@
-//! `pretext evaluate <run> [--task task.toml] [--backend ..] [--set key=value]..`
+//! `pretext evaluate <run> [--task task.toml] [--backend ..] [--set key=value].. [--dry-run]`
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use pretext::eval::{EvalResults, TaskConfig, TextTaskConfig, evaluate, evaluate_text};
+use pretext::eval::{
+    EvalResults, TaskConfig, TextTaskConfig, evaluate, evaluate_text, plan_evaluation,
+};
 use pretext::train::Experiment;
 
 use crate::backend::Compute;
@@ -20,6 +22,11 @@ pub struct Args {
     /// Override a task setting, e.g. `--set seeds=1` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub overrides: Vec<String>,
+    /// Read and check the run, the task and every label draw, print what
+    /// the evaluation would run and an estimate of its cost, and stop
+    /// without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -29,6 +36,12 @@ pub fn run(args: Args) -> Result<()> {
     };
     if is_text_run(&args.run)? {
         let task = TextTaskConfig::load(&task_path, &args.overrides)?;
+        if args.dry_run {
+            bail!(
+                "{}: --dry-run estimates image tasks; a text task is not estimated yet",
+                args.run.display()
+            );
+        }
         let device = args.compute.device()?;
         let results = evaluate_text(&args.run, &task, &device, &mut |line| eprintln!("  {line}"))?;
         println!("\n{}", results.markdown());
@@ -40,6 +53,16 @@ pub fn run(args: Args) -> Result<()> {
         return Ok(());
     }
     let task = TaskConfig::load(&task_path, &args.overrides)?;
+    if args.dry_run {
+        let device = args.compute.device()?;
+        let estimate =
+            plan_evaluation(&args.run, &task, &device, &mut |line| eprintln!("  {line}"))?;
+        for line in estimate.lines() {
+            println!("{line}");
+        }
+        println!("dry run: nothing was written");
+        return Ok(());
+    }
     evaluate_and_print(&args.run, &task, args.compute)?;
     super::report::write(&args.run, args.compute)?;
     Ok(())
@@ -76,8 +99,9 @@ pub fn evaluate_and_print(run: &Path, task: &TaskConfig, compute: Compute) -> Re
     let results = evaluate(run, task, &device, &mut |line| eprintln!("  {line}"))?;
     println!("\n{}", results.markdown());
     println!(
-        "results in {}/eval/: results.json, results.md, splits/ (the label draws)",
-        run.display()
+        "results in {}/eval/{}/: results.json, results.md, splits/ (the label draws)",
+        run.display(),
+        task.name
     );
     Ok(results)
 }

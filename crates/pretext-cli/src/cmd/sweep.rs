@@ -117,16 +117,16 @@ fn run_member(
             super::pretrain::train(&member.config, compute, dir)?;
         }
     }
-    let results = run.join("eval/results.json");
-    if results.is_file() {
-        eprintln!("  evaluated already");
-        return Ok(EvalResults::load(&results)?);
-    }
     let task_path = member
         .config
         .task
         .as_ref()
         .with_context(|| format!("{}: the base experiment names no task", run.display()))?;
     let task = TaskConfig::load(task_path, evaluate)?;
+    let results = run.join("eval").join(&task.name).join("results.json");
+    if results.is_file() {
+        eprintln!("  evaluated already");
+        return Ok(EvalResults::load(&results)?);
+    }
     super::evaluate::evaluate_and_print(run, &task, compute)
 }

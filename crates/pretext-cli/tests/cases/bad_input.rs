@@ -487,6 +487,74 @@ const CASES: &[Case] = &[
         needles: &["--device 9", "adapters", "pretext devices"],
     },
     Case {
+        name: "evaluating with a test class the labelled pool lacks",
+        setup: |d| {
+            let run = trained_run(d);
+            for (set, classes) in [("pool", ["a", "b"]), ("test", ["a", "c"])] {
+                for class in classes {
+                    let dir = d.join(set).join(class);
+                    std::fs::create_dir_all(&dir).unwrap();
+                    for i in 0..4 {
+                        std::fs::write(dir.join(format!("{i}.png")), png(28, 28)).unwrap();
+                    }
+                }
+            }
+            let task = d.join("task.toml");
+            std::fs::write(
+                &task,
+                "name = \"t\"\nbudgets = [\"1/class\"]\n[train]\nformat = \"image_folder\"\nroot = \"pool\"\n[test]\nformat = \"image_folder\"\nroot = \"test\"\n",
+            )
+            .unwrap();
+            vec![
+                "evaluate".into(),
+                run.display().to_string(),
+                "--task".into(),
+                task.display().to_string(),
+            ]
+        },
+        needles: &["test", "class `c` is not among the 2 classes `a`, `b`"],
+    },
+    Case {
+        name: "an image folder whose exclude names no class folder",
+        setup: |d| {
+            for class in ["a", "b"] {
+                std::fs::create_dir_all(d.join("imgs").join(class)).unwrap();
+                std::fs::write(d.join("imgs").join(class).join("0.png"), png(8, 8)).unwrap();
+            }
+            pretrain_with(
+                d,
+                "format = \"image_folder\"\nroot = \"imgs\"\nexclude = [\"BACKGROUND_Google\"]",
+                "",
+            )
+        },
+        needles: &["imgs", "`exclude` names `BACKGROUND_Google`", "`a`, `b`"],
+    },
+    Case {
+        name: "an image task whose test_fraction is outside (0, 1)",
+        setup: |d| {
+            let run = trained_run(d);
+            let task = d.join("task.toml");
+            std::fs::write(
+                &task,
+                format!(
+                    "name = \"t\"\ntest_fraction = 1.5\n[train]\nformat = \"idx\"\nimages = \"{}\"\n",
+                    mnist().display()
+                ),
+            )
+            .unwrap();
+            vec![
+                "evaluate".into(),
+                run.display().to_string(),
+                "--task".into(),
+                task.display().to_string(),
+            ]
+        },
+        needles: &[
+            "task.toml",
+            "test_fraction must be above 0 and below 1, got 1.5",
+        ],
+    },
+    Case {
         name: "exporting a directory that is not a run",
         setup: |_| vec!["export".into(), "runs/nowhere".into()],
         needles: &["runs/nowhere", "not a run directory"],

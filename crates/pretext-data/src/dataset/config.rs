@@ -51,6 +51,10 @@ pub enum DatasetConfig {
         /// Keep the first `limit` images, in sorted order.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         limit: Option<usize>,
+        /// Class folders to leave out (`["BACKGROUND_Google"]`); each must
+        /// exist.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        exclude: Vec<String>,
     },
     /// CIFAR-10 or CIFAR-100, binary version, one or more batch files read in order.
     Cifar {
@@ -136,6 +140,7 @@ impl DatasetConfig {
                 channels,
                 size,
                 limit,
+                exclude,
             } => folder::load(
                 &root,
                 &FolderOptions {
@@ -143,6 +148,7 @@ impl DatasetConfig {
                     channels,
                     size,
                     limit,
+                    exclude,
                 },
             ),
             DatasetConfig::Cifar {
@@ -179,6 +185,7 @@ impl DatasetConfig {
                 channels: None,
                 size: None,
                 limit: None,
+                exclude: Vec::new(),
             });
         }
         if !path.exists() {
@@ -290,6 +297,7 @@ mod tests {
                 channels: None,
                 size: None,
                 limit: None,
+                exclude: Vec::new(),
             }
         );
         let config =

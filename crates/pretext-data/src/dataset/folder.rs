@@ -29,6 +29,8 @@ pub(crate) struct FolderOptions {
     pub size: Option<[u32; 2]>,
     /// Keep the first `limit` images (in sorted order).
     pub limit: Option<usize>,
+    /// Class folders left out (labelled folders only).
+    pub exclude: Vec<String>,
 }
 
 /// Reads the images under `root`.
@@ -49,10 +51,16 @@ pub(crate) fn load(root: &Path, options: &FolderOptions) -> Result<ImageDataset,
         )));
     }
 
+    if !options.labelled && !options.exclude.is_empty() {
+        return Err(DataError::Invalid(
+            "image folder `exclude` leaves out class folders; it needs `labelled = true`".into(),
+        ));
+    }
+    let mut skipped = 0;
     let (mut files, class_names) = if options.labelled {
-        labelled_files(root)?
+        labelled_files(root, &options.exclude, &mut skipped)?
     } else {
-        let files = image_files(root)?;
+        let files = image_files(root, &mut skipped)?;
         if files.is_empty() {
             return Err(DataError::format(
                 root,
@@ -118,22 +126,47 @@ pub(crate) fn load(root: &Path, options: &FolderOptions) -> Result<ImageDataset,
     let labels = options
         .labelled
         .then(|| files.iter().map(|&(_, l)| l).collect());
-    ImageDataset::new(
+    Ok(ImageDataset::new(
         pixels,
         (channels, height as usize, width as usize),
         labels,
         class_names,
         root,
-    )
+    )?
+    .with_skipped_files(skipped))
 }
 
-/// The images of every class subfolder of `root` with their labels, and the
-/// class names.
+/// The images of every class subfolder of `root` but those in `exclude`,
+/// with their labels, and the class names. Files that are not images are
+/// counted in `skipped`.
 #[allow(clippy::type_complexity)]
-fn labelled_files(root: &Path) -> Result<(Vec<(PathBuf, u32)>, Vec<String>), DataError> {
-    let classes: Vec<PathBuf> = sorted_entries(root)?
+fn labelled_files(
+    root: &Path,
+    exclude: &[String],
+    skipped: &mut usize,
+) -> Result<(Vec<(PathBuf, u32)>, Vec<String>), DataError> {
+    let (folders, files): (Vec<PathBuf>, Vec<PathBuf>) =
+        sorted_entries(root)?.into_iter().partition(|p| p.is_dir());
+    *skipped += files.len();
+    let names: Vec<String> = folders.iter().map(|p| file_name(p)).collect();
+    let unknown: Vec<String> = exclude
+        .iter()
+        .filter(|e| !names.contains(e))
+        .cloned()
+        .collect();
+    if !unknown.is_empty() {
+        return Err(DataError::format(
+            root,
+            format!(
+                "`exclude` names {} but the class folders are {}",
+                crate::listed(&unknown),
+                crate::listed(&names)
+            ),
+        ));
+    }
+    let classes: Vec<PathBuf> = folders
         .into_iter()
-        .filter(|p| p.is_dir())
+        .filter(|p| !exclude.contains(&file_name(p)))
         .collect();
     if classes.is_empty() {
         return Err(DataError::format(
@@ -144,7 +177,7 @@ fn labelled_files(root: &Path) -> Result<(Vec<(PathBuf, u32)>, Vec<String>), Dat
     let mut files = Vec::new();
     let mut names = Vec::with_capacity(classes.len());
     for (label, dir) in classes.iter().enumerate() {
-        let images = image_files(dir)?;
+        let images = image_files(dir, skipped)?;
         if images.is_empty() {
             return Err(DataError::format(
                 dir,
@@ -157,17 +190,25 @@ fn labelled_files(root: &Path) -> Result<(Vec<(PathBuf, u32)>, Vec<String>), Dat
     Ok((files, names))
 }
 
-/// The sorted PNG and JPEG files directly in `dir`.
-fn image_files(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
-    Ok(sorted_entries(dir)?
-        .into_iter()
-        .filter(|p| {
-            p.is_file()
-                && p.extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| EXTENSIONS.iter().any(|x| e.eq_ignore_ascii_case(x)))
-        })
-        .collect())
+/// The sorted PNG and JPEG files directly in `dir`; other files are counted
+/// in `skipped` (folders are not: a labelled root's class folders sit there).
+fn image_files(dir: &Path, skipped: &mut usize) -> Result<Vec<PathBuf>, DataError> {
+    let mut images = Vec::new();
+    for p in sorted_entries(dir)? {
+        if !p.is_file() {
+            continue;
+        }
+        let image = p
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| EXTENSIONS.iter().any(|x| e.eq_ignore_ascii_case(x)));
+        if image {
+            images.push(p);
+        } else {
+            *skipped += 1;
+        }
+    }
+    Ok(images)
 }
 
 /// The entries of `dir` whose names do not start with `.`, sorted by name.
@@ -277,6 +318,7 @@ mod tests {
             channels: None,
             size: None,
             limit: None,
+            exclude: Vec::new(),
         }
     }
 
@@ -319,6 +361,49 @@ mod tests {
         )
         .unwrap();
         assert_eq!(limited.labels(), Some(&[0, 0][..]));
+        // notes.txt in a class folder and README beside them are counted.
+        assert_eq!(data.skipped_files(), 2);
+    }
+
+    #[test]
+    fn excluded_class_folders_are_left_out_and_must_exist() {
+        let dir = two_classes();
+        let data = load(
+            dir.path(),
+            &FolderOptions {
+                exclude: vec!["cat".into()],
+                ..options(true)
+            },
+        )
+        .unwrap();
+        assert_eq!(data.class_names(), ["dog"]);
+        assert_eq!((data.len(), data.labels()), (1, Some(&[0][..])));
+        let err = load(
+            dir.path(),
+            &FolderOptions {
+                exclude: vec!["cow".into(), "cat".into(), "BACKGROUND".into()],
+                ..options(true)
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            format!(
+                "{}: `exclude` names `cow`, `BACKGROUND` but the class folders are `cat`, `dog`",
+                dir.path().display()
+            )
+        );
+        let err = load(
+            dir.path(),
+            &FolderOptions {
+                exclude: vec!["cat".into()],
+                ..options(false)
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("needs `labelled = true`"), "{err}");
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub struct ImageDataset {
     labels: Option<Vec<u32>>,
     class_names: Vec<String>,
     source: PathBuf,
+    skipped_files: usize,
 }
 
 impl ImageDataset {
@@ -66,7 +67,36 @@ impl ImageDataset {
             labels,
             class_names,
             source,
+            skipped_files: 0,
         })
+    }
+
+    /// The same dataset, noting `n` files the reader skipped as not images.
+    pub fn with_skipped_files(mut self, n: usize) -> Self {
+        self.skipped_files = n;
+        self
+    }
+
+    /// One line counting the files skipped as not images, if any were.
+    pub fn skipped_note(&self) -> Option<String> {
+        let n = self.skipped_files;
+        (n > 0).then(|| {
+            format!(
+                "{}: skipped {n} {} not a PNG or JPEG image",
+                self.source.display(),
+                if n == 1 {
+                    "file that is"
+                } else {
+                    "files that are"
+                }
+            )
+        })
+    }
+
+    /// Files in the dataset's folders that were skipped because they are not
+    /// PNG or JPEG images (0 for formats of one file).
+    pub fn skipped_files(&self) -> usize {
+        self.skipped_files
     }
 
     /// Number of images.
@@ -114,6 +144,32 @@ impl ImageDataset {
         &self.class_names
     }
 
+    /// The class names, or where the dataset has none (IDX, CIFAR batches,
+    /// the digits) the label values `"0"`, `"1"`, … up to
+    /// [`ImageDataset::num_classes`]; empty when unlabelled.
+    pub fn named_classes(&self) -> Vec<String> {
+        crate::classes::named(&self.class_names, self.num_classes().unwrap_or(0))
+    }
+
+    /// Re-expresses the labels in another class list, matching classes by
+    /// name ([`ImageDataset::named_classes`]): a test set mapped onto its
+    /// labelled pool's classes. Every class some image uses that is missing
+    /// from `class_names` is named in one error for the dataset's source.
+    pub fn with_classes(mut self, class_names: &[String]) -> Result<Self, DataError> {
+        if let Some(labels) = &self.labels {
+            let map = crate::classes::class_map(
+                &self.named_classes(),
+                labels,
+                class_names,
+                &self.source,
+            )?;
+            let labels = self.labels.as_mut().expect("labelled");
+            labels.iter_mut().for_each(|l| *l = map[*l as usize]);
+        }
+        self.class_names = class_names.to_vec();
+        Ok(self)
+    }
+
     /// Where the data came from.
     pub fn source(&self) -> &std::path::Path {
         &self.source
@@ -147,6 +203,7 @@ impl ImageDataset {
                 .map(|l| indices.iter().map(|&i| l[i]).collect()),
             class_names: self.class_names.clone(),
             source: self.source.clone(),
+            skipped_files: self.skipped_files,
         }
     }
 
@@ -176,6 +233,39 @@ mod tests {
         let s = d.subset(&[2, 0]);
         assert_eq!(s.image(0), &[8, 9, 10, 11]);
         assert_eq!(s.labels(), Some(&[2, 0][..]));
+    }
+
+    #[test]
+    fn with_classes_matches_by_name_and_unnamed_classes_by_value() {
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let test = ImageDataset::new(
+            vec![0; 12],
+            (1, 2, 2),
+            Some(vec![0, 1, 1]),
+            names(&["cat", "dog"]),
+            "t",
+        )
+        .unwrap();
+        let pool = names(&["BACKGROUND", "cat", "dog"]);
+        let mapped = test.with_classes(&pool).unwrap();
+        assert_eq!(mapped.labels(), Some(&[1, 2, 2][..]));
+        assert_eq!(
+            (mapped.class_names(), mapped.num_classes()),
+            (&pool[..], Some(3))
+        );
+        // IDX labels carry no names: matched by value.
+        let idx = ImageDataset::new(vec![0; 8], (1, 2, 2), Some(vec![2, 0]), vec![], "i").unwrap();
+        assert_eq!(idx.named_classes(), ["0", "1", "2"]);
+        let mapped = idx
+            .clone()
+            .with_classes(&names(&["0", "1", "2", "3"]))
+            .unwrap();
+        assert_eq!(mapped.labels(), Some(&[2, 0][..]));
+        let err = idx
+            .with_classes(&names(&["0", "1"]))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "i: class `2` is not among the 2 classes `0`, `1`");
     }
 
     #[test]

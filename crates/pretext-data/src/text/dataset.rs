@@ -126,51 +126,18 @@ impl TextDataset {
         }
     }
 
-    /// Re-expresses the labels in another class list (e.g. a test set mapped
-    /// onto the training pool's classes). A class of this dataset missing
-    /// from `class_names` is an error naming the file and the class.
+    /// Re-expresses the labels in another class list, matching classes by
+    /// name (e.g. a test set mapped onto the training pool's classes). Every
+    /// class of this dataset that some document uses and that is missing from
+    /// `class_names` is named in one error for the file.
     pub fn with_classes(mut self, class_names: &[String]) -> Result<Self, DataError> {
         if let Some(labels) = &mut self.labels {
-            let index: HashMap<&str, u32> = class_names
-                .iter()
-                .enumerate()
-                .map(|(i, n)| (n.as_str(), i as u32))
-                .collect();
-            let mut map = Vec::with_capacity(self.class_names.len());
-            for name in &self.class_names {
-                match index.get(name.as_str()) {
-                    Some(&i) => map.push(i),
-                    None if !labels.contains(&(map.len() as u32)) => map.push(u32::MAX),
-                    None => {
-                        return Err(DataError::format(
-                            &self.source,
-                            format!(
-                                "class `{name}` is not among the {} classes {}",
-                                class_names.len(),
-                                listed(class_names)
-                            ),
-                        ));
-                    }
-                }
-            }
+            let map =
+                crate::classes::class_map(&self.class_names, labels, class_names, &self.source)?;
             labels.iter_mut().for_each(|l| *l = map[*l as usize]);
         }
         self.class_names = class_names.to_vec();
         Ok(self)
-    }
-}
-
-/// `a`, `b`, ... for a message, at most ten names.
-fn listed(names: &[String]) -> String {
-    const SHOWN: usize = 10;
-    let mut out: Vec<String> = names.iter().take(SHOWN).map(|n| format!("`{n}`")).collect();
-    if names.len() > SHOWN {
-        out.push(format!("and {} more", names.len() - SHOWN));
-    }
-    if out.is_empty() {
-        "(none)".into()
-    } else {
-        out.join(", ")
     }
 }
 
