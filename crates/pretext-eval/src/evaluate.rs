@@ -232,6 +232,8 @@ struct Prepared {
     data: TaskData,
     encoder: Encoder,
     splits: Vec<LabelSplit>,
+    /// The checkpoint's modification time, part of every cache key.
+    model_stamp: String,
 }
 
 impl Prepared {
@@ -275,11 +277,16 @@ impl Prepared {
         if !data.absent.is_empty() {
             log(&absent_line(&data.absent, "images"));
         }
+        let model_stamp = std::fs::metadata(run.checkpoint.join("model.bpk"))
+            .and_then(|m| m.modified())
+            .map(|t| format!("{t:?}"))
+            .unwrap_or_default();
         Ok(Self {
             run,
             data,
             encoder,
             splits,
+            model_stamp,
         })
     }
 
@@ -287,18 +294,15 @@ impl Prepared {
     /// pool or the test set). A held-out test set shares its source with
     /// the pool: the key tells the two parts (and their draw) apart.
     fn cache_entry(&self, name: &str, which: &str, d: &Arc<ImageDataset>) -> (PathBuf, String) {
-        let model_stamp = std::fs::metadata(self.run.checkpoint.join("model.bpk"))
-            .and_then(|m| m.modified())
-            .map(|t| format!("{t:?}"))
-            .unwrap_or_default();
         let part = match &self.data.held_out {
             None => String::new(),
             Some(how) if Arc::ptr_eq(&self.data.test, d) => format!("|test, {how}"),
             Some(how) => format!("|pool, {how}"),
         };
         let key = format!(
-            "{which}|epoch {}|{model_stamp}|{}|{}{part}",
+            "{which}|epoch {}|{}|{}|{}{part}",
             self.run.epoch,
+            self.model_stamp,
             d.source().display(),
             d.len()
         );
@@ -335,6 +339,8 @@ impl Prepared {
         let stats = self.run.stats();
         let mut parts = Vec::new();
         let frozen = draw_sizes(&self.splits, &task.budgets);
+        // Training and validation rows over every frozen draw.
+        let rows: f64 = frozen.iter().map(|&(t, v)| (t + v) as f64).sum();
         let mut forward = None;
         let mut forward_rate = |run: &Self| {
             *forward.get_or_insert_with(|| {
@@ -374,7 +380,6 @@ impl Prepared {
                     task.linear.patience,
                     task.linear.early_stopping,
                 );
-                let rows: f64 = frozen.iter().map(|&(t, v)| (t + v) as f64).sum();
                 let grid = task.linear.l2_grid.len() as f64;
                 parts.push(PartCost {
                     part: format!("linear probe, {dim} features ({label})"),
@@ -397,7 +402,6 @@ impl Prepared {
                 let rate = estimate::mlp_rate(dim, classes, &task.mlp, device);
                 let (typical, most) =
                     estimate::epochs(task.mlp.max_epochs, task.mlp.patience, true);
-                let rows: f64 = frozen.iter().map(|&(t, v)| (t + v) as f64).sum();
                 parts.push(PartCost {
                     part: format!("MLP head, {dim} features ({label})"),
                     jobs: frozen.len(),
@@ -506,6 +510,7 @@ pub fn evaluate(
         data,
         encoder,
         splits,
+        ..
     } = &prepared;
     let stats = run.stats();
     let pool_labels = data.pool.labels().expect("checked labelled").to_vec();

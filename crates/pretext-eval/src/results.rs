@@ -93,10 +93,7 @@ impl ResultRow {
 fn label(source: Source, head: &str) -> String {
     match (source, head) {
         (Source::RandomInit, "finetune") => "supervised from scratch".into(),
-        (Source::Pretrained, h) => format!("pretrained + {h}"),
-        (Source::RawPixels, h) => format!("raw pixels + {h}"),
-        (Source::RandomInit, h) => format!("random init + {h}"),
-        (Source::Tfidf, h) => format!("tf-idf + {h}"),
+        (source, h) => format!("{} + {h}", source.name()),
     }
 }
 
