@@ -8,15 +8,17 @@ use crate::InputShape;
 
 mod mlp;
 mod resnet;
+mod resnet9;
 mod small_cnn;
 mod vit;
 
 pub use mlp::{Mlp, MlpConfig};
 pub use resnet::{BasicBlock, ResNet, ResNetConfig};
+pub use resnet9::{ResNet9, ResNet9Config};
 pub use small_cnn::{SmallCnn, SmallCnnConfig};
 pub use vit::{Vit, VitConfig, blocks as transformer_blocks};
 
-/// Which encoder to build, with its settings (`kind = "small_cnn" | "resnet18" | "mlp" | "vit"`).
+/// Which encoder to build, with its settings (`kind = "small_cnn" | "resnet18" | "resnet9" | "mlp" | "vit"`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EncoderConfig {
@@ -25,6 +27,9 @@ pub enum EncoderConfig {
     /// ResNet-18 (basic blocks, 2-2-2-2), with a CIFAR stem by default.
     #[serde(rename = "resnet18")]
     ResNet18(ResNetConfig),
+    /// ResNet-9 (Page 2018): three pooled stages, two with a residual pair.
+    #[serde(rename = "resnet9")]
+    ResNet9(ResNet9Config),
     /// A multilayer perceptron on the flattened image.
     Mlp(MlpConfig),
     /// A small Vision Transformer on square patches.
@@ -43,6 +48,7 @@ impl EncoderConfig {
         match self {
             EncoderConfig::SmallCnn(c) => Encoder::SmallCnn(c.init(input, device)),
             EncoderConfig::ResNet18(c) => Encoder::ResNet(c.init(input, device)),
+            EncoderConfig::ResNet9(c) => Encoder::ResNet9(c.init(input, device)),
             EncoderConfig::Mlp(c) => Encoder::Mlp(c.init(input, device)),
             EncoderConfig::Vit(c) => Encoder::Vit(c.init(input, device)),
         }
@@ -53,6 +59,7 @@ impl EncoderConfig {
     pub fn check_input(&self, input: InputShape) -> Result<(), String> {
         match self {
             EncoderConfig::Vit(c) => c.check_input(input),
+            EncoderConfig::ResNet9(c) => c.check_input(input),
             _ => Ok(()),
         }
     }
@@ -62,6 +69,7 @@ impl EncoderConfig {
         match self {
             EncoderConfig::SmallCnn(c) => c.validate(),
             EncoderConfig::ResNet18(c) => c.validate(),
+            EncoderConfig::ResNet9(c) => c.validate(),
             EncoderConfig::Mlp(c) => c.validate(),
             EncoderConfig::Vit(c) => c.validate(),
         }
@@ -76,6 +84,8 @@ pub enum Encoder {
     SmallCnn(SmallCnn),
     /// See [`ResNet`].
     ResNet(ResNet),
+    /// See [`ResNet9`].
+    ResNet9(ResNet9),
     /// See [`Mlp`].
     Mlp(Mlp),
     /// See [`Vit`].
@@ -92,6 +102,7 @@ impl Encoder {
         match self {
             Encoder::SmallCnn(m) => m.forward(x),
             Encoder::ResNet(m) => m.forward(x),
+            Encoder::ResNet9(m) => m.forward(x),
             Encoder::Mlp(m) => m.forward(x),
             Encoder::Vit(m) => m.forward(x),
         }
@@ -102,6 +113,7 @@ impl Encoder {
         match self {
             Encoder::SmallCnn(m) => m.out_dim,
             Encoder::ResNet(m) => m.out_dim,
+            Encoder::ResNet9(m) => m.out_dim,
             Encoder::Mlp(m) => m.out_dim,
             Encoder::Vit(m) => m.out_dim,
         }
@@ -145,11 +157,15 @@ mod tests {
             }),
             EncoderConfig::Mlp(MlpConfig::default()),
             EncoderConfig::Vit(VitConfig::default()),
+            EncoderConfig::ResNet9(ResNet9Config { width: 4 }),
         ];
-        for (cfg, shape) in kinds
-            .iter()
-            .zip([(1, 28, 28), (3, 32, 32), (1, 8, 8), (1, 30, 28)])
-        {
+        for (cfg, shape) in kinds.iter().zip([
+            (1, 28, 28),
+            (3, 32, 32),
+            (1, 8, 8),
+            (1, 30, 28),
+            (1, 28, 28),
+        ]) {
             let input = InputShape::new(shape.0, shape.1, shape.2);
             let enc = cfg.init(input, &device);
             let x = Tensor::<4>::ones([3, shape.0, shape.1, shape.2], &device);
