@@ -158,6 +158,23 @@ impl BatchLoader {
         }
     }
 
+    /// Batches of 512 of the images `indices` of `data` in order, normalised
+    /// with `stats` and not augmented: what frozen encoders and test scores
+    /// see.
+    pub fn plain(data: Arc<ImageDataset>, indices: Vec<usize>, stats: ChannelStats) -> Self {
+        Self::new(
+            data,
+            indices,
+            Arc::new(MultiView::identity()),
+            stats,
+            LoaderConfig {
+                batch_size: 512,
+                shuffle: false,
+                ..LoaderConfig::default()
+            },
+        )
+    }
+
     /// Makes every view after the first from a neighbour of the sample,
     /// drawn from `partners` per epoch and sample (see [`Partners`]); the
     /// batch's `indices` and labels stay those of the first view's images.

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use burn::tensor::Device;
-use pretext_data::{BatchLoader, ChannelStats, ImageDataset, LoaderConfig, MultiView};
+use pretext_data::{BatchLoader, ChannelStats, ImageDataset};
 use pretext_nn::Encoder;
 
 use crate::EvalError;
@@ -36,23 +36,13 @@ pub fn embed_images(
 }
 
 /// Batches of the images `indices` of `data` in order, normalised with
-/// `stats` and not augmented: what frozen encoders and test scores see.
+/// `stats` and not augmented (see [`BatchLoader::plain`]).
 pub(crate) fn plain_loader(
     data: &Arc<ImageDataset>,
     indices: Vec<usize>,
     stats: &ChannelStats,
 ) -> BatchLoader {
-    BatchLoader::new(
-        data.clone(),
-        indices,
-        Arc::new(MultiView::identity()),
-        stats.clone(),
-        LoaderConfig {
-            batch_size: 512,
-            shuffle: false,
-            ..LoaderConfig::default()
-        },
-    )
+    BatchLoader::plain(data.clone(), indices, stats.clone())
 }
 
 /// Every image of `data` as a flat vector of normalised pixels.

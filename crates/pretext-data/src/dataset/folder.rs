@@ -174,6 +174,16 @@ fn labelled_files(
             "holds no class subfolders (set `labelled = false` for a flat folder of images)",
         ));
     }
+    if let [one] = classes.as_slice() {
+        return Err(DataError::format(
+            root,
+            format!(
+                "holds one class folder ({}): a labelled folder needs two classes or more \
+                 (set `labelled = false` to read its images without labels)",
+                file_name(one)
+            ),
+        ));
+    }
     let mut files = Vec::new();
     let mut names = Vec::with_capacity(classes.len());
     for (label, dir) in classes.iter().enumerate() {
@@ -368,6 +378,8 @@ mod tests {
     #[test]
     fn excluded_class_folders_are_left_out_and_must_exist() {
         let dir = two_classes();
+        std::fs::create_dir(dir.path().join("emu")).unwrap();
+        grey(&dir.path().join("emu/a.png"), 4, 3, 90);
         let data = load(
             dir.path(),
             &FolderOptions {
@@ -376,8 +388,19 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(data.class_names(), ["dog"]);
-        assert_eq!((data.len(), data.labels()), (1, Some(&[0][..])));
+        assert_eq!(data.class_names(), ["dog", "emu"]);
+        assert_eq!((data.len(), data.labels()), (2, Some(&[0, 1][..])));
+        // Leaving one class is not a labelled dataset.
+        let err = load(
+            dir.path(),
+            &FolderOptions {
+                exclude: vec!["cat".into(), "emu".into()],
+                ..options(true)
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("holds one class folder (dog)"), "{err}");
         let err = load(
             dir.path(),
             &FolderOptions {
@@ -390,7 +413,7 @@ mod tests {
         assert_eq!(
             err,
             format!(
-                "{}: `exclude` names `cow`, `BACKGROUND` but the class folders are `cat`, `dog`",
+                "{}: `exclude` names `cow`, `BACKGROUND` but the class folders are `cat`, `dog`, `emu`",
                 dir.path().display()
             )
         );
@@ -492,6 +515,8 @@ mod tests {
             "{err}"
         );
         std::fs::create_dir(dir.path().join("empty")).unwrap();
+        std::fs::create_dir(dir.path().join("full")).unwrap();
+        grey(&dir.path().join("full/a.png"), 2, 2, 9);
         let err = load(dir.path(), &options(true)).unwrap_err().to_string();
         assert!(err.contains("class folder holds no png"), "{err}");
         let missing = dir.path().join("missing");
