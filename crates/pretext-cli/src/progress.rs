@@ -6,6 +6,9 @@ use pretext::train::{EpochRecord, Observer, Plan, StepRecord};
 pub struct Progress {
     bar: ProgressBar,
     epochs: usize,
+    /// First epoch of this process and steps an epoch (the bar's length).
+    first_epoch: usize,
+    steps_per_epoch: usize,
     /// `img/s` or `texts/s`.
     unit: &'static str,
 }
@@ -16,6 +19,8 @@ impl Progress {
         Self {
             bar: ProgressBar::hidden(),
             epochs: 0,
+            first_epoch: 1,
+            steps_per_epoch: 0,
             unit: "img/s",
         }
     }
@@ -24,6 +29,8 @@ impl Progress {
 impl Observer for Progress {
     fn on_start(&mut self, plan: &Plan<'_>) {
         self.epochs = plan.epochs;
+        self.first_epoch = plan.first_epoch;
+        self.steps_per_epoch = plan.steps_per_epoch;
         self.unit = plan.modality.rate_unit();
         eprintln!(
             "run {}: {} training / {} validation {}, {} steps per epoch, {:.2}M parameters",
@@ -43,6 +50,12 @@ impl Observer for Progress {
         );
         self.bar
             .set_prefix(format!("epoch {}/{}", plan.first_epoch, plan.epochs));
+    }
+
+    fn on_length(&mut self, epochs: usize) {
+        self.epochs = epochs;
+        let total = (epochs + 1).saturating_sub(self.first_epoch) * self.steps_per_epoch;
+        self.bar.set_length(total as u64);
     }
 
     fn on_step(&mut self, r: &StepRecord) {
@@ -68,8 +81,13 @@ impl Observer for Progress {
             .effective_rank
             .map(|v| format!("  rank {v:.1}"))
             .unwrap_or_default();
+        let monitor: String = r
+            .monitor
+            .iter()
+            .map(|m| format!("  kNN-{} {:.1}%", m.k, 100.0 * m.accuracy))
+            .collect();
         let line = format!(
-            "epoch {}/{}: train loss {:.4}{val}{std}{rank}  {:.0} {}  {:.1}s",
+            "epoch {}/{}: train loss {:.4}{val}{std}{rank}{monitor}  {:.0} {}  {:.1}s",
             r.epoch, self.epochs, r.train_loss, r.images_per_sec, self.unit, r.seconds
         );
         // `suspend` prints even when the bar is hidden (stderr not a terminal).

@@ -8,6 +8,7 @@ use pretext_methods::MethodConfig;
 use pretext_nn::EncoderConfig;
 use serde::{Deserialize, Serialize};
 
+use crate::monitor::MonitorConfig;
 use crate::{OptimizerConfig, ScheduleConfig, TextExperimentConfig, TrainError};
 
 /// The `data.format` values of text datasets: an experiment with one of them
@@ -130,6 +131,11 @@ pub struct ExperimentConfig {
     /// experiments' `encoder` settings must be equal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init: Option<PathBuf>,
+    /// The accuracy monitor during pretraining (`[monitor]`): a kNN
+    /// classifier on a labelled slice of the validation split, when the data
+    /// has labels.
+    #[serde(default)]
+    pub monitor: MonitorConfig,
     /// The directory relative data paths are read from (the experiment file's
     /// directory); not part of the file.
     #[serde(skip)]
@@ -160,6 +166,12 @@ pub struct TrainConfig {
     pub log_every: usize,
     /// Cap on steps per epoch (for quick runs); all batches when absent.
     pub max_steps_per_epoch: Option<usize>,
+    /// A wall-clock budget in minutes. After the first epoch the run fixes
+    /// its length (and the schedule's) at as many epochs as the budget holds
+    /// at that epoch's speed, at most `epochs`, and writes the decision into
+    /// `config.toml` and `run.json`; it also stops once the budget is spent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget_minutes: Option<f64>,
 }
 
 impl Default for TrainConfig {
@@ -173,6 +185,7 @@ impl Default for TrainConfig {
             grad_clip: None,
             log_every: 10,
             max_steps_per_epoch: None,
+            budget_minutes: None,
         }
     }
 }
@@ -193,6 +206,11 @@ impl TrainConfig {
                 "train.val_fraction must be in [0, 1), got {}",
                 self.val_fraction
             ));
+        }
+        if let Some(m) = self.budget_minutes
+            && !(m > 0.0 && m.is_finite())
+        {
+            return Err(format!("train.budget_minutes must be positive, got {m}"));
         }
         if let Some(c) = self.grad_clip
             && !(c > 0.0 && c.is_finite())
@@ -302,6 +320,7 @@ impl ExperimentConfig {
                 self.method.name()
             ));
         }
+        self.monitor.validate()?;
         self.train.validate()
     }
 

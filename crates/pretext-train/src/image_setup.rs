@@ -8,6 +8,7 @@ use pretext_data::{BatchLoader, ChannelStats, LoaderConfig, Modality, Partners, 
 use pretext_methods::{InputSpec, Method, StepOutput, StepProgress, StepReplicas};
 use pretext_nn::InputShape;
 
+use crate::monitor::{KnnReading, MonitorPlan};
 use crate::pretraining::{Counts, Pretraining};
 use crate::{ExperimentConfig, TrainError};
 
@@ -18,12 +19,16 @@ pub(crate) struct ImageSetup {
     /// Shape and normalisation of the encoder's input.
     pub spec: InputSpec,
     counts: Counts,
+    monitor: MonitorPlan,
 }
 
 impl ImageSetup {
     pub fn new(config: &ExperimentConfig) -> Result<Self, TrainError> {
         let t = &config.train;
-        let data = Arc::new(config.data.load(&config.base_dir)?.without_labels());
+        let loaded = config.data.load(&config.base_dir)?;
+        // Labels are kept for the monitor's slice alone; the loaders never see them.
+        let labels = loaded.labels().map(<[u32]>::to_vec);
+        let data = Arc::new(loaded.without_labels());
         let (channels, height, width) = data.shape();
         config
             .encoder
@@ -68,6 +73,19 @@ impl ImageSetup {
                 },
             )
         };
+        let monitor = MonitorPlan::new(
+            &config.monitor,
+            &data,
+            labels.as_deref(),
+            &val_idx,
+            t.val_fraction,
+            &stats,
+            config.seed,
+        )
+        .map_err(|reason| TrainError::Config {
+            path: data.source().to_path_buf(),
+            reason,
+        })?;
         let (train_samples, val_samples) = (train_idx.len(), val_idx.len());
         let mut train_loader = loader(train_idx, true, true);
         if let Some(path) = &config.partners {
@@ -90,6 +108,7 @@ impl ImageSetup {
             val_loader,
             spec: InputSpec::normalized(InputShape::new(channels, height, width), &stats),
             counts,
+            monitor,
         })
     }
 }
@@ -132,5 +151,29 @@ impl Pretraining for ImageSetup {
 
     fn input(&self) -> Option<InputSpec> {
         Some(self.spec.clone())
+    }
+
+    fn monitor_note(&self) -> Option<String> {
+        match &self.monitor {
+            MonitorPlan::On(m) => Some(format!(
+                "monitor: kNN on {} labelled validation images, every {} epoch(s)",
+                m.len(),
+                m.every()
+            )),
+            MonitorPlan::Off(why) => why.clone(),
+        }
+    }
+
+    fn score_monitor(
+        &self,
+        model: &Method,
+        epoch: usize,
+        last: usize,
+        device: &Device,
+    ) -> Option<Vec<KnnReading>> {
+        match &self.monitor {
+            MonitorPlan::On(m) if m.due(epoch, last) => Some(m.score(model.encoder(), device)),
+            _ => None,
+        }
     }
 }

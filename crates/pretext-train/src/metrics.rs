@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::TrainError;
+use crate::monitor::KnnReading;
 
 /// A line written every `log_every` steps.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,8 +53,15 @@ pub struct EpochRecord {
     pub lr: f64,
     /// Training images per second over the epoch.
     pub images_per_sec: f64,
-    /// Wall-clock seconds of the epoch, validation included.
+    /// Wall-clock seconds of the epoch, validation and monitor included.
     pub seconds: f64,
+    /// The accuracy monitor's kNN accuracies on its labelled slice, when it
+    /// scored this epoch (see `[monitor]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub monitor: Vec<KnnReading>,
+    /// Seconds the monitor took this epoch (embedding its slice and voting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitor_seconds: Option<f64>,
 }
 
 /// Cuts the log at `path` back to a checkpoint taken after `step` and

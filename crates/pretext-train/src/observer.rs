@@ -35,6 +35,8 @@ pub trait Observer {
     fn on_step(&mut self, _record: &StepRecord) {}
     /// After each epoch's validation and checkpoint.
     fn on_epoch(&mut self, _record: &EpochRecord) {}
+    /// The run's last epoch changed (a wall-clock budget decided it).
+    fn on_length(&mut self, _epochs: usize) {}
     /// A note for the user (a warning, a fallback taken).
     fn on_message(&mut self, _message: &str) {}
 }

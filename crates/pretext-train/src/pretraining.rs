@@ -6,6 +6,8 @@ use burn::tensor::{Device, Tensor};
 use pretext_data::Modality;
 use pretext_methods::{InputSpec, StepOutput, StepProgress, StepReplicas};
 
+use crate::monitor::KnnReading;
+
 /// Sizes of a run, derived from its experiment so a resumed run gets the same.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Counts {
@@ -82,4 +84,22 @@ pub(crate) trait Pretraining {
     /// The input the encoder is trained on, recorded in checkpoints (images:
     /// shape and normalisation; text: `None`, the run's tokenizer says it).
     fn input(&self) -> Option<InputSpec>;
+
+    /// One line on the accuracy monitor (what it scores, or why it is off);
+    /// `None` where there is nothing to say.
+    fn monitor_note(&self) -> Option<String> {
+        None
+    }
+
+    /// The accuracy monitor's readings after `epoch` of `last`, with `model`
+    /// in inference mode; `None` when it does not score this epoch.
+    fn score_monitor(
+        &self,
+        _model: &Self::Model,
+        _epoch: usize,
+        _last: usize,
+        _device: &Device,
+    ) -> Option<Vec<KnnReading>> {
+        None
+    }
 }

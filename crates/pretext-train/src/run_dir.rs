@@ -41,6 +41,9 @@ pub struct RunStatus {
     pub updated_unix: u64,
     /// Why the run failed, if it did.
     pub error: Option<String>,
+    /// How a wall-clock budget (`train.budget_minutes`) set the run's length.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<String>,
 }
 
 /// The exclusive lock of a run directory, held while a process trains it

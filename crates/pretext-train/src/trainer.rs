@@ -193,6 +193,7 @@ pub(crate) fn start_fresh<P: Pretraining>(
         epoch: 1,
         step: 0,
         first_train_loss: None,
+        seconds_before: 0.0,
     };
     train(
         settings, setup, run, status, method, optimizer, start, devices, observer,
@@ -314,6 +315,7 @@ pub(crate) fn continue_run<P: Pretraining>(
         epoch: state.epoch + 1,
         step: state.step,
         first_train_loss,
+        seconds_before: kept.iter().map(|e| e.seconds).sum(),
     };
     train(
         settings, setup, run, status, method, optimizer, start, devices, observer,
@@ -335,6 +337,7 @@ fn fresh_status(run: &RunDir, settings: &RunSettings, info: &RunInfo) -> RunStat
         started_unix: now,
         updated_unix: now,
         error: None,
+        budget: None,
     }
 }
 
@@ -346,6 +349,8 @@ struct Start {
     step: usize,
     /// Mean training loss of epoch 1, when it ran before.
     first_train_loss: Option<f32>,
+    /// Wall-clock seconds of the epochs already run (for the budget).
+    seconds_before: f64,
 }
 
 /// The epochs from `start` to the end, then the run's final state.
@@ -362,7 +367,9 @@ fn train<P: Pretraining>(
     observer: &mut dyn Observer,
 ) -> Result<Summary, TrainError> {
     let t = settings.train;
-    let counts = setup.counts();
+    let mut counts = setup.counts();
+    // A budget may shorten the run after its first epoch.
+    let mut epochs = t.epochs;
     let device = first_device(devices)?;
     let train_device = device.clone().autodiff();
     let others = devices[1..].iter().map(|d| d.clone().autodiff()).collect();
@@ -380,13 +387,19 @@ fn train<P: Pretraining>(
         parameters: method.num_params(),
     });
 
+    if let Some(note) = setup.monitor_note() {
+        observer.on_message(&note);
+    }
+
     let result = (|| {
         let run_start = Instant::now();
         let mut step = start.step;
         let mut images_seen = 0usize;
         let mut first_train_loss = start.first_train_loss.unwrap_or(f32::NAN);
         let mut last = (f32::NAN, None);
-        for epoch in start.epoch..=t.epochs {
+        let mut spent = start.seconds_before;
+        let mut epoch = start.epoch;
+        while epoch <= epochs {
             let epoch_seed = derive_seed(settings.seed, epoch as u64);
             train_device.seed(epoch_seed);
             for (i, d) in replicas.devices().iter().enumerate() {
@@ -461,13 +474,20 @@ fn train<P: Pretraining>(
             if epoch == 1 {
                 first_train_loss = train_loss;
             }
+            let frozen = method.valid();
             let (val_loss, signals) = match setup.val_batches() {
                 Some(batches) => {
-                    let (loss, signals) = validate::<P>(&method.valid(), batches, device);
+                    let (loss, signals) = validate::<P>(&frozen, batches, device);
                     (Some(loss), Some(signals))
                 }
                 None => (None, None),
             };
+            let monitor_start = Instant::now();
+            let monitor = setup.score_monitor(&frozen, epoch, epochs, device);
+            let monitor_seconds = monitor
+                .as_ref()
+                .map(|_| monitor_start.elapsed().as_secs_f64());
+            drop(frozen);
             if let Some(s) = &signals
                 && let Some(warning) = Collapse::default().check(epoch, s.std, s.rank, s.dim)
             {
@@ -499,18 +519,59 @@ fn train<P: Pretraining>(
                 images_per_sec: (counts.steps_per_epoch * t.batch_size) as f64
                     / train_seconds.max(1e-9),
                 seconds: epoch_start.elapsed().as_secs_f64(),
+                monitor: monitor.unwrap_or_default(),
+                monitor_seconds,
             };
             log.write(&record)?;
+            spent += record.seconds;
+            if let Some(minutes) = t.budget_minutes {
+                if epoch == 1 {
+                    let decided = budget_epochs(minutes, record.seconds, t.epochs);
+                    let note = format!(
+                        "budget {minutes} min: epoch 1 took {:.1} s, so the run and its schedule \
+                         last {decided} epochs{}",
+                        record.seconds,
+                        if decided == t.epochs {
+                            " (train.epochs, the most it may run)"
+                        } else {
+                            ""
+                        }
+                    );
+                    epochs = decided;
+                    counts.total_steps = counts.steps_per_epoch * decided;
+                    status.epochs = decided;
+                    status.budget = Some(note.clone());
+                    write_decided_epochs(run, &settings.toml, decided)?;
+                    observer.on_message(&note);
+                    observer.on_length(decided);
+                } else if spent >= minutes * 60.0
+                    && epoch < epochs
+                    && start.seconds_before < minutes * 60.0
+                {
+                    // (A run resumed after its budget was spent runs the rest.)
+                    let note = format!(
+                        "budget {minutes} min spent after epoch {epoch} of {epochs} ({:.1} min): \
+                         the run stops here (pretext pretrain --resume {} runs the rest)",
+                        spent / 60.0,
+                        run.path().display()
+                    );
+                    status.budget = Some(note.clone());
+                    observer.on_message(&note);
+                    observer.on_length(epoch);
+                    epochs = epoch;
+                }
+            }
             status.epochs_done = epoch;
             status.last_val_loss = val_loss;
             status.updated_unix = now_unix();
             run.write_status(&status)?;
             observer.on_epoch(&record);
             last = (train_loss, val_loss);
+            epoch += 1;
         }
         Ok(Summary {
             run_dir: run.path().to_path_buf(),
-            epochs: t.epochs,
+            epochs,
             first_train_loss,
             last_train_loss: last.0,
             last_val_loss: last.1,
@@ -529,6 +590,28 @@ fn train<P: Pretraining>(
     }
     run.write_status(&status)?;
     result
+}
+
+/// Epochs a budget of `minutes` holds at `first` seconds an epoch: at least
+/// one, at most `most`.
+fn budget_epochs(minutes: f64, first: f64, most: usize) -> usize {
+    let fits = (minutes * 60.0 / first.max(1e-9)).floor();
+    (fits.min(most as f64) as usize).max(1)
+}
+
+/// Rewrites the run's `config.toml` with `train.epochs = epochs`, the length
+/// a budget decided, so a resumed run keeps it.
+fn write_decided_epochs(run: &RunDir, toml_text: &str, epochs: usize) -> Result<(), TrainError> {
+    let path = run.config_path();
+    let mut table: toml::Table = toml_text.parse().map_err(|e| TrainError::Config {
+        path: path.clone(),
+        reason: format!("the resolved experiment does not parse back: {e}"),
+    })?;
+    if let Some(toml::Value::Table(train)) = table.get_mut("train") {
+        train.insert("epochs".into(), toml::Value::Integer(epochs as i64));
+    }
+    let text = toml::to_string_pretty(&table).expect("a TOML table serialises");
+    crate::run_dir::write_atomic(&path, text.as_bytes())
 }
 
 /// The last line of a multi-line message (burn's errors end with the cause).
