@@ -2,11 +2,13 @@
 //! All run on the `flex` CPU backend on small slices of the bundled MNIST
 //! and of the committed review sentences (`datasets/reviews`).
 
+mod cifar;
 mod common;
 mod evaluate;
 mod export;
 mod folders;
 mod methods;
+mod monitor;
 mod partners;
 mod pretrain;
 mod report;

@@ -4,9 +4,11 @@
 //! few seconds by running each part's own code on a small problem (the heads
 //! on synthetic features of the real size, the encoder on real images).
 //!
-//! Loops that stop early (the linear probe's L-BFGS at each strength of its
-//! grid, the MLP head, fine-tuning) are counted at `min(max, 2 × patience +
-//! 1)` epochs for the typical case and at their maximum for the longest.
+//! Loops that stop early (the MLP head, fine-tuning, the linear probe's
+//! L-BFGS at its first strength) are counted at `min(max, 2 × patience + 1)`
+//! epochs for the typical case and at their maximum for the longest; the
+//! probe's later strengths start from the previous optimum and are counted
+//! at `patience + 1` iterations (see [`grid_iterations`]).
 //! The estimate leaves out what it cannot see coming: other processes on the
 //! machine, and a disk cache that is cold.
 use std::time::Instant;
@@ -21,6 +23,7 @@ use crate::embed::embed_images;
 use crate::features::Features;
 use crate::finetune::{FinetuneConfig, LabelledImages, finetune};
 use crate::heads::one_thread;
+use crate::kmeans::{KmeansConfig, KmeansFeatures};
 use crate::knn::{KnnConfig, knn_predict};
 use crate::linear::{LinearProbeConfig, fit_linear};
 use crate::mlp::{MlpHeadConfig, fit_mlp};
@@ -61,7 +64,7 @@ impl CostEstimate {
     pub fn lines(&self) -> Vec<String> {
         let mut lines = vec![format!(
             "estimated cost (speeds measured here in {:.1} s; early-stopped loops counted at \
-             2 x patience + 1 epochs, at most their maximum):",
+             2 x patience + 1 epochs, the linear probe's warm-started strengths at patience + 1):",
             self.calibration_seconds
         )];
         let width = self.parts.iter().map(|p| p.part.len()).max().unwrap_or(0);
@@ -110,6 +113,22 @@ pub(crate) fn epochs(max: usize, patience: usize, early_stopping: bool) -> (f64,
     (typical as f64, max as f64)
 }
 
+/// Expected and most L-BFGS iterations of the linear probe over its whole
+/// grid of strengths. The first strength starts from zero and is counted
+/// like any early-stopped loop (`2 × patience + 1`); each later one starts
+/// from the previous optimum, rarely improves on it, and is counted at
+/// `patience + 1`.
+pub(crate) fn grid_iterations(config: &LinearProbeConfig) -> (f64, f64) {
+    let (first, most) = epochs(config.max_iter, config.patience, config.early_stopping);
+    let later = if config.early_stopping {
+        (config.patience + 1).min(config.max_iter) as f64
+    } else {
+        most
+    };
+    let rest = config.l2_grid.len().saturating_sub(1) as f64;
+    (first + rest * later, most * config.l2_grid.len() as f64)
+}
+
 /// Runs `f` and returns its value and its seconds.
 fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
     let t = Instant::now();
@@ -127,12 +146,26 @@ fn synthetic(rows: usize, dim: usize, classes: usize, seed: u64) -> (Features, V
     (Features::new(rows, dim, data), labels)
 }
 
-/// Seconds per row (training and validation) per L-BFGS iteration of the
-/// linear probe, at `dim` features and `classes` classes.
-pub(crate) fn linear_rate(dim: usize, classes: usize, config: &LinearProbeConfig) -> f64 {
-    let (n, nv) = (256, 64);
-    let (x, y) = synthetic(n, dim, classes, 1);
-    let (xv, yv) = synthetic(nv, dim, classes, 2);
+/// Seconds of one L-BFGS iteration of the linear probe: a fixed part and a
+/// part per row (training and validation).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct LinearRate {
+    /// Seconds of an iteration, whatever the rows.
+    iteration: f64,
+    /// Further seconds per row.
+    row: f64,
+}
+
+impl LinearRate {
+    /// Seconds of `iterations` iterations on `rows` rows.
+    pub(crate) fn seconds(&self, iterations: f64, rows: usize) -> f64 {
+        iterations * (self.iteration + self.row * rows as f64)
+    }
+}
+
+/// Measures [`LinearRate`] at `dim` features and `classes` classes, from a
+/// few iterations on a small and on a larger problem.
+pub(crate) fn linear_rate(dim: usize, classes: usize, config: &LinearProbeConfig) -> LinearRate {
     let probe = LinearProbeConfig {
         l2_grid: vec![1e-3],
         max_iter: 6,
@@ -140,8 +173,20 @@ pub(crate) fn linear_rate(dim: usize, classes: usize, config: &LinearProbeConfig
         tolerance: 0.0,
         ..config.clone()
     };
-    let (fit, seconds) = timed(|| fit_linear(&x, &y, &xv, &yv, classes, &probe));
-    seconds / (fit.iterations.max(1) * (n + nv)) as f64
+    let per_iteration = |n: usize, nv: usize| {
+        let (x, y) = synthetic(n, dim, classes, 1);
+        let (xv, yv) = synthetic(nv, dim, classes, 2);
+        let (fit, seconds) = timed(|| fit_linear(&x, &y, &xv, &yv, classes, &probe));
+        seconds / fit.iterations.max(1) as f64
+    };
+    let (small, large) = ((64, 16), (2048, 512));
+    let a = per_iteration(small.0, small.1);
+    let b = per_iteration(large.0, large.1);
+    let row = ((b - a) / (large.0 + large.1 - small.0 - small.1) as f64).max(0.0);
+    LinearRate {
+        iteration: (a - row * (small.0 + small.1) as f64).max(0.0),
+        row,
+    }
 }
 
 /// Seconds per (query, training row) pair of kNN at `dim` features.
@@ -153,20 +198,67 @@ pub(crate) fn knn_rate(dim: usize, classes: usize, config: &KnnConfig) -> f64 {
     seconds / (n * q) as f64
 }
 
-/// Seconds per row (training and validation) per epoch of the MLP head.
-pub(crate) fn mlp_rate(dim: usize, classes: usize, config: &MlpHeadConfig, device: &Device) -> f64 {
-    let (n, nv) = (512, 128);
-    let (x, y) = synthetic(n, dim, classes, 5);
-    let (xv, yv) = synthetic(nv, dim, classes, 6);
-    let (test, _) = synthetic(16, dim, classes, 7);
+/// The MLP head's speeds: an epoch is `max(10, ⌈rows / batch⌉)` optimiser
+/// steps (see [`crate::mlp::MIN_STEPS`]), each costing a fixed part and a
+/// part per row of its batch, then a prediction on the validation rows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct MlpRate {
+    /// Seconds of a step, whatever its batch.
+    step: f64,
+    /// Further seconds of a step per row of its batch.
+    step_row: f64,
+    /// Seconds per predicted row.
+    predict_row: f64,
+    /// Rows per step (the configured batch).
+    batch: usize,
+}
+
+impl MlpRate {
+    /// Seconds of one epoch on `train` training and `val` validation rows.
+    pub(crate) fn epoch(&self, train: usize, val: usize) -> f64 {
+        let batch = self.batch.min(train).max(1);
+        let steps = crate::mlp::MIN_STEPS.max(train.div_ceil(batch));
+        steps as f64 * (self.step + self.step_row * batch as f64) + val as f64 * self.predict_row
+    }
+
+    /// Seconds of a fit of `epochs` epochs, with its prediction on `test` rows.
+    pub(crate) fn fit(&self, epochs: f64, train: usize, val: usize, test: usize) -> f64 {
+        epochs * self.epoch(train, val) + test as f64 * self.predict_row
+    }
+}
+
+/// Measures [`MlpRate`] at `dim` features and `classes` classes: one epoch
+/// on a tiny batch, one on a full batch, one with many validation rows.
+pub(crate) fn mlp_rate(
+    dim: usize,
+    classes: usize,
+    config: &MlpHeadConfig,
+    device: &Device,
+) -> MlpRate {
     let probe = MlpHeadConfig {
-        max_epochs: 3,
-        patience: 3,
+        max_epochs: 1,
+        patience: 1,
         ..config.clone()
     };
-    let (outcome, seconds) =
-        timed(|| one_thread(|| fit_mlp(&x, &y, &xv, &yv, &test, classes, &probe, 0, device)));
-    seconds / (outcome.epochs.unwrap_or(3).max(1) * (n + nv)) as f64
+    let (small, big, many) = (16, config.batch_size.clamp(32, 1024), 4096);
+    let fit = |train: usize, val: usize| {
+        let (x, y) = synthetic(train, dim, classes, 5);
+        let (xv, yv) = synthetic(val, dim, classes, 6);
+        let (test, _) = synthetic(1, dim, classes, 7);
+        timed(|| one_thread(|| fit_mlp(&x, &y, &xv, &yv, &test, classes, &probe, 0, device))).1
+    };
+    let steps = crate::mlp::MIN_STEPS as f64;
+    fit(small, small); // warm-up
+    let tiny = fit(small, small);
+    let wide = fit(big, small);
+    let checked = fit(small, many);
+    let step_row = ((wide - tiny) / (steps * (big - small) as f64)).max(0.0);
+    MlpRate {
+        step: (tiny / steps - step_row * small as f64).max(0.0),
+        step_row,
+        predict_row: ((checked - tiny) / (many - small) as f64).max(0.0),
+        batch: config.batch_size.max(1),
+    }
 }
 
 /// Seconds per image of `encoder`'s forward pass, measured on up to 256
@@ -222,6 +314,27 @@ pub(crate) fn finetune_step_rate(
     let (outcome, seconds) =
         timed(|| one_thread(|| finetune(encoder, false, &labelled, augment, &probe, 0, device)));
     outcome.ok().map(|_| seconds / steps as f64)
+}
+
+/// Seconds per multiply-add of the k-means features' patch-to-centroid
+/// distances, measured by fitting `config`'s centroids on a few patches of
+/// `data` and encoding a few of its images.
+pub(crate) fn kmeans_rate(data: &ImageDataset, config: &KmeansConfig, device: &Device) -> f64 {
+    let quick = KmeansConfig {
+        patches: config.centroids,
+        iterations: 1,
+        ..config.clone()
+    };
+    let Ok(fitted) = KmeansFeatures::fit(data, &quick, 0, device) else {
+        return 0.0;
+    };
+    let sample = data.subset(&(0..data.len().min(8)).collect::<Vec<_>>());
+    let (_, seconds) = timed(|| fitted.transform(&sample, device));
+    seconds
+        / (sample.len()
+            * config.patches_per_image(data.shape())
+            * config.centroids
+            * config.patch_dim(data.shape().0)) as f64
 }
 
 /// The labelled counts of the draws at `budgets`: `(training, validation)`

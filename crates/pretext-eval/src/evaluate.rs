@@ -1,5 +1,6 @@
 //! `evaluate`: the run's frozen encoder and every baseline, each head, every
 //! label budget and seed, on the task's data; results into `<run>/eval/`.
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -19,12 +20,14 @@ use crate::finetune::{LabelledImages, finetune};
 use crate::heads::{
     FinetuneJobs, FrozenHeads, Recorder, draw_all, note_rerun, union, write_splits,
 };
+use crate::kmeans::KmeansFeatures;
 use crate::results::{EvalResults, Source};
 use crate::task::{Baseline, Head, TaskConfig, TaskImages};
 
 /// Streams of the seeds derived from a task's seed.
 pub(crate) const RANDOM_INIT_STREAM: u64 = 0x5241_4E44;
 pub(crate) const HEAD_STREAM: u64 = 0x4845_4144;
+pub(crate) const KMEANS_STREAM: u64 = 0x4B4D_4541;
 
 /// A run ready to be evaluated: its resolved experiment, the checkpoint and
 /// the input its encoder expects.
@@ -249,6 +252,15 @@ impl Prepared {
             log(&format!("warning: {warning}"));
         }
         let data = load_task_data(task, &run)?;
+        if task.compares_with(Baseline::Kmeans) {
+            let (_, h, w) = data.pool.shape();
+            task.kmeans
+                .check_images(h, w)
+                .map_err(|reason| EvalError::Task {
+                    path: task.path.clone(),
+                    reason,
+                })?;
+        }
         // Loaded before anything is written: a checkpoint that does not fit
         // its experiment fails here, leaving no label splits behind.
         let encoder = run.encoder(device)?;
@@ -328,6 +340,9 @@ impl Prepared {
         if task.compares_with(Baseline::RawPixels) {
             sources.push((Source::RawPixels, "", String::new()));
         }
+        if task.compares_with(Baseline::Kmeans) {
+            sources.push((Source::Kmeans, "", String::new()));
+        }
         sources
     }
 
@@ -339,8 +354,6 @@ impl Prepared {
         let stats = self.run.stats();
         let mut parts = Vec::new();
         let frozen = draw_sizes(&self.splits, &task.budgets);
-        // Training and validation rows over every frozen draw.
-        let rows: f64 = frozen.iter().map(|&(t, v)| (t + v) as f64).sum();
         let mut forward = None;
         let mut forward_rate = |run: &Self| {
             *forward.get_or_insert_with(|| {
@@ -348,13 +361,30 @@ impl Prepared {
             })
         };
         let (c, h, w) = data.pool.shape();
+        // Speeds depend on the feature size, not on the source: measured once per size.
+        let (mut linear_rates, mut knn_rates, mut mlp_rates) =
+            (HashMap::new(), HashMap::new(), HashMap::new());
         for (source, name, which) in self.frozen_sources(task) {
             let dim = match source {
                 Source::RawPixels => c * h * w,
+                Source::Kmeans => task.kmeans.dim(),
                 _ => self.encoder.out_dim(),
             };
             let label = Source::name(source);
-            if source != Source::RawPixels {
+            if source == Source::Kmeans {
+                let k = &task.kmeans;
+                let rate = estimate::kmeans_rate(&data.pool, k, device);
+                let macs = (k.centroids * k.patch_dim(c)) as f64;
+                let images = (data.pool.len() + test) * k.patches_per_image((c, h, w));
+                let seconds = rate * macs * (k.iterations * k.patches + images) as f64;
+                parts.push(PartCost {
+                    part: format!("k-means features ({} centroids)", k.centroids),
+                    jobs: 1,
+                    typical: seconds,
+                    longest: seconds,
+                });
+            }
+            if !matches!(source, Source::RawPixels | Source::Kmeans) {
                 let uncached: usize = [&data.pool, &data.test]
                     .into_iter()
                     .filter(|d| {
@@ -374,22 +404,27 @@ impl Prepared {
                 }
             }
             if task.runs(Head::Linear) {
-                let rate = estimate::linear_rate(dim, classes, &task.linear);
-                let (typical, most) = estimate::epochs(
-                    task.linear.max_iter,
-                    task.linear.patience,
-                    task.linear.early_stopping,
-                );
-                let grid = task.linear.l2_grid.len() as f64;
+                let rate = *linear_rates
+                    .entry(dim)
+                    .or_insert_with(|| estimate::linear_rate(dim, classes, &task.linear));
+                let (typical, most) = estimate::grid_iterations(&task.linear);
+                let cost = |iterations: f64| -> f64 {
+                    frozen
+                        .iter()
+                        .map(|&(t, v)| rate.seconds(iterations, t + v))
+                        .sum()
+                };
                 parts.push(PartCost {
                     part: format!("linear probe, {dim} features ({label})"),
                     jobs: frozen.len(),
-                    typical: rate * rows * grid * typical,
-                    longest: rate * rows * grid * most,
+                    typical: cost(typical),
+                    longest: cost(most),
                 });
             }
             if task.runs(Head::Knn) {
-                let rate = estimate::knn_rate(dim, classes, &task.knn);
+                let rate = *knn_rates
+                    .entry(dim)
+                    .or_insert_with(|| estimate::knn_rate(dim, classes, &task.knn));
                 let pairs: f64 = frozen.iter().map(|&(t, _)| (t * test) as f64).sum();
                 parts.push(PartCost {
                     part: format!("kNN, {dim} features ({label})"),
@@ -399,14 +434,22 @@ impl Prepared {
                 });
             }
             if task.runs(Head::Mlp) {
-                let rate = estimate::mlp_rate(dim, classes, &task.mlp, device);
+                let rate = *mlp_rates
+                    .entry(dim)
+                    .or_insert_with(|| estimate::mlp_rate(dim, classes, &task.mlp, device));
                 let (typical, most) =
                     estimate::epochs(task.mlp.max_epochs, task.mlp.patience, true);
+                let cost = |epochs: f64| -> f64 {
+                    frozen
+                        .iter()
+                        .map(|&(t, v)| rate.fit(epochs, t, v, test))
+                        .sum()
+                };
                 parts.push(PartCost {
                     part: format!("MLP head, {dim} features ({label})"),
                     jobs: frozen.len(),
-                    typical: rate * rows * typical,
-                    longest: rate * rows * most,
+                    typical: cost(typical),
+                    longest: cost(most),
                 });
             }
         }
@@ -530,6 +573,30 @@ pub fn evaluate(
                 pixel_features(&data.pool, &stats),
                 pixel_features(&data.test, &stats),
             )),
+            Source::Kmeans => {
+                let seed = derive_seed(task.seed, KMEANS_STREAM);
+                let fitted = KmeansFeatures::fit(&data.pool, &task.kmeans, seed, device).map_err(
+                    |reason| EvalError::Task {
+                        path: task.path.clone(),
+                        reason,
+                    },
+                )?;
+                sources.push((
+                    source,
+                    fitted.transform(&data.pool, device),
+                    fitted.transform(&data.test, device),
+                ));
+                log(&format!(
+                    "k-means features: {} centroids fitted on {} patches of the pool, {} \
+                     features for {} + {} images ({:.1} s)",
+                    task.kmeans.centroids,
+                    task.kmeans.patches,
+                    fitted.dim(),
+                    data.pool.len(),
+                    data.test.len(),
+                    t.elapsed().as_secs_f64()
+                ));
+            }
             Source::Pretrained => {
                 sources.push((
                     source,

@@ -30,6 +30,7 @@ pub mod finetune;
 mod finetune_loop;
 mod heads;
 mod inspect;
+pub mod kmeans;
 pub mod knn;
 mod lbfgs;
 pub mod linear;

@@ -15,7 +15,7 @@ use crate::features::{Features, Standardizer, accuracy};
 use crate::outcome::{EpochPoint, HeadOutcome, labels_tensor, predict_rows};
 
 /// Fewest optimiser steps in one epoch of the MLP head.
-const MIN_STEPS: usize = 10;
+pub(crate) const MIN_STEPS: usize = 10;
 
 /// Settings of the MLP head (`[mlp]` in a task file).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -26,6 +26,8 @@ pub enum Source {
     RandomInit,
     /// TF-IDF features of the text (baseline, with logistic regression).
     Tfidf,
+    /// Single-layer k-means features of the images (baseline).
+    Kmeans,
 }
 
 impl Source {
@@ -36,6 +38,7 @@ impl Source {
             Source::RawPixels => "raw pixels",
             Source::RandomInit => "random init",
             Source::Tfidf => "tf-idf",
+            Source::Kmeans => "k-means",
         }
     }
 }

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::EvalError;
 use crate::finetune::FinetuneConfig;
+use crate::kmeans::KmeansConfig;
 use crate::knn::KnnConfig;
 use crate::linear::LinearProbeConfig;
 use crate::mlp::MlpHeadConfig;
@@ -54,6 +55,9 @@ pub enum Baseline {
     /// Text only: TF-IDF of word unigrams and bigrams with logistic
     /// regression, fitted on the same labels.
     Tfidf,
+    /// Image only: the frozen-feature heads on single-layer k-means features
+    /// (Coates, Lee and Ng 2011), fitted on the pool's images (`[kmeans]`).
+    Kmeans,
 }
 
 /// Everything one evaluation needs besides the run.
@@ -103,6 +107,9 @@ pub struct TaskConfig {
     /// Fine-tuning (and supervised-baseline) settings.
     #[serde(default)]
     pub finetune: FinetuneConfig,
+    /// Settings of the k-means baseline (used when `baselines` has `kmeans`).
+    #[serde(default)]
+    pub kmeans: KmeansConfig,
     /// The directory relative data paths are read from; not part of the file.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -220,7 +227,10 @@ impl TaskConfig {
             return Err("heads must not be empty".into());
         }
         if self.compares_with(Baseline::Tfidf) {
-            return Err("baselines: tfidf is a text baseline; image tasks take raw_pixels, random_init and supervised".into());
+            return Err("baselines: tfidf is a text baseline; image tasks take raw_pixels, random_init, supervised and kmeans".into());
+        }
+        if self.compares_with(Baseline::Kmeans) {
+            self.kmeans.validate()?;
         }
         self.linear.validate()?;
         self.knn.validate()?;

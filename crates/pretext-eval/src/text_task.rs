@@ -146,11 +146,15 @@ impl TextTaskConfig {
                 self.test_fraction
             ));
         }
-        if self.compares_with(Baseline::RawPixels) {
-            return Err(
-                "baselines: raw_pixels is an image baseline; text tasks take tfidf, random_init and supervised"
-                    .into(),
-            );
+        for (image_only, key) in [
+            (Baseline::RawPixels, "raw_pixels"),
+            (Baseline::Kmeans, "kmeans"),
+        ] {
+            if self.compares_with(image_only) {
+                return Err(format!(
+                    "baselines: {key} is an image baseline; text tasks take tfidf, random_init and supervised"
+                ));
+            }
         }
         self.linear.validate()?;
         self.knn.validate()?;

@@ -12,7 +12,7 @@ use pretext_train::write_atomic;
 
 use crate::figure::{
     Cell, Collapse, Confusion, EmbeddingMap, Figure, HeadCurves, ImageGrid, LabelEfficiency,
-    Rendered, Training, render,
+    Monitor, Rendered, Training, render,
 };
 use crate::html::{PageFigure, TextNeighbours, page};
 use crate::neighbours::{nearest, queries};
@@ -24,7 +24,7 @@ const NEIGHBOURS: usize = 8;
 /// Most queries in the neighbour grid.
 const QUERIES: usize = 10;
 
-const LABEL_EFFICIENCY_CAPTION: &str = "Test accuracy against labels per class (log scale), one panel per head, mean with ± one standard deviation over seeds. Blue: the pretrained encoder; orange: raw pixels; green: TF-IDF; red: a randomly initialised encoder (fine-tuned, that is supervised training from scratch), all on the same labels. The gap at few labels is what pretraining buys.";
+const LABEL_EFFICIENCY_CAPTION: &str = "Test accuracy against labels per class (log scale), one panel per head, mean with ± one standard deviation over seeds. Blue: the pretrained encoder; orange: raw pixels; green: TF-IDF; purple: k-means features; red: a randomly initialised encoder (fine-tuned, that is supervised training from scratch), all on the same labels. The gap at few labels is what pretraining buys.";
 
 const HEAD_CURVES_CAPTION: &str = "Validation accuracy per epoch (per L-BFGS iteration for the linear probe) on the first seed of each label budget. The ring marks the epoch whose weights were kept: after it validation stopped improving, where overfitting begins.";
 
@@ -101,6 +101,13 @@ pub fn write_report(inputs: &ReportInputs) -> Result<Report, ReportError> {
             &f,
             "Collapse signals",
             "Left: standard deviation of the L2-normalised validation embeddings per dimension, times √dim. Near 1 the embeddings spread over the sphere; a fall towards 0 means they collapse to one point and carry no information. Right: their effective rank (RankMe), the number of directions they use; a fall towards 1 means they collapse onto a line. Training warns when either falls under its floor (0.1 and 2).",
+        )?;
+    }
+    if let Some(f) = Monitor::from_log(&inputs.log) {
+        figures.add(
+            &f,
+            "Accuracy during pretraining",
+            "The monitor's kNN accuracy on its labelled slice of the validation split (never trained on), scored with the frozen encoder after each monitored epoch: each slice image is classified by its k most similar other slice images (cosine similarity, votes weighted exp(similarity / monitor.temperature), 0.07 by default). Left against epochs; right against wall-clock minutes of training, validation and monitor included: time to accuracy.",
         )?;
     }
     let several = inputs.evals.len() > 1;

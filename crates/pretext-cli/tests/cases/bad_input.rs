@@ -555,6 +555,61 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        name: "a monitor that scores every 0 epochs",
+        setup: |d| mnist_with(d, "[monitor]\nevery = 0"),
+        needles: &["e.toml", "monitor.every must be at least 1, got 0"],
+    },
+    Case {
+        name: "a monitor slice larger than the labelled pool",
+        setup: |d| {
+            let labels = mnist().with_file_name("train-labels-idx1-ubyte.gz");
+            let data = format!(
+                "format = \"idx\"\nimages = \"{}\"\nlabels = \"{}\"\nlimit = 64",
+                mnist().display(),
+                labels.display()
+            );
+            pretrain_with(d, &data, "[monitor]\nsize = 1000")
+        },
+        needles: &["monitor.size (1000)", "validation split", "6 images"],
+    },
+    Case {
+        name: "a labelled image folder with one class",
+        setup: |d| {
+            std::fs::create_dir_all(d.join("imgs").join("cats")).unwrap();
+            for i in 0..4 {
+                std::fs::write(d.join("imgs/cats").join(format!("{i}.png")), png(8, 8)).unwrap();
+            }
+            pretrain_with(d, "format = \"image_folder\"\nroot = \"imgs\"", "")
+        },
+        needles: &["imgs", "holds one class folder (cats)"],
+    },
+    Case {
+        name: "k-means with more centroids than patches",
+        setup: |d| {
+            let run = trained_run(d);
+            let task = d.join("task.toml");
+            std::fs::write(
+                &task,
+                format!(
+                    "name = \"t\"\nbaselines = [\"kmeans\"]\n[train]\nformat = \"idx\"\nimages = \"{}\"\nlabels = \"{}\"\n[kmeans]\ncentroids = 500\npatches = 100\n",
+                    mnist().display(),
+                    mnist().with_file_name("train-labels-idx1-ubyte.gz").display()
+                ),
+            )
+            .unwrap();
+            vec![
+                "evaluate".into(),
+                run.display().to_string(),
+                "--task".into(),
+                task.display().to_string(),
+            ]
+        },
+        needles: &[
+            "task.toml",
+            "kmeans.centroids (500) is larger than kmeans.patches (100)",
+        ],
+    },
+    Case {
         name: "exporting a directory that is not a run",
         setup: |_| vec!["export".into(), "runs/nowhere".into()],
         needles: &["runs/nowhere", "not a run directory"],

@@ -15,6 +15,7 @@ mod head_curves;
 mod image_grid;
 mod label_efficiency;
 mod method_comparison;
+mod monitor;
 mod training;
 
 pub(crate) use collapse::Collapse;
@@ -24,6 +25,7 @@ pub(crate) use head_curves::HeadCurves;
 pub(crate) use image_grid::{Cell, ImageGrid};
 pub(crate) use label_efficiency::LabelEfficiency;
 pub(crate) use method_comparison::MethodBars;
+pub(crate) use monitor::Monitor;
 pub(crate) use training::Training;
 
 /// The result of drawing on a backend.
@@ -125,6 +127,7 @@ pub(crate) fn source_colour(source: pretext_eval::Source) -> RGBColor {
         pretext_eval::Source::RawPixels => colour(1),
         pretext_eval::Source::RandomInit => colour(3),
         pretext_eval::Source::Tfidf => colour(2),
+        pretext_eval::Source::Kmeans => colour(4),
     }
 }
 
