@@ -23,6 +23,8 @@ use pretext_data::ImageDataset;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use pretext_train::symmetric_eigen;
+
 use crate::features::Features;
 
 /// Added to each patch's variance before dividing by its square root.
@@ -202,7 +204,9 @@ impl KmeansFeatures {
         mean.iter_mut().for_each(|m| *m /= n as f32);
         let x = tensor(patches, [n, d], device) - tensor(mean.clone(), [1, d], device);
         let cov = host(x.clone().transpose().matmul(x.clone()) / (n.max(2) - 1) as f32);
-        let (values, vectors) = symmetric_eigen(cov.iter().map(|&v| f64::from(v)).collect(), d);
+        let (values, vectors) =
+            symmetric_eigen(cov.iter().map(|&v| f64::from(v)).collect(), d, true);
+        let vectors = vectors.expect("asked for");
         let mut whiten = vec![0f32; d * d];
         for a in 0..d {
             for b in 0..d {
@@ -370,52 +374,6 @@ fn kmeans(
     centroids
 }
 
-/// Eigenvalues and eigenvectors (columns of the `d × d` row-major matrix
-/// returned) of the symmetric matrix `a`, by cyclic Jacobi rotations.
-fn symmetric_eigen(mut a: Vec<f64>, d: usize) -> (Vec<f64>, Vec<f64>) {
-    let mut v = vec![0f64; d * d];
-    (0..d).for_each(|i| v[i * d + i] = 1.0);
-    let scale: f64 = a.iter().map(|x| x * x).sum::<f64>().max(f64::MIN_POSITIVE);
-    for _sweep in 0..100 {
-        let off: f64 = (0..d)
-            .flat_map(|i| (0..d).filter(move |&j| j != i).map(move |j| (i, j)))
-            .map(|(i, j)| a[i * d + j] * a[i * d + j])
-            .sum();
-        if off <= 1e-22 * scale {
-            break;
-        }
-        for p in 0..d {
-            for q in p + 1..d {
-                let apq = a[p * d + q];
-                if apq.abs() < 1e-300 {
-                    continue;
-                }
-                // The rotation that zeroes a[p][q] (Numerical Recipes, 11.1).
-                let theta = (a[q * d + q] - a[p * d + p]) / (2.0 * apq);
-                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
-                let c = 1.0 / (t * t + 1.0).sqrt();
-                let s = t * c;
-                for r in 0..d {
-                    let (arp, arq) = (a[r * d + p], a[r * d + q]);
-                    a[r * d + p] = c * arp - s * arq;
-                    a[r * d + q] = s * arp + c * arq;
-                }
-                for r in 0..d {
-                    let (apr, aqr) = (a[p * d + r], a[q * d + r]);
-                    a[p * d + r] = c * apr - s * aqr;
-                    a[q * d + r] = s * apr + c * aqr;
-                }
-                for r in 0..d {
-                    let (vrp, vrq) = (v[r * d + p], v[r * d + q]);
-                    v[r * d + p] = c * vrp - s * vrq;
-                    v[r * d + q] = s * vrp + c * vrq;
-                }
-            }
-        }
-    }
-    ((0..d).map(|i| a[i * d + i]).collect(), v)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -495,19 +453,6 @@ mod tests {
         let (even, odd) = (lean(0), lean(1));
         assert!(even * odd < 0.0, "{even} {odd}");
         assert!((0..n).all(|i| lean(i).signum() == if i % 2 == 0 { even } else { odd }.signum()));
-    }
-
-    #[test]
-    fn jacobi_finds_the_eigenpairs_of_a_known_matrix() {
-        // [[2, 1], [1, 2]]: eigenvalues 1 and 3, eigenvectors (1, -1) and (1, 1) / √2.
-        let (mut values, v) = symmetric_eigen(vec![2.0, 1.0, 1.0, 2.0], 2);
-        for e in 0..2 {
-            let (x, y) = (v[e], v[2 + e]);
-            let l = values[e];
-            assert!((2.0 * x + y - l * x).abs() < 1e-9 && (x + 2.0 * y - l * y).abs() < 1e-9);
-        }
-        values.sort_by(f64::total_cmp);
-        assert!((values[0] - 1.0).abs() < 1e-9 && (values[1] - 3.0).abs() < 1e-9);
     }
 
     #[test]

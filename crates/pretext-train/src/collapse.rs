@@ -36,7 +36,7 @@ pub fn effective_rank(h: Tensor<2>) -> f32 {
         .convert::<f64>()
         .try_into_vec::<f64>()
         .expect("a float tensor");
-    let eigen = symmetric_eigenvalues(values, d);
+    let (eigen, _) = crate::eigen::symmetric_eigen(values, d, false);
     let sigma: Vec<f64> = eigen.iter().map(|l| l.max(0.0).sqrt()).collect();
     let total: f64 = sigma.iter().sum();
     if !(total > 0.0 && total.is_finite()) {
@@ -48,45 +48,6 @@ pub fn effective_rank(h: Tensor<2>) -> f32 {
         .map(|p| -p * p.ln())
         .sum();
     entropy.exp() as f32
-}
-
-/// Eigenvalues of the symmetric `d × d` matrix `a` (row-major), by cyclic
-/// Jacobi rotations until the off-diagonal mass is negligible.
-fn symmetric_eigenvalues(mut a: Vec<f64>, d: usize) -> Vec<f64> {
-    let scale: f64 = a.iter().map(|v| v * v).sum::<f64>().max(f64::MIN_POSITIVE);
-    for _sweep in 0..50 {
-        let off: f64 = (0..d)
-            .flat_map(|i| (0..d).filter(move |&j| j != i).map(move |j| (i, j)))
-            .map(|(i, j)| a[i * d + j] * a[i * d + j])
-            .sum();
-        if off <= 1e-22 * scale {
-            break;
-        }
-        for p in 0..d {
-            for q in p + 1..d {
-                let apq = a[p * d + q];
-                if apq.abs() < 1e-300 {
-                    continue;
-                }
-                let theta = (a[q * d + q] - a[p * d + p]) / (2.0 * apq);
-                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
-                let t = if theta == 0.0 { 1.0 } else { t };
-                let c = 1.0 / (t * t + 1.0).sqrt();
-                let s = t * c;
-                for k in 0..d {
-                    let (akp, akq) = (a[k * d + p], a[k * d + q]);
-                    a[k * d + p] = c * akp - s * akq;
-                    a[k * d + q] = s * akp + c * akq;
-                }
-                for k in 0..d {
-                    let (apk, aqk) = (a[p * d + k], a[q * d + k]);
-                    a[p * d + k] = c * apk - s * aqk;
-                    a[q * d + k] = s * apk + c * aqk;
-                }
-            }
-        }
-    }
-    (0..d).map(|i| a[i * d + i]).collect()
 }
 
 /// Thresholds under which the embeddings count as collapsed.
@@ -128,17 +89,6 @@ mod tests {
     use burn::tensor::{Device, Distribution, TensorData};
 
     use super::*;
-
-    #[test]
-    fn the_eigenvalues_of_a_known_matrix() {
-        // [[2, 1], [1, 2]] has eigenvalues 1 and 3.
-        let mut e = symmetric_eigenvalues(vec![2.0, 1.0, 1.0, 2.0], 2);
-        e.sort_by(f64::total_cmp);
-        assert!(
-            (e[0] - 1.0).abs() < 1e-12 && (e[1] - 3.0).abs() < 1e-12,
-            "{e:?}"
-        );
-    }
 
     #[test]
     fn the_effective_rank_counts_the_directions_used() {

@@ -16,6 +16,7 @@
 mod checkpoint;
 mod collapse;
 mod early_stopping;
+mod eigen;
 mod error;
 mod experiment;
 mod image_setup;
@@ -36,6 +37,7 @@ mod warm_start;
 pub use checkpoint::{Checkpoint, CheckpointState, GoodCheckpoint, Needs};
 pub use collapse::{Collapse, effective_rank, embedding_std};
 pub use early_stopping::{EarlyStopping, Verdict};
+pub use eigen::symmetric_eigen;
 pub use error::TrainError;
 pub use experiment::{Experiment, ExperimentConfig, TEXT_FORMATS, TrainConfig, check_name};
 pub use metrics::{EpochRecord, MetricsLog, StepRecord, truncate_after};

@@ -55,6 +55,18 @@ fn folder(dir: &Path, files: &[(&str, Vec<u8>)]) -> Vec<String> {
     )
 }
 
+/// Writes `text` to `dir/task.toml` and returns `evaluate <run> --task <it>`.
+fn evaluate_with_task(dir: &Path, run: &Path, text: &str) -> Vec<String> {
+    let task = dir.join("task.toml");
+    std::fs::write(&task, text).unwrap();
+    vec![
+        "evaluate".into(),
+        run.display().to_string(),
+        "--task".into(),
+        task.display().to_string(),
+    ]
+}
+
 /// A grey PNG of `w` x `h` pixels.
 fn png(w: u32, h: u32) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
@@ -408,18 +420,11 @@ const CASES: &[Case] = &[
                     .unwrap();
                 }
             }
-            let task = d.join("task.toml");
-            std::fs::write(
-                &task,
+            evaluate_with_task(
+                d,
+                &run,
                 "name = \"small\"\nbudgets = [\"1/class\"]\n[train]\nformat = \"image_folder\"\nroot = \"small\"\n[test]\nformat = \"image_folder\"\nroot = \"small\"\n",
             )
-            .unwrap();
-            vec![
-                "evaluate".into(),
-                run.display().to_string(),
-                "--task".into(),
-                task.display().to_string(),
-            ]
         },
         needles: &["small", "1x8x8", "1x28x28"],
     },
@@ -499,18 +504,11 @@ const CASES: &[Case] = &[
                     }
                 }
             }
-            let task = d.join("task.toml");
-            std::fs::write(
-                &task,
+            evaluate_with_task(
+                d,
+                &run,
                 "name = \"t\"\nbudgets = [\"1/class\"]\n[train]\nformat = \"image_folder\"\nroot = \"pool\"\n[test]\nformat = \"image_folder\"\nroot = \"test\"\n",
             )
-            .unwrap();
-            vec![
-                "evaluate".into(),
-                run.display().to_string(),
-                "--task".into(),
-                task.display().to_string(),
-            ]
         },
         needles: &["test", "class `c` is not among the 2 classes `a`, `b`"],
     },
@@ -533,21 +531,14 @@ const CASES: &[Case] = &[
         name: "an image task whose test_fraction is outside (0, 1)",
         setup: |d| {
             let run = trained_run(d);
-            let task = d.join("task.toml");
-            std::fs::write(
-                &task,
-                format!(
+            evaluate_with_task(
+                d,
+                &run,
+                &format!(
                     "name = \"t\"\ntest_fraction = 1.5\n[train]\nformat = \"idx\"\nimages = \"{}\"\n",
                     mnist().display()
                 ),
             )
-            .unwrap();
-            vec![
-                "evaluate".into(),
-                run.display().to_string(),
-                "--task".into(),
-                task.display().to_string(),
-            ]
         },
         needles: &[
             "task.toml",
@@ -587,22 +578,17 @@ const CASES: &[Case] = &[
         name: "k-means with more centroids than patches",
         setup: |d| {
             let run = trained_run(d);
-            let task = d.join("task.toml");
-            std::fs::write(
-                &task,
-                format!(
+            evaluate_with_task(
+                d,
+                &run,
+                &format!(
                     "name = \"t\"\nbaselines = [\"kmeans\"]\n[train]\nformat = \"idx\"\nimages = \"{}\"\nlabels = \"{}\"\n[kmeans]\ncentroids = 500\npatches = 100\n",
                     mnist().display(),
-                    mnist().with_file_name("train-labels-idx1-ubyte.gz").display()
+                    mnist()
+                        .with_file_name("train-labels-idx1-ubyte.gz")
+                        .display()
                 ),
             )
-            .unwrap();
-            vec![
-                "evaluate".into(),
-                run.display().to_string(),
-                "--task".into(),
-                task.display().to_string(),
-            ]
         },
         needles: &[
             "task.toml",
