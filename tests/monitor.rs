@@ -164,6 +164,9 @@ fn a_budget_fixes_the_length_after_the_first_epoch() {
     let again = ExperimentConfig::from_toml(&written, Path::new("e.toml"), &[]).unwrap();
     assert_eq!(again.train.epochs, 1);
     assert_eq!(again.train.budget_minutes, Some(0.00001));
+    // The checkpoint carries the decided experiment too.
+    let kept = std::fs::read_to_string(dir.checkpoint_dir().join("config.toml")).unwrap();
+    assert_eq!(kept, written);
 
     // A budget larger than the epochs asked for: train.epochs caps it.
     let long = labelled(128, &["train.epochs=2", "train.budget_minutes=600"]);

@@ -31,6 +31,7 @@ mod schedule;
 mod sweep;
 mod text_experiment;
 mod text_setup;
+mod time_budget;
 mod trainer;
 mod warm_start;
 

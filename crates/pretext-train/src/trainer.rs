@@ -19,6 +19,7 @@ use crate::pretraining::Pretraining;
 use crate::replicas::Replicas;
 use crate::run_dir::now_unix;
 use crate::text_setup::{TOKENIZER_FILE, TextSetup};
+use crate::time_budget::{Budget, BudgetCall, with_epochs};
 use crate::warm_start::method_from_run;
 use crate::{
     EpochRecord, Experiment, ExperimentConfig, MetricsLog, Observer, Plan, RunDir, RunInfo,
@@ -368,8 +369,11 @@ fn train<P: Pretraining>(
 ) -> Result<Summary, TrainError> {
     let t = settings.train;
     let mut counts = setup.counts();
-    // A budget may shorten the run after its first epoch.
+    // A budget may set the run's length after its first epoch, in the
+    // resolved experiment the checkpoints carry.
     let mut epochs = t.epochs;
+    let mut budget = Budget::new(t.budget_minutes, t.epochs, start.seconds_before);
+    let mut toml = settings.toml.clone();
     let device = first_device(devices)?;
     let train_device = device.clone().autodiff();
     let others = devices[1..].iter().map(|d| d.clone().autodiff()).collect();
@@ -397,7 +401,6 @@ fn train<P: Pretraining>(
         let mut images_seen = 0usize;
         let mut first_train_loss = start.first_train_loss.unwrap_or(f32::NAN);
         let mut last = (f32::NAN, None);
-        let mut spent = start.seconds_before;
         let mut epoch = start.epoch;
         while epoch <= epochs {
             let epoch_seed = derive_seed(settings.seed, epoch as u64);
@@ -488,6 +491,25 @@ fn train<P: Pretraining>(
                 .as_ref()
                 .map(|_| monitor_start.elapsed().as_secs_f64());
             drop(frozen);
+            if let Some(BudgetCall::Length {
+                epochs: decided,
+                note,
+            }) = budget
+                .as_ref()
+                .and_then(|b| b.length(epoch, epoch_start.elapsed().as_secs_f64()))
+            {
+                epochs = decided;
+                counts.total_steps = counts.steps_per_epoch * decided;
+                toml = with_epochs(&toml, decided).map_err(|reason| TrainError::Config {
+                    path: run.config_path(),
+                    reason,
+                })?;
+                crate::run_dir::write_atomic(&run.config_path(), toml.as_bytes())?;
+                status.epochs = decided;
+                status.budget = Some(note.clone());
+                observer.on_message(&note);
+                observer.on_length(decided);
+            }
             if let Some(s) = &signals
                 && let Some(warning) = Collapse::default().check(epoch, s.std, s.rank, s.dim)
             {
@@ -505,7 +527,7 @@ fn train<P: Pretraining>(
                     input: setup.input(),
                     checksums: Default::default(),
                 },
-                &settings.toml,
+                &toml,
             )?;
             let record = EpochRecord {
                 kind: "epoch".into(),
@@ -523,43 +545,14 @@ fn train<P: Pretraining>(
                 monitor_seconds,
             };
             log.write(&record)?;
-            spent += record.seconds;
-            if let Some(minutes) = t.budget_minutes {
-                if epoch == 1 {
-                    let decided = budget_epochs(minutes, record.seconds, t.epochs);
-                    let note = format!(
-                        "budget {minutes} min: epoch 1 took {:.1} s, so the run and its schedule \
-                         last {decided} epochs{}",
-                        record.seconds,
-                        if decided == t.epochs {
-                            " (train.epochs, the most it may run)"
-                        } else {
-                            ""
-                        }
-                    );
-                    epochs = decided;
-                    counts.total_steps = counts.steps_per_epoch * decided;
-                    status.epochs = decided;
-                    status.budget = Some(note.clone());
-                    write_decided_epochs(run, &settings.toml, decided)?;
-                    observer.on_message(&note);
-                    observer.on_length(decided);
-                } else if spent >= minutes * 60.0
-                    && epoch < epochs
-                    && start.seconds_before < minutes * 60.0
-                {
-                    // (A run resumed after its budget was spent runs the rest.)
-                    let note = format!(
-                        "budget {minutes} min spent after epoch {epoch} of {epochs} ({:.1} min): \
-                         the run stops here (pretext pretrain --resume {} runs the rest)",
-                        spent / 60.0,
-                        run.path().display()
-                    );
-                    status.budget = Some(note.clone());
-                    observer.on_message(&note);
-                    observer.on_length(epoch);
-                    epochs = epoch;
-                }
+            if let Some(BudgetCall::Stop { note }) = budget
+                .as_mut()
+                .and_then(|b| b.spend(epoch, epochs, record.seconds, run.path()))
+            {
+                status.budget = Some(note.clone());
+                observer.on_message(&note);
+                observer.on_length(epoch);
+                epochs = epoch;
             }
             status.epochs_done = epoch;
             status.last_val_loss = val_loss;
@@ -590,28 +583,6 @@ fn train<P: Pretraining>(
     }
     run.write_status(&status)?;
     result
-}
-
-/// Epochs a budget of `minutes` holds at `first` seconds an epoch: at least
-/// one, at most `most`.
-fn budget_epochs(minutes: f64, first: f64, most: usize) -> usize {
-    let fits = (minutes * 60.0 / first.max(1e-9)).floor();
-    (fits.min(most as f64) as usize).max(1)
-}
-
-/// Rewrites the run's `config.toml` with `train.epochs = epochs`, the length
-/// a budget decided, so a resumed run keeps it.
-fn write_decided_epochs(run: &RunDir, toml_text: &str, epochs: usize) -> Result<(), TrainError> {
-    let path = run.config_path();
-    let mut table: toml::Table = toml_text.parse().map_err(|e| TrainError::Config {
-        path: path.clone(),
-        reason: format!("the resolved experiment does not parse back: {e}"),
-    })?;
-    if let Some(toml::Value::Table(train)) = table.get_mut("train") {
-        train.insert("epochs".into(), toml::Value::Integer(epochs as i64));
-    }
-    let text = toml::to_string_pretty(&table).expect("a TOML table serialises");
-    crate::run_dir::write_atomic(&path, text.as_bytes())
 }
 
 /// The last line of a multi-line message (burn's errors end with the cause).
