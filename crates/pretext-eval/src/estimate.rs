@@ -146,26 +146,37 @@ fn synthetic(rows: usize, dim: usize, classes: usize, seed: u64) -> (Features, V
     (Features::new(rows, dim, data), labels)
 }
 
-/// Seconds of one L-BFGS iteration of the linear probe: a fixed part and a
-/// part per row (training and validation).
+/// A cost with a fixed part and a part per unit (row, batch row), drawn
+/// through two timings.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct LinearRate {
-    /// Seconds of an iteration, whatever the rows.
-    iteration: f64,
-    /// Further seconds per row.
-    row: f64,
+pub(crate) struct Affine {
+    /// Seconds whatever the units.
+    fixed: f64,
+    /// Further seconds per unit.
+    per: f64,
 }
 
-impl LinearRate {
-    /// Seconds of `iterations` iterations on `rows` rows.
-    pub(crate) fn seconds(&self, iterations: f64, rows: usize) -> f64 {
-        iterations * (self.iteration + self.row * rows as f64)
+impl Affine {
+    /// The line through `(units, seconds)` at two sizes (neither part
+    /// below 0, against timing noise).
+    fn through((n0, s0): (usize, f64), (n1, s1): (usize, f64)) -> Self {
+        let per = ((s1 - s0) / (n1 - n0) as f64).max(0.0);
+        Self {
+            fixed: (s0 - per * n0 as f64).max(0.0),
+            per,
+        }
+    }
+
+    /// Seconds at `n` units.
+    pub(crate) fn at(&self, n: usize) -> f64 {
+        self.fixed + self.per * n as f64
     }
 }
 
-/// Measures [`LinearRate`] at `dim` features and `classes` classes, from a
-/// few iterations on a small and on a larger problem.
-pub(crate) fn linear_rate(dim: usize, classes: usize, config: &LinearProbeConfig) -> LinearRate {
+/// Measures the seconds of one L-BFGS iteration of the linear probe at
+/// `dim` features and `classes` classes against its rows (training and
+/// validation), from a few iterations on a small and on a larger problem.
+pub(crate) fn linear_rate(dim: usize, classes: usize, config: &LinearProbeConfig) -> Affine {
     let probe = LinearProbeConfig {
         l2_grid: vec![1e-3],
         max_iter: 6,
@@ -177,16 +188,9 @@ pub(crate) fn linear_rate(dim: usize, classes: usize, config: &LinearProbeConfig
         let (x, y) = synthetic(n, dim, classes, 1);
         let (xv, yv) = synthetic(nv, dim, classes, 2);
         let (fit, seconds) = timed(|| fit_linear(&x, &y, &xv, &yv, classes, &probe));
-        seconds / fit.iterations.max(1) as f64
+        (n + nv, seconds / fit.iterations.max(1) as f64)
     };
-    let (small, large) = ((64, 16), (2048, 512));
-    let a = per_iteration(small.0, small.1);
-    let b = per_iteration(large.0, large.1);
-    let row = ((b - a) / (large.0 + large.1 - small.0 - small.1) as f64).max(0.0);
-    LinearRate {
-        iteration: (a - row * (small.0 + small.1) as f64).max(0.0),
-        row,
-    }
+    Affine::through(per_iteration(64, 16), per_iteration(2048, 512))
 }
 
 /// Seconds per (query, training row) pair of kNN at `dim` features.
@@ -203,10 +207,8 @@ pub(crate) fn knn_rate(dim: usize, classes: usize, config: &KnnConfig) -> f64 {
 /// part per row of its batch, then a prediction on the validation rows.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct MlpRate {
-    /// Seconds of a step, whatever its batch.
-    step: f64,
-    /// Further seconds of a step per row of its batch.
-    step_row: f64,
+    /// Seconds of a step against the rows of its batch.
+    step: Affine,
     /// Seconds per predicted row.
     predict_row: f64,
     /// Rows per step (the configured batch).
@@ -218,7 +220,7 @@ impl MlpRate {
     pub(crate) fn epoch(&self, train: usize, val: usize) -> f64 {
         let batch = self.batch.min(train).max(1);
         let steps = crate::mlp::MIN_STEPS.max(train.div_ceil(batch));
-        steps as f64 * (self.step + self.step_row * batch as f64) + val as f64 * self.predict_row
+        steps as f64 * self.step.at(batch) + val as f64 * self.predict_row
     }
 
     /// Seconds of a fit of `epochs` epochs, with its prediction on `test` rows.
@@ -247,15 +249,14 @@ pub(crate) fn mlp_rate(
         let (test, _) = synthetic(1, dim, classes, 7);
         timed(|| one_thread(|| fit_mlp(&x, &y, &xv, &yv, &test, classes, &probe, 0, device))).1
     };
+    // An epoch of `small` or `big` rows is MIN_STEPS steps of that batch.
     let steps = crate::mlp::MIN_STEPS as f64;
     fit(small, small); // warm-up
     let tiny = fit(small, small);
     let wide = fit(big, small);
     let checked = fit(small, many);
-    let step_row = ((wide - tiny) / (steps * (big - small) as f64)).max(0.0);
     MlpRate {
-        step: (tiny / steps - step_row * small as f64).max(0.0),
-        step_row,
+        step: Affine::through((small, tiny / steps), (big, wide / steps)),
         predict_row: ((checked - tiny) / (many - small) as f64).max(0.0),
         batch: config.batch_size.max(1),
     }
@@ -316,10 +317,18 @@ pub(crate) fn finetune_step_rate(
     outcome.ok().map(|_| seconds / steps as f64)
 }
 
-/// Seconds per multiply-add of the k-means features' patch-to-centroid
-/// distances, measured by fitting `config`'s centroids on a few patches of
-/// `data` and encoding a few of its images.
-pub(crate) fn kmeans_rate(data: &ImageDataset, config: &KmeansConfig, device: &Device) -> f64 {
+/// Seconds of the k-means baseline on `data` (its pool) and `test` more
+/// images: fitting (`iterations` rounds over `patches`) and encoding every
+/// image, at the speed per patch-centroid product measured by fitting
+/// `config`'s centroids on a few patches and encoding 16 images (the median
+/// of three encodings, after a warm-up). `0` where the settings do not fit the images (the
+/// evaluation refuses them).
+pub(crate) fn kmeans_seconds(
+    data: &ImageDataset,
+    test: usize,
+    config: &KmeansConfig,
+    device: &Device,
+) -> f64 {
     let quick = KmeansConfig {
         patches: config.centroids,
         iterations: 1,
@@ -328,13 +337,17 @@ pub(crate) fn kmeans_rate(data: &ImageDataset, config: &KmeansConfig, device: &D
     let Ok(fitted) = KmeansFeatures::fit(data, &quick, 0, device) else {
         return 0.0;
     };
-    let sample = data.subset(&(0..data.len().min(8)).collect::<Vec<_>>());
-    let (_, seconds) = timed(|| fitted.transform(&sample, device));
-    seconds
-        / (sample.len()
-            * config.patches_per_image(data.shape())
-            * config.centroids
-            * config.patch_dim(data.shape().0)) as f64
+    let sample = data.subset(&(0..data.len().min(16)).collect::<Vec<_>>());
+    fitted.transform(&sample, device); // warm-up
+    let mut seconds: Vec<f64> = (0..3)
+        .map(|_| timed(|| fitted.transform(&sample, device)).1)
+        .collect();
+    seconds.sort_by(f64::total_cmp);
+    let per_patch = seconds[1] / (sample.len() * config.patches_per_image(data.shape())) as f64;
+    let images = data.len() + test;
+    per_patch
+        * (config.iterations * config.patches + images * config.patches_per_image(data.shape()))
+            as f64
 }
 
 /// The labelled counts of the draws at `budgets`: `(training, validation)`

@@ -221,6 +221,11 @@ fn finetune_budgets(task: &TaskConfig) -> Vec<pretext_data::LabelBudget> {
     }
 }
 
+/// The seed of the randomly initialised encoder a task compares with.
+fn random_init_seed(task: &TaskConfig) -> u64 {
+    derive_seed(task.seed, RANDOM_INIT_STREAM)
+}
+
 /// FNV-1a, for cache file names.
 pub(crate) fn fnv64(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
@@ -334,7 +339,7 @@ impl Prepared {
         }
         let mut sources = vec![(Source::Pretrained, "pretrained", "pretrained".to_string())];
         if task.compares_with(Baseline::RandomInit) {
-            let seed = derive_seed(task.seed, RANDOM_INIT_STREAM);
+            let seed = random_init_seed(task);
             sources.push((Source::RandomInit, "random", format!("random seed {seed}")));
         }
         if task.compares_with(Baseline::RawPixels) {
@@ -373,10 +378,7 @@ impl Prepared {
             let label = Source::name(source);
             if source == Source::Kmeans {
                 let k = &task.kmeans;
-                let rate = estimate::kmeans_rate(&data.pool, k, device);
-                let macs = (k.centroids * k.patch_dim(c)) as f64;
-                let images = (data.pool.len() + test) * k.patches_per_image((c, h, w));
-                let seconds = rate * macs * (k.iterations * k.patches + images) as f64;
+                let seconds = estimate::kmeans_seconds(&data.pool, test, k, device);
                 parts.push(PartCost {
                     part: format!("k-means features ({} centroids)", k.centroids),
                     jobs: 1,
@@ -411,7 +413,7 @@ impl Prepared {
                 let cost = |iterations: f64| -> f64 {
                     frozen
                         .iter()
-                        .map(|&(t, v)| rate.seconds(iterations, t + v))
+                        .map(|&(t, v)| iterations * rate.at(t + v))
                         .sum()
                 };
                 parts.push(PartCost {
@@ -610,15 +612,15 @@ pub fn evaluate(
                     t.elapsed().as_secs_f64()
                 ));
             }
-            _ => {
-                let seed = derive_seed(task.seed, RANDOM_INIT_STREAM);
-                let random = run.random_encoder(seed, device);
+            Source::RandomInit => {
+                let random = run.random_encoder(random_init_seed(task), device);
                 sources.push((
                     source,
                     embed(&random, &data.pool)?,
                     embed(&random, &data.test)?,
                 ));
             }
+            Source::Tfidf => unreachable!("frozen_sources gives an image task no text source"),
         }
     }
 

@@ -21,6 +21,7 @@
 use burn::tensor::{Device, Tensor, TensorData};
 use pretext_data::ImageDataset;
 use rand::{Rng, SeedableRng};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use pretext_train::symmetric_eigen;
@@ -105,11 +106,6 @@ impl KmeansConfig {
     /// Features per image.
     pub fn dim(&self) -> usize {
         4 * self.centroids
-    }
-
-    /// Values in a patch of `channels` channels.
-    pub fn patch_dim(&self, channels: usize) -> usize {
-        channels * self.patch * self.patch
     }
 
     /// Patches an image of `(channels, height, width)` is encoded with.
@@ -254,9 +250,12 @@ impl KmeansFeatures {
         );
         let mean = tensor(self.mean.clone(), [1, d], device);
         let whiten = tensor(self.whiten.clone(), [d, d], device);
-        let centroids = tensor(self.centroids.clone(), [self.k, d], device);
-        let cc = centroids.clone().powf_scalar(2.0).sum_dim(1).transpose(); // [1, k]
-        let ct = centroids.transpose(); // [d, k]
+        let ct = tensor(self.centroids.clone(), [self.k, d], device).transpose(); // [d, k]
+        let cc: Vec<f32> = self
+            .centroids
+            .chunks_exact(d)
+            .map(|c| c.iter().map(|v| v * v).sum())
+            .collect();
         let mut values = Vec::with_capacity(data.len() * self.dim());
         let images: Vec<usize> = (0..data.len()).collect();
         for block in images.chunks(IMAGE_BLOCK) {
@@ -271,47 +270,50 @@ impl KmeansFeatures {
             }
             let n = block.len() * rows * cols;
             let x = (tensor(patches, [n, d], device) - mean.clone()).matmul(whiten.clone());
-            let f = self.triangle(x, cc.clone(), ct.clone());
-            values.extend(host(self.pool(f, block.len(), rows, cols)));
+            let xx = host(x.clone().powf_scalar(2.0).sum_dim(1)); // [n]
+            let xc = host(x.matmul(ct.clone())); // [n, k]
+            values.extend(self.triangle_pooled(&xx, &xc, &cc, (rows, cols)));
         }
         Features::new(data.len(), self.dim(), values)
     }
 
-    /// The triangle activation `max(0, mean(z) - z_k)` of whitened patches
-    /// `x` (`[n, d]`), `z_k` the distance to centroid `k`; `cc` holds the
-    /// centroids' squared norms (`[1, k]`), `ct` the centroids transposed.
-    fn triangle(&self, x: Tensor<2>, cc: Tensor<2>, ct: Tensor<2>) -> Tensor<2> {
-        let xx = x.clone().powf_scalar(2.0).sum_dim(1); // [n, 1]
-        let z = (xx + cc - x.matmul(ct) * 2.0).clamp_min(0.0).sqrt(); // [n, k]
-        let mu = z.clone().mean_dim(1); // [n, 1]
-        (mu - z).clamp_min(0.0)
-    }
-
-    /// Sums the activations `f` (`[images × rows × cols, k]`) over the four
-    /// quadrants of each image's patch grid (split at `round(rows / 2)` and
-    /// `round(cols / 2)`): `[images, 4k]`, quadrants in the order top-left,
-    /// bottom-left, top-right, bottom-right.
-    fn pool(&self, f: Tensor<2>, images: usize, rows: usize, cols: usize) -> Tensor<2> {
+    /// The features of the images whose patches (`rows × cols` each, in
+    /// row-major grid order) have squared norms `xx` and products `xc`
+    /// (`[patches, k]`) with the centroids, whose squared norms are `cc`:
+    /// each patch's triangle activation `max(0, mean(z) - z_k)`, `z_k` its
+    /// distance to centroid `k`, summed over the four quadrants of the grid
+    /// (split at `round(rows / 2)` and `round(cols / 2)`), quadrants in the
+    /// order top-left, bottom-left, top-right, bottom-right. One pass over
+    /// `xc`, the images in parallel.
+    fn triangle_pooled(
+        &self,
+        xx: &[f32],
+        xc: &[f32],
+        cc: &[f32],
+        (rows, cols): (usize, usize),
+    ) -> Vec<f32> {
         let k = self.k;
-        let grid: Tensor<4> = f.reshape([images, rows, cols, k]);
+        let per_image = rows * cols;
         let (half_r, half_c) = (rows.div_ceil(2), cols.div_ceil(2));
-        let quadrant = |r0: usize, r1: usize, c0: usize, c1: usize| -> Tensor<2> {
-            grid.clone()
-                .narrow(1, r0, r1 - r0)
-                .narrow(2, c0, c1 - c0)
-                .sum_dim(1)
-                .sum_dim(2)
-                .reshape([images, k])
-        };
-        Tensor::cat(
-            vec![
-                quadrant(0, half_r, 0, half_c),
-                quadrant(half_r, rows, 0, half_c),
-                quadrant(0, half_r, half_c, cols),
-                quadrant(half_r, rows, half_c, cols),
-            ],
-            1,
-        )
+        xc.par_chunks(per_image * k)
+            .zip(xx.par_chunks(per_image))
+            .flat_map_iter(|(image_xc, image_xx)| {
+                let mut pooled = vec![0f32; 4 * k];
+                let mut z = vec![0f32; k];
+                for (p, (products, &norm)) in image_xc.chunks_exact(k).zip(image_xx).enumerate() {
+                    for ((z, &c), &xc) in z.iter_mut().zip(cc).zip(products) {
+                        *z = (norm + c - 2.0 * xc).max(0.0).sqrt();
+                    }
+                    let mu = z.iter().sum::<f32>() / k as f32;
+                    let (y, x) = (p / cols, p % cols);
+                    let q = usize::from(y >= half_r) + 2 * usize::from(x >= half_c);
+                    for (out, &z) in pooled[q * k..(q + 1) * k].iter_mut().zip(&z) {
+                        *out += (mu - z).max(0.0);
+                    }
+                }
+                pooled
+            })
+            .collect()
     }
 }
 
