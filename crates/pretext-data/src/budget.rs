@@ -259,10 +259,8 @@ pub fn draw_labels_named(
         )));
     }
     if !short.is_empty() {
-        const SHOWN: usize = 10;
-        let mut listed: Vec<String> = short
+        let each = short
             .iter()
-            .take(SHOWN)
             .map(|(name, has, t, v)| {
                 format!(
                     "`{name}` has {has} of {} ({t} to train, {v} to validate)",
@@ -270,13 +268,10 @@ pub fn draw_labels_named(
                 )
             })
             .collect();
-        if short.len() > SHOWN {
-            listed.push(format!("and {} more", short.len() - SHOWN));
-        }
         return Err(DataError::Invalid(format!(
             "label budget {budget} needs more images than the labelled pool has in {} classes: {}",
             short.len(),
-            listed.join(", ")
+            crate::classes::listed_items(each)
         )));
     }
     let mut train = Vec::new();

@@ -73,16 +73,21 @@ pub(crate) fn named(names: &[String], classes: usize) -> Vec<String> {
 
 /// `a`, `b`, ... for a message, at most ten names.
 pub fn listed(names: &[String]) -> String {
+    if names.is_empty() {
+        return "(none)".into();
+    }
+    listed_items(names.iter().map(|n| format!("`{n}`")).collect())
+}
+
+/// The first ten of `items` joined with commas, then `and N more`.
+pub(crate) fn listed_items(items: Vec<String>) -> String {
     const SHOWN: usize = 10;
-    let mut out: Vec<String> = names.iter().take(SHOWN).map(|n| format!("`{n}`")).collect();
-    if names.len() > SHOWN {
-        out.push(format!("and {} more", names.len() - SHOWN));
+    let more = items.len().saturating_sub(SHOWN);
+    let mut out: Vec<String> = items.into_iter().take(SHOWN).collect();
+    if more > 0 {
+        out.push(format!("and {more} more"));
     }
-    if out.is_empty() {
-        "(none)".into()
-    } else {
-        out.join(", ")
-    }
+    out.join(", ")
 }
 
 #[cfg(test)]

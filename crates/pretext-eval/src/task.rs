@@ -260,8 +260,8 @@ impl TaskConfig {
         let Some(labels) = pool.labels() else {
             return Err(unlabelled(&pool));
         };
-        match (&self.test, self.held_out_fraction()) {
-            (Some(test), _) => {
+        match &self.test {
+            Some(test) => {
                 let test = test.load(&self.base_dir)?;
                 if test.labels().is_none() {
                     return Err(unlabelled(&test));
@@ -273,8 +273,8 @@ impl TaskConfig {
                     held_out: None,
                 })
             }
-            (None, fraction) => {
-                let fraction = fraction.unwrap_or(DEFAULT_TEST_FRACTION);
+            None => {
+                let fraction = self.test_fraction.unwrap_or(DEFAULT_TEST_FRACTION);
                 let (kept, held) = stratified_test_split(labels, fraction, self.seed);
                 if kept.is_empty() || held.is_empty() {
                     return Err(EvalError::Mismatch {

@@ -67,6 +67,17 @@ fn evaluate_with_task(dir: &Path, run: &Path, text: &str) -> Vec<String> {
     ]
 }
 
+/// Class folders `root/<class>/<i>.png`, each of `n` grey `side` x `side` PNGs.
+fn class_folders(root: &Path, classes: &[&str], n: usize, side: u32) {
+    for class in classes {
+        let dir = root.join(class);
+        std::fs::create_dir_all(&dir).unwrap();
+        for i in 0..n {
+            std::fs::write(dir.join(format!("{i}.png")), png(side, side)).unwrap();
+        }
+    }
+}
+
 /// A grey PNG of `w` x `h` pixels.
 fn png(w: u32, h: u32) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
@@ -410,16 +421,7 @@ const CASES: &[Case] = &[
         name: "evaluating with a task whose images do not fit the encoder",
         setup: |d| {
             let run = trained_run(d);
-            for class in ["a", "b"] {
-                std::fs::create_dir_all(d.join("small").join(class)).unwrap();
-                for i in 0..3 {
-                    std::fs::write(
-                        d.join("small").join(class).join(format!("{i}.png")),
-                        png(8, 8),
-                    )
-                    .unwrap();
-                }
-            }
+            class_folders(&d.join("small"), &["a", "b"], 3, 8);
             evaluate_with_task(
                 d,
                 &run,
@@ -495,15 +497,8 @@ const CASES: &[Case] = &[
         name: "evaluating with a test class the labelled pool lacks",
         setup: |d| {
             let run = trained_run(d);
-            for (set, classes) in [("pool", ["a", "b"]), ("test", ["a", "c"])] {
-                for class in classes {
-                    let dir = d.join(set).join(class);
-                    std::fs::create_dir_all(&dir).unwrap();
-                    for i in 0..4 {
-                        std::fs::write(dir.join(format!("{i}.png")), png(28, 28)).unwrap();
-                    }
-                }
-            }
+            class_folders(&d.join("pool"), &["a", "b"], 4, 28);
+            class_folders(&d.join("test"), &["a", "c"], 4, 28);
             evaluate_with_task(
                 d,
                 &run,
@@ -515,10 +510,7 @@ const CASES: &[Case] = &[
     Case {
         name: "an image folder whose exclude names no class folder",
         setup: |d| {
-            for class in ["a", "b"] {
-                std::fs::create_dir_all(d.join("imgs").join(class)).unwrap();
-                std::fs::write(d.join("imgs").join(class).join("0.png"), png(8, 8)).unwrap();
-            }
+            class_folders(&d.join("imgs"), &["a", "b"], 1, 8);
             pretrain_with(
                 d,
                 "format = \"image_folder\"\nroot = \"imgs\"\nexclude = [\"BACKGROUND_Google\"]",
@@ -566,10 +558,7 @@ const CASES: &[Case] = &[
     Case {
         name: "a labelled image folder with one class",
         setup: |d| {
-            std::fs::create_dir_all(d.join("imgs").join("cats")).unwrap();
-            for i in 0..4 {
-                std::fs::write(d.join("imgs/cats").join(format!("{i}.png")), png(8, 8)).unwrap();
-            }
+            class_folders(&d.join("imgs"), &["cats"], 4, 8);
             pretrain_with(d, "format = \"image_folder\"\nroot = \"imgs\"", "")
         },
         needles: &["imgs", "holds one class folder (cats)"],
