@@ -72,8 +72,12 @@ impl Features {
     }
 }
 
-/// Per-dimension standardisation fitted on training features (mean 0, std 1;
-/// std floored at 1e-6 so constant dims become 0).
+/// Per-dimension standardisation fitted on training features (mean 0, std 1).
+/// A dimension constant on the training features (std at the 1e-6 floor)
+/// maps to 0 on any features, the training set's and new ones alike: the
+/// fit learnt nothing about it, and dividing a new value by the floor would
+/// blow it up a millionfold (sparse features fitted on ten labels, such as
+/// k-means activations, were scored at chance that way).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Standardizer {
     /// Per-dimension mean of the training features.
@@ -131,7 +135,12 @@ impl Standardizer {
             self.mean.len(),
             x.dim
         );
-        let inv: Vec<f32> = self.std.iter().map(|&s| 1.0 / s).collect();
+        let floor = Self::MIN_STD as f32;
+        let inv: Vec<f32> = self
+            .std
+            .iter()
+            .map(|&s| if s <= floor { 0.0 } else { 1.0 / s })
+            .collect();
         let mut data = x.data.clone();
         if x.dim > 0 {
             for row in data.chunks_exact_mut(x.dim) {
@@ -246,10 +255,12 @@ mod tests {
         assert!(mean.abs() < 1e-6);
         assert!((var - 1.0).abs() < 1e-5);
         assert!((0..3).all(|i| z.row(i)[1] == 0.0));
-        // Applying to new data uses the training statistics.
-        let other = s.apply(&Features::new(1, 2, vec![3.0, 8.0]));
+        // Applying to new data uses the training statistics; a dimension
+        // constant in training stays 0 however new data varies on it (not
+        // (8 - 7) / 1e-6 = 1e6, which would swamp every other dimension).
+        let other = s.apply(&Features::new(2, 2, vec![3.0, 8.0, 5.0, -2.0]));
         assert!(other.data[0].abs() < 1e-6);
-        assert!((other.data[1] - 1e6).abs() < 1.0);
+        assert_eq!((other.data[1], other.data[3]), (0.0, 0.0));
     }
 
     #[test]
