@@ -142,6 +142,29 @@ fn images_in_memory_and_files_embed_like_the_dataset_and_bad_ones_are_errors() {
         matches!(e, Error::Image { .. }) && e.to_string().contains("bad.png"),
         "{e}"
     );
+    // A finished run's latest checkpoint loads without a word.
+    assert!(encoder.warnings().is_empty(), "{:?}", encoder.warnings());
+    // One flipped byte in the latest weights: the previous checkpoint (epoch
+    // 2 of 3) is used, with a warning; a strict load refuses.
+    let model = run.join("checkpoint/model.bpk");
+    let mut bytes = std::fs::read(&model).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&model, bytes).unwrap();
+    let fallen_back = Encoder::load(&run, &device).unwrap();
+    assert!(fallen_back.source().ends_with("checkpoint.prev"));
+    let warnings = fallen_back.warnings().join("\n");
+    assert!(
+        warnings.starts_with("warning: ")
+            && warnings.contains("model.bpk")
+            && warnings.contains("using the previous checkpoint (epoch 2)"),
+        "{warnings}"
+    );
+    let e = Encoder::load_strict(&run, &device).unwrap_err();
+    assert!(
+        matches!(e, Error::Stale { .. }) && e.to_string().contains("refused (strict)"),
+        "{e}"
+    );
     std::fs::remove_dir_all(run.join("checkpoint")).unwrap();
     std::fs::remove_dir_all(run.join("checkpoint.prev")).unwrap();
     let e = Encoder::load(&run, &device).unwrap_err().to_string();

@@ -181,7 +181,7 @@ fn a_corrupt_latest_checkpoint_falls_back_to_the_previous_one() {
     // Evaluation and resuming use the previous checkpoint; resuming redoes epoch 3.
     let evaluated = EvaluatedRun::open(&run).unwrap();
     assert_eq!(evaluated.epoch, 2);
-    assert!(evaluated.warning.is_some());
+    assert!(evaluated.trained.fallback.is_some());
     let summary = resume(&run, &info(), &[device()], &mut NoObserver).unwrap();
     assert_eq!(summary.epochs, 3);
     assert_eq!(
@@ -215,7 +215,7 @@ fn evaluation_needs_the_weights_alone_and_resuming_needs_everything() {
     assert_eq!(Checkpoint::verify(&latest, Needs::Model).unwrap().epoch, 3);
     let evaluated = EvaluatedRun::open(&run).unwrap();
     assert_eq!(evaluated.epoch, 3);
-    assert_eq!(evaluated.warning, None);
+    assert_eq!(evaluated.trained.fallback, None);
     assert!(evaluated.encoder(&device()).is_ok());
 
     let err = Checkpoint::verify(&latest, Needs::Everything)

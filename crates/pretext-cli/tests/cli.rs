@@ -320,8 +320,16 @@ fn a_run_killed_mid_epoch_resumes_to_the_losses_of_an_uninterrupted_run() {
     child.kill().unwrap();
     child.wait().unwrap();
     fails_with_one_line(&busy, &["cut/resumable", "another pretext process"]);
+    // run.json still says running; no process holds the lock, so the run
+    // reads as interrupted.
     let status = std::fs::read_to_string(run.join("run.json")).unwrap();
     assert!(status.contains(r#""state": "running""#), "{status}");
+    let listed = succeeds(&["runs", "--out", "cut"], tmp.path());
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed.contains("resumable") && listed.contains("interrupted"),
+        "{listed}"
+    );
 
     succeeds(&resume, tmp.path());
     let (a, b) = (
@@ -366,6 +374,115 @@ fn a_run_killed_mid_epoch_resumes_to_the_losses_of_an_uninterrupted_run() {
         tmp.path(),
     );
     fails_with_one_line(&set, &["--set cannot change a resumed run"]);
+}
+
+#[test]
+fn a_kill_between_checkpoint_and_log_loses_no_epoch_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let e = resumable(tmp.path());
+    let killed = Command::new(env!("CARGO_BIN_EXE_pretext"))
+        .args(["pretrain", e.to_str().unwrap(), "--backend", "ndarray"])
+        .current_dir(tmp.path())
+        .env("XDG_RUNTIME_DIR", runtime_dir())
+        .env("PRETEXT_KILL_AFTER_CHECKPOINT", "2")
+        .output()
+        .unwrap();
+    assert!(!killed.status.success());
+    let run = tmp.path().join("runs/resumable");
+    let epochs = |run: &Path| -> Vec<u64> {
+        lines_of(run, "epoch")
+            .iter()
+            .map(|v| v["epoch"].as_u64().unwrap())
+            .collect()
+    };
+    // Epoch 2's checkpoint is in place, its line is not.
+    assert_eq!(epochs(&run), [1]);
+    let state = std::fs::read_to_string(run.join("checkpoint/state.json")).unwrap();
+    assert!(state.contains(r#""epoch": 2"#), "{state}");
+
+    succeeds(&["pretrain", "--resume", "runs/resumable"], tmp.path());
+    assert_eq!(epochs(&run), [1, 2, 3], "every epoch's line, once");
+    let lines = lines_of(&run, "epoch");
+    assert!(lines[1]["train_loss"].as_f64().unwrap().is_finite());
+    let listed = succeeds(&["runs"], tmp.path());
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("finished"));
+}
+
+#[test]
+fn a_damaged_latest_checkpoint_is_used_with_a_warning_and_strict_refuses_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let e = resumable(tmp.path());
+    succeeds(&["pretrain", e.to_str().unwrap()], tmp.path());
+    let model = tmp.path().join("runs/resumable/checkpoint/model.bpk");
+    let mut bytes = std::fs::read(&model).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&model, bytes).unwrap();
+    let warned = |out: &Output| {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("warning: ")
+                && stderr.contains("model.bpk")
+                && stderr.contains("using the previous checkpoint (epoch 2)"),
+            "{stderr}"
+        );
+    };
+    let test_images = mnist().with_file_name("t10k-images-idx3-ubyte.gz");
+    let test_images = test_images.to_str().unwrap();
+
+    warned(&succeeds(
+        &["export", "runs/resumable", "--out", "x"],
+        tmp.path(),
+    ));
+    let config = std::fs::read_to_string(tmp.path().join("x/config.json")).unwrap();
+    assert!(config.contains("checkpoint.prev"), "{config}");
+    let strict = pretext(
+        &["export", "runs/resumable", "--out", "y", "--strict"],
+        tmp.path(),
+    );
+    fails_with_one_line(&strict, &["model.bpk", "refused (strict)"]);
+    assert!(!tmp.path().join("y").exists(), "nothing is written");
+
+    let embed = ["embed", "runs/resumable", test_images, "--out", "e.npy"];
+    warned(&succeeds(&embed, tmp.path()));
+    for f in ["e.npy", "labels.npy"] {
+        std::fs::remove_file(tmp.path().join(f)).unwrap();
+    }
+    let strict = pretext(&[&embed[..], &["--strict"]].concat(), tmp.path());
+    fails_with_one_line(&strict, &["model.bpk", "refused (strict)"]);
+    assert!(!tmp.path().join("e.npy").exists(), "nothing is written");
+
+    // Labels never overwrite the embeddings.
+    let clash = pretext(
+        &[
+            "embed",
+            "runs/resumable",
+            test_images,
+            "--out",
+            "labels.npy",
+        ],
+        tmp.path(),
+    );
+    fails_with_one_line(&clash, &["--out labels.npy", "--labels-out"]);
+    assert!(!tmp.path().join("labels.npy").exists());
+    succeeds(
+        &[
+            "embed",
+            "runs/resumable",
+            test_images,
+            "--out",
+            "labels.npy",
+            "--labels-out",
+            "classes.npy",
+        ],
+        tmp.path(),
+    );
+    let header = |f: &str| {
+        let bytes = std::fs::read(tmp.path().join(f)).unwrap();
+        String::from_utf8_lossy(&bytes[10..128.min(bytes.len())]).to_string()
+    };
+    assert!(header("labels.npy").contains("'descr': '<f4'"));
+    assert!(header("classes.npy").contains("'descr': '<i8'"));
 }
 
 #[test]

@@ -46,6 +46,11 @@ fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<(), Strin
         .split_once('=')
         .ok_or_else(|| format!("--set {assignment:?}: expected key=value"))?;
     let (key, raw) = (key.trim(), raw.trim());
+    if raw.contains(['\n', '\r']) {
+        return Err(format!(
+            "--set {key}: the value holds a line break, which would drop what follows it; give one key per --set"
+        ));
+    }
     let value: toml::Value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
         .ok()
         .and_then(|mut t| t.remove("v"))

@@ -10,7 +10,7 @@ use pretext_data::transform::derive_seed;
 use pretext_data::{ChannelStats, ImageDataset, LabelSplit, Modality};
 use pretext_methods::{InputSpec, Method};
 use pretext_nn::{Encoder, InputShape, random_streams};
-use pretext_train::{Checkpoint, ExperimentConfig, Needs, RunDir};
+use pretext_train::{Checkpoint, ExperimentConfig, RunDir};
 
 use crate::EvalError;
 use crate::embed::{cached, embed_images, is_cached, pixel_features};
@@ -23,6 +23,7 @@ use crate::heads::{
 use crate::kmeans::KmeansFeatures;
 use crate::results::{EvalResults, Source};
 use crate::task::{Baseline, Head, TaskConfig, TaskImages};
+use crate::trained_checkpoint::TrainedCheckpoint;
 
 /// Streams of the seeds derived from a task's seed.
 pub(crate) const RANDOM_INIT_STREAM: u64 = 0x5241_4E44;
@@ -42,25 +43,17 @@ pub struct EvaluatedRun {
     pub epoch: usize,
     /// Shape and normalisation of the encoder's input.
     pub input: InputSpec,
-    /// Why the latest checkpoint was passed over for the previous one, if it was.
-    pub warning: Option<String>,
+    /// The checkpoint used and what the user must be warned of.
+    pub trained: TrainedCheckpoint,
 }
 
 impl EvaluatedRun {
     /// Opens the run at `path`; it must have a checkpoint.
     pub fn open(path: &Path) -> Result<Self, EvalError> {
         let dir = RunDir::open(path)?;
-        let latest = dir.checkpoint_dir();
-        if !latest.join("model.bpk").is_file() && !latest.with_extension("prev").is_dir() {
-            return Err(EvalError::Run {
-                path: path.to_path_buf(),
-                reason: "the run has no checkpoint yet (it writes one after each epoch)".into(),
-            });
-        }
+        let trained = TrainedCheckpoint::of(&dir)?;
         let config = ExperimentConfig::load(&dir.config_path(), &[])?;
-        let good = Checkpoint::find_good(&latest, Needs::Model)?;
-        let (checkpoint, state, warning) = (good.dir, good.state, good.warning);
-        let input = match state.input {
+        let input = match trained.state.input.clone() {
             Some(spec) => spec,
             None => {
                 // Runs older than `state.input`: recompute from the pretraining data.
@@ -72,10 +65,10 @@ impl EvaluatedRun {
         Ok(Self {
             dir,
             config,
-            checkpoint,
-            epoch: state.epoch,
+            checkpoint: trained.dir.clone(),
+            epoch: trained.state.epoch,
             input,
-            warning,
+            trained,
         })
     }
 
@@ -253,8 +246,8 @@ impl Prepared {
         log: &mut dyn FnMut(&str),
     ) -> Result<Self, EvalError> {
         let run = EvaluatedRun::open(run_path)?;
-        if let Some(warning) = &run.warning {
-            log(&format!("warning: {warning}"));
+        for warning in run.trained.warnings() {
+            log(&warning);
         }
         let data = load_task_data(task, &run)?;
         if task.compares_with(Baseline::Kmeans) {
@@ -287,7 +280,7 @@ impl Prepared {
         // A held-out test set shares its folder (and its count) with the pool.
         let read = if data.held_out.is_some() { 1 } else { 2 };
         for d in [&data.pool, &data.test].into_iter().take(read) {
-            if let Some(note) = d.skipped_note() {
+            if let Some(note) = d.reading_note() {
                 log(&note);
             }
         }

@@ -46,6 +46,7 @@ pub mod text_finetune;
 mod text_inspect;
 mod text_task;
 mod tfidf;
+mod trained_checkpoint;
 
 pub use comparison::{Cell, ComparisonRow, MethodComparison};
 pub use error::EvalError;
@@ -65,3 +66,4 @@ pub use text_evaluate::{TextRun, evaluate_text};
 pub use text_inspect::{TextInspection, inspect_text};
 pub use text_task::TextTaskConfig;
 pub use tfidf::{SparseLinearModel, SparseRows, Tfidf, TfidfConfig, TfidfFit, fit_tfidf_logistic};
+pub use trained_checkpoint::TrainedCheckpoint;

@@ -12,7 +12,7 @@ use pretext_data::transform::derive_seed;
 use pretext_data::{Modality, test_split};
 use pretext_nn::random_streams;
 use pretext_nn::text::TextEncoder;
-use pretext_train::{Checkpoint, Experiment, Needs, RunDir, TOKENIZER_FILE, TextExperimentConfig};
+use pretext_train::{Checkpoint, Experiment, RunDir, TOKENIZER_FILE, TextExperimentConfig};
 
 use crate::EvalError;
 use crate::embed::cached;
@@ -26,6 +26,7 @@ use crate::text_embed::embed_texts;
 use crate::text_finetune::{LabelledTexts, finetune_text};
 use crate::text_task::TextTaskConfig;
 use crate::tfidf::fit_tfidf_logistic;
+use crate::trained_checkpoint::TrainedCheckpoint;
 
 /// A text run ready to be evaluated: its experiment, checkpoint and tokenizer.
 pub struct TextRun {
@@ -39,8 +40,8 @@ pub struct TextRun {
     pub epoch: usize,
     /// The tokenizer the encoder was trained with.
     pub tokenizer: TextTokenizer,
-    /// Why the latest checkpoint was passed over for the previous one, if it was.
-    pub warning: Option<String>,
+    /// The checkpoint used and what the user must be warned of.
+    pub trained: TrainedCheckpoint,
 }
 
 impl TextRun {
@@ -56,22 +57,15 @@ impl TextRun {
                 });
             }
         };
-        let latest = dir.checkpoint_dir();
-        if !latest.join("model.bpk").is_file() && !latest.with_extension("prev").is_dir() {
-            return Err(EvalError::Run {
-                path: path.to_path_buf(),
-                reason: "the run has no checkpoint yet (it writes one after each epoch)".into(),
-            });
-        }
-        let good = Checkpoint::find_good(&latest, Needs::Model)?;
+        let trained = TrainedCheckpoint::of(&dir)?;
         let tokenizer = TextTokenizer::load(&dir.path().join(TOKENIZER_FILE))?;
         Ok(Self {
             dir,
             config,
-            checkpoint: good.dir,
-            epoch: good.state.epoch,
+            checkpoint: trained.dir.clone(),
+            epoch: trained.state.epoch,
             tokenizer,
-            warning: good.warning,
+            trained,
         })
     }
 
@@ -146,8 +140,8 @@ pub fn evaluate_text(
 ) -> Result<EvalResults, EvalError> {
     let _streams = random_streams::hold([device]);
     let run = TextRun::open(run_path)?;
-    if let Some(warning) = &run.warning {
-        log(&format!("warning: {warning}"));
+    for warning in run.trained.warnings() {
+        log(&warning);
     }
     let (pool, test) = load_task_data(task)?;
     let classes = pool.num_classes().unwrap_or(0);

@@ -16,6 +16,7 @@ use pretext_methods::InputSpec;
 use serde::{Deserialize, Serialize};
 
 use crate::TrainError;
+use crate::metrics::EpochRecord;
 use crate::run_dir::write_atomic;
 
 /// The loop's position when the checkpoint was taken.
@@ -40,6 +41,12 @@ pub struct CheckpointState {
     /// on load. Filled in by [`Checkpoint::save`]; absent in older runs.
     #[serde(default)]
     pub checksums: BTreeMap<String, u32>,
+    /// The metrics line of the epoch this checkpoint ends, so a process
+    /// killed after the checkpoint but before the line reached
+    /// `metrics.jsonl` loses nothing: a resume writes it back. Absent in
+    /// older runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<EpochRecord>,
 }
 
 /// A checkpoint that passed its checks.

@@ -190,10 +190,20 @@ impl Default for TrainConfig {
     }
 }
 
+/// The most epochs a run may plan: far past any real run, and small enough
+/// that steps, seeds and schedules never overflow.
+const MAX_EPOCHS: usize = 1_000_000;
+
 impl TrainConfig {
     pub(crate) fn validate(&self) -> Result<(), String> {
         if self.epochs == 0 {
             return Err("train.epochs must be at least 1, got 0".into());
+        }
+        if self.epochs > MAX_EPOCHS {
+            return Err(format!(
+                "train.epochs must be at most {MAX_EPOCHS}, got {}",
+                self.epochs
+            ));
         }
         if self.batch_size < 2 {
             return Err(format!(
@@ -438,7 +448,19 @@ name = "simclr"
             "{e}"
         );
         let e = load(BASE, &["method.temperature=-1"]).unwrap_err();
-        assert!(e.contains("method.temperature must be positive"), "{e}");
+        assert!(e.contains("method.temperature must be between"), "{e}");
+        let e = load(BASE, &["method.temperature=1e-30"]).unwrap_err();
+        assert!(
+            e.contains("method.temperature must be between 0.01 and 100, got 0.000"),
+            "{e}"
+        );
+        let e = load(BASE, &["train.epochs=9223372036854775807"]).unwrap_err();
+        assert!(e.contains("train.epochs must be at most 1000000"), "{e}");
+        let e = load(BASE, &["train.epochs=3\nname=\"x\""]).unwrap_err();
+        assert!(
+            e.contains("--set train.epochs: the value holds a line break"),
+            "{e}"
+        );
         let e = load(BASE, &["train.optimizer.lr=-0.1"]).unwrap_err();
         assert!(e.contains("train.optimizer.lr must be positive"), "{e}");
         let e = load("name = \"t\"\n[data\n", &[]).unwrap_err();

@@ -10,7 +10,7 @@ use pretext_nn::InputShape;
 
 use crate::monitor::{KnnReading, MonitorPlan};
 use crate::pretraining::{Counts, Pretraining};
-use crate::{ExperimentConfig, TrainError};
+use crate::{ExperimentConfig, Observer, TrainError};
 
 /// Loaders and input spec of an image run.
 pub(crate) struct ImageSetup {
@@ -23,9 +23,14 @@ pub(crate) struct ImageSetup {
 }
 
 impl ImageSetup {
-    pub fn new(config: &ExperimentConfig) -> Result<Self, TrainError> {
+    /// Reads the data and plans the loaders; what reading skipped or
+    /// converted is reported to `observer`.
+    pub fn new(config: &ExperimentConfig, observer: &mut dyn Observer) -> Result<Self, TrainError> {
         let t = &config.train;
         let loaded = config.data.load(&config.base_dir)?;
+        if let Some(note) = loaded.reading_note() {
+            observer.on_message(&note);
+        }
         // Labels are kept for the monitor's slice alone; the loaders never see them.
         let labels = loaded.labels().map(<[u32]>::to_vec);
         let data = Arc::new(loaded.without_labels());

@@ -46,7 +46,7 @@ pub use monitor::{DEFAULT_MONITOR_SIZE, KnnReading, MonitorConfig, leave_one_out
 pub use observer::{NoObserver, Observer, Plan};
 pub use optimizer::{OptimizerConfig, OptimizerKind};
 pub use pretext_data::from_toml_with_overrides;
-pub use run_dir::{RunDir, RunInfo, RunLock, RunStatus, write_atomic};
+pub use run_dir::{INTERRUPTED, RUNNING, RunDir, RunInfo, RunLock, RunStatus, write_atomic};
 pub use schedule::ScheduleConfig;
 pub use sweep::{SweepConfig, SweepMember};
 pub use text_experiment::TextExperimentConfig;

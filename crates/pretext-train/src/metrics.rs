@@ -67,11 +67,15 @@ pub struct EpochRecord {
 /// Cuts the log at `path` back to a checkpoint taken after `step` and
 /// `epoch`: step lines up to `step` and epoch lines up to `epoch` stay, later
 /// lines (an interrupted epoch) and damaged ones (a line cut by a crash) go.
-/// Rewritten atomically. Returns the epoch lines kept.
+/// `last`, the checkpoint's own copy of epoch `epoch`'s line, is written
+/// back when the log lacks it (a kill between checkpoint and line), and any
+/// repeated epoch line is kept once. Rewritten atomically. Returns the epoch
+/// lines kept, in order.
 pub fn truncate_after(
     path: &Path,
     step: usize,
     epoch: usize,
+    last: Option<&EpochRecord>,
 ) -> Result<Vec<EpochRecord>, TrainError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
@@ -88,7 +92,7 @@ pub fn truncate_after(
         } else if let Ok(r) = serde_json::from_str::<EpochRecord>(line)
             && r.kind == "epoch"
         {
-            let keep = r.epoch <= epoch;
+            let keep = r.epoch <= epoch && !epochs.iter().any(|e: &EpochRecord| e.epoch == r.epoch);
             if keep {
                 epochs.push(r);
             }
@@ -100,6 +104,13 @@ pub fn truncate_after(
             kept.push_str(line);
             kept.push('\n');
         }
+    }
+    if let Some(record) = last.filter(|r| r.epoch == epoch)
+        && !epochs.iter().any(|e| e.epoch == epoch)
+    {
+        kept.push_str(&serde_json::to_string(record).expect("records always serialise"));
+        kept.push('\n');
+        epochs.push(record.clone());
     }
     crate::run_dir::write_atomic(path, kept.as_bytes())?;
     Ok(epochs)
@@ -164,7 +175,7 @@ mod tests {
         ]
         .join("\n");
         std::fs::write(&path, text).unwrap();
-        let kept = truncate_after(&path, 10, 1).unwrap();
+        let kept = truncate_after(&path, 10, 1, None).unwrap();
         assert_eq!(kept.len(), 1);
         let after = std::fs::read_to_string(&path).unwrap();
         assert_eq!(
@@ -175,5 +186,47 @@ mod tests {
         let mut log = MetricsLog::append(&path).unwrap();
         log.write(&serde_json::json!({"kind": "x"})).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 4);
+    }
+
+    #[test]
+    fn the_checkpoints_copy_of_a_lost_epoch_line_is_written_back_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("metrics.jsonl");
+        let record = |epoch: usize| EpochRecord {
+            kind: "epoch".into(),
+            epoch,
+            step: epoch * 10,
+            train_loss: 1.0 / epoch as f32,
+            val_loss: None,
+            embedding_std: None,
+            effective_rank: None,
+            lr: 0.1,
+            images_per_sec: 1.0,
+            seconds: 1.0,
+            monitor: Vec::new(),
+            monitor_seconds: None,
+        };
+        let line = |epoch: usize| serde_json::to_string(&record(epoch)).unwrap();
+        // Killed after epoch 2's checkpoint, before its line: the log ends at 1.
+        std::fs::write(&path, format!("{}\n", line(1))).unwrap();
+        let kept = truncate_after(&path, 20, 2, Some(&record(2))).unwrap();
+        assert_eq!(kept, vec![record(1), record(2)]);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text, format!("{}\n{}\n", line(1), line(2)));
+        // Resumed again from the same checkpoint: still once.
+        let kept = truncate_after(&path, 20, 2, Some(&record(2))).unwrap();
+        assert_eq!(kept.len(), 2);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+        // A line written twice is kept once.
+        std::fs::write(&path, format!("{}\n{}\n{}\n", line(1), line(1), line(2))).unwrap();
+        assert_eq!(truncate_after(&path, 20, 2, None).unwrap().len(), 2);
+        // A copy from another epoch (a fallback to an older checkpoint) is not written.
+        std::fs::write(&path, format!("{}\n", line(1))).unwrap();
+        assert_eq!(
+            truncate_after(&path, 10, 1, Some(&record(2)))
+                .unwrap()
+                .len(),
+            1
+        );
     }
 }

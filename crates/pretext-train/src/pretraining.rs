@@ -34,7 +34,7 @@ impl Counts {
         let steps_per_epoch = batches_per_epoch.min(max_steps_per_epoch.unwrap_or(usize::MAX));
         Self {
             steps_per_epoch,
-            total_steps: steps_per_epoch * epochs,
+            total_steps: steps_per_epoch.saturating_mul(epochs),
             train_samples,
             val_samples,
         }

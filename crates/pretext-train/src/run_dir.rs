@@ -7,6 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::TrainError;
 
+/// `run.json`'s state while a process trains the run.
+pub const RUNNING: &str = "running";
+/// The state [`RunDir::status`] reads for a run marked running that no live
+/// process trains.
+pub const INTERRUPTED: &str = "interrupted";
+
 /// Facts about the environment a run records, supplied by the front end.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunInfo {
@@ -21,7 +27,8 @@ pub struct RunInfo {
 pub struct RunStatus {
     /// The run's name (its directory name).
     pub name: String,
-    /// `running`, `finished` or `failed`.
+    /// `running`, `finished` or `failed` (and, as [`RunDir::status`] reads
+    /// it, `interrupted` for a run killed while running).
     pub state: String,
     /// The method's name.
     pub method: String,
@@ -180,20 +187,42 @@ impl RunDir {
         }
     }
 
+    /// Whether a live process holds the run's lock, that is, trains it now.
+    /// The system releases the lock when the process dies, however it dies,
+    /// so a run killed mid-epoch reads as not training.
+    pub fn is_training(&self) -> bool {
+        let Ok(file) = std::fs::File::open(self.path.join("lock")) else {
+            return false;
+        };
+        // A shared lock conflicts with the trainer's exclusive one only.
+        match file.try_lock_shared() {
+            Ok(()) => false,
+            Err(std::fs::TryLockError::WouldBlock) => true,
+            Err(std::fs::TryLockError::Error(_)) => false,
+        }
+    }
+
     /// Writes `run.json` atomically.
     pub fn write_status(&self, status: &RunStatus) -> Result<(), TrainError> {
         let json = serde_json::to_vec_pretty(status).expect("status always serialises");
         write_atomic(&self.status_path(), &json)
     }
 
-    /// Reads `run.json`.
+    /// Reads `run.json`. A run it marks `running` that no live process
+    /// trains (killed, or its machine lost) reads as `interrupted`: `pretext
+    /// pretrain --resume` continues it.
     pub fn status(&self) -> Result<RunStatus, TrainError> {
         let path = self.status_path();
         let text = std::fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
-        serde_json::from_str(&text).map_err(|e| TrainError::Checkpoint {
-            path,
-            reason: e.to_string(),
-        })
+        let mut status: RunStatus =
+            serde_json::from_str(&text).map_err(|e| TrainError::Checkpoint {
+                path,
+                reason: e.to_string(),
+            })?;
+        if status.state == RUNNING && !self.is_training() {
+            status.state = INTERRUPTED.into();
+        }
+        Ok(status)
     }
 
     /// Every run directory directly under `out`, sorted by name, with its status
@@ -242,6 +271,37 @@ mod tests {
         );
         drop(held);
         run.lock().unwrap();
+    }
+
+    #[test]
+    fn a_running_run_whose_lock_is_free_reads_as_interrupted() {
+        let tmp = tempfile::tempdir().unwrap();
+        let run = RunDir::create(tmp.path(), "x").unwrap();
+        let status = RunStatus {
+            name: "x".into(),
+            state: RUNNING.into(),
+            method: "simclr".into(),
+            seed: 1,
+            info: RunInfo {
+                backend: "flex".into(),
+                git_revision: None,
+            },
+            epochs_done: 1,
+            epochs: 2,
+            last_val_loss: None,
+            started_unix: 0,
+            updated_unix: 0,
+            error: None,
+            budget: None,
+        };
+        run.write_status(&status).unwrap();
+        assert_eq!(run.status().unwrap().state, INTERRUPTED);
+        assert!(!run.is_training());
+        let held = run.lock().unwrap();
+        assert!(run.is_training());
+        assert_eq!(run.status().unwrap().state, RUNNING);
+        drop(held);
+        assert_eq!(run.status().unwrap().state, INTERRUPTED);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::collapse::{Collapse, effective_rank, embedding_std};
 use crate::image_setup::ImageSetup;
 use crate::pretraining::Pretraining;
 use crate::replicas::Replicas;
-use crate::run_dir::now_unix;
+use crate::run_dir::{RUNNING, now_unix};
 use crate::text_setup::{TOKENIZER_FILE, TextSetup};
 use crate::time_budget::{Budget, BudgetCall, with_epochs};
 use crate::warm_start::method_from_run;
@@ -97,7 +97,7 @@ pub fn pretrain(
     observer: &mut dyn Observer,
 ) -> Result<Summary, TrainError> {
     let device = first_device(devices)?;
-    let setup = ImageSetup::new(config)?;
+    let setup = ImageSetup::new(config, observer)?;
     // Every draw of the run follows from its seed, whatever else the process runs.
     let _streams = random_streams::hold(devices);
     let train_device = device.clone().autodiff();
@@ -222,7 +222,7 @@ pub fn resume(
         Experiment::Image(config) => {
             let settings = config.settings();
             let good = resumable_checkpoint(&run, &settings, observer)?;
-            let setup = ImageSetup::new(&config)?;
+            let setup = ImageSetup::new(&config, observer)?;
             let spec = good
                 .state
                 .input
@@ -259,7 +259,17 @@ pub(crate) fn resumable_checkpoint(
     settings: &RunSettings,
     observer: &mut dyn Observer,
 ) -> Result<GoodCheckpoint, TrainError> {
-    let good = Checkpoint::find_good(&run.checkpoint_dir(), Needs::Everything)?;
+    let latest = run.checkpoint_dir();
+    if !latest.exists() && !latest.with_extension("prev").exists() {
+        return Err(TrainError::Config {
+            path: run.path().to_path_buf(),
+            reason: format!(
+                "nothing to resume: the run stopped before its first checkpoint (written after epoch 1); start again with pretext pretrain {}",
+                run.config_path().display()
+            ),
+        });
+    }
+    let good = Checkpoint::find_good(&latest, Needs::Everything)?;
     if let Some(warning) = &good.warning {
         observer.on_message(&format!("warning: {warning}"));
     }
@@ -302,12 +312,17 @@ pub(crate) fn continue_run<P: Pretraining>(
     let method = Checkpoint::load_method(&good.dir, method)?;
     let optimizer = settings.train.optimizer.init(settings.train.grad_clip);
     let optimizer = Checkpoint::load_optimizer(&good.dir, optimizer)?;
-    let kept = crate::metrics::truncate_after(&run.metrics_path(), state.step, state.epoch)?;
+    let kept = crate::metrics::truncate_after(
+        &run.metrics_path(),
+        state.step,
+        state.epoch,
+        state.record.as_ref(),
+    )?;
     let first_train_loss = kept.iter().find(|e| e.epoch == 1).map(|e| e.train_loss);
     let mut status = run
         .status()
         .unwrap_or_else(|_| fresh_status(run, settings, info));
-    status.state = "running".into();
+    status.state = RUNNING.into();
     status.info = info.clone();
     status.epochs_done = state.epoch;
     status.error = None;
@@ -328,7 +343,7 @@ fn fresh_status(run: &RunDir, settings: &RunSettings, info: &RunInfo) -> RunStat
     let now = now_unix();
     RunStatus {
         name: run.name(),
-        state: "running".into(),
+        state: RUNNING.into(),
         method: settings.method.into(),
         seed: settings.seed,
         info: info.clone(),
@@ -515,20 +530,6 @@ fn train<P: Pretraining>(
             {
                 observer.on_message(&warning);
             }
-            Checkpoint::save(
-                &run.checkpoint_dir(),
-                &method,
-                &optimizer,
-                &CheckpointState {
-                    epoch,
-                    step,
-                    seed: settings.seed,
-                    method: settings.method.into(),
-                    input: setup.input(),
-                    checksums: Default::default(),
-                },
-                &toml,
-            )?;
             let record = EpochRecord {
                 kind: "epoch".into(),
                 epoch,
@@ -544,6 +545,24 @@ fn train<P: Pretraining>(
                 monitor: monitor.unwrap_or_default(),
                 monitor_seconds,
             };
+            // The checkpoint carries the epoch's line, so a kill between the
+            // two cannot lose it: a resume writes it back.
+            Checkpoint::save(
+                &run.checkpoint_dir(),
+                &method,
+                &optimizer,
+                &CheckpointState {
+                    epoch,
+                    step,
+                    seed: settings.seed,
+                    method: settings.method.into(),
+                    input: setup.input(),
+                    checksums: Default::default(),
+                    record: Some(record.clone()),
+                },
+                &toml,
+            )?;
+            kill_point(epoch);
             log.write(&record)?;
             if let Some(BudgetCall::Stop { note }) = budget
                 .as_mut()
@@ -583,6 +602,16 @@ fn train<P: Pretraining>(
     }
     run.write_status(&status)?;
     result
+}
+
+/// Fault injection for the crash tests: `PRETEXT_KILL_AFTER_CHECKPOINT=<epoch>`
+/// ends the process at once, as a kill would, after that epoch's checkpoint
+/// is in place and before its metrics line is written.
+fn kill_point(epoch: usize) {
+    let at = std::env::var("PRETEXT_KILL_AFTER_CHECKPOINT").ok();
+    if at.and_then(|v| v.parse::<usize>().ok()) == Some(epoch) {
+        std::process::abort();
+    }
 }
 
 /// The last line of a multi-line message (burn's errors end with the cause).

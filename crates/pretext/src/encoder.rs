@@ -32,20 +32,38 @@ pub struct Encoder {
     input: InputSpec,
     device: Device,
     source: PathBuf,
+    warnings: Vec<String>,
 }
 
 impl Encoder {
     /// Loads the encoder of the run at `run` (its last good checkpoint) on
-    /// `device`.
+    /// `device`. When the latest checkpoint is damaged and the one before it
+    /// is used, or the run is still training, it says so in one line on
+    /// stderr, and [`Encoder::warnings`] holds the lines;
+    /// [`Encoder::load_strict`] refuses a damaged checkpoint instead.
     pub fn load(run: impl AsRef<Path>, device: &Device) -> Result<Self, Error> {
-        let run = EvaluatedRun::open(run.as_ref())?;
-        Ok(Self::from_parts(
+        Self::load_checked(run.as_ref(), device, false)
+    }
+
+    /// Loads the encoder of the run at `run` as [`Encoder::load`] does, but
+    /// fails when its latest checkpoint is damaged rather than use an older
+    /// one.
+    pub fn load_strict(run: impl AsRef<Path>, device: &Device) -> Result<Self, Error> {
+        Self::load_checked(run.as_ref(), device, true)
+    }
+
+    fn load_checked(run: &Path, device: &Device, strict: bool) -> Result<Self, Error> {
+        let run = EvaluatedRun::open(run)?;
+        let warnings = crate::stale::check(&run.trained, strict)?;
+        let mut encoder = Self::from_parts(
             run.encoder(device)?,
             run.config.encoder.clone(),
             run.input.clone(),
             device,
             run.checkpoint.clone(),
-        ))
+        );
+        encoder.warnings = warnings;
+        Ok(encoder)
     }
 
     /// An encoder from its parts (a run's, or an import's).
@@ -62,6 +80,7 @@ impl Encoder {
             input,
             device: device.clone(),
             source,
+            warnings: Vec::new(),
         }
     }
 
@@ -88,6 +107,13 @@ impl Encoder {
     /// Where the weights came from (a checkpoint or an export directory).
     pub fn source(&self) -> &Path {
         &self.source
+    }
+
+    /// What loading warned of, one line each: a damaged latest checkpoint
+    /// passed over for the previous one, a run still training. Empty when
+    /// the latest checkpoint of a finished run was loaded.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// The embedding of each image, in order. Images are resized to the

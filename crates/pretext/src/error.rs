@@ -26,6 +26,13 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// The run's latest checkpoint is damaged, and a strict load refuses
+    /// the older one.
+    #[error("{reason}; refused (strict)")]
+    Stale {
+        /// Why the latest checkpoint was passed over.
+        reason: String,
+    },
     /// A file could not be written or read.
     #[error("{path}: {cause}")]
     Io {

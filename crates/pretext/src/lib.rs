@@ -47,6 +47,7 @@ mod encoder;
 mod error;
 pub mod export;
 pub mod npy;
+mod stale;
 mod text_encoder;
 pub mod text_export;
 

@@ -17,20 +17,35 @@ pub struct TextEncoder {
     tokenizer: TextTokenizer,
     device: Device,
     source: PathBuf,
+    warnings: Vec<String>,
 }
 
 impl TextEncoder {
     /// Loads the encoder of the text run at `run` (its last good checkpoint)
-    /// and the run's `tokenizer.json`, on `device`.
+    /// and the run's `tokenizer.json`, on `device`. Warns as
+    /// [`crate::Encoder::load`] does.
     pub fn load(run: impl AsRef<Path>, device: &Device) -> Result<Self, Error> {
-        let run = TextRun::open(run.as_ref())?;
-        Ok(Self::from_parts(
+        Self::load_checked(run.as_ref(), device, false)
+    }
+
+    /// Loads as [`TextEncoder::load`] does, but fails when the run's latest
+    /// checkpoint is damaged rather than use an older one.
+    pub fn load_strict(run: impl AsRef<Path>, device: &Device) -> Result<Self, Error> {
+        Self::load_checked(run.as_ref(), device, true)
+    }
+
+    fn load_checked(run: &Path, device: &Device, strict: bool) -> Result<Self, Error> {
+        let run = TextRun::open(run)?;
+        let warnings = crate::stale::check(&run.trained, strict)?;
+        let mut encoder = Self::from_parts(
             run.encoder(device)?,
             run.config.encoder.clone(),
             run.tokenizer.clone(),
             device,
             run.checkpoint.clone(),
-        ))
+        );
+        encoder.warnings = warnings;
+        Ok(encoder)
     }
 
     /// An encoder from its parts (a run's, or an import's).
@@ -47,6 +62,7 @@ impl TextEncoder {
             tokenizer,
             device: device.clone(),
             source,
+            warnings: Vec::new(),
         }
     }
 
@@ -73,6 +89,11 @@ impl TextEncoder {
     /// The checkpoint directory (or export) it was loaded from.
     pub fn source(&self) -> &Path {
         &self.source
+    }
+
+    /// What loading warned of, as [`crate::Encoder::warnings`].
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// The embedding of each text, in order. Texts are tokenised with the

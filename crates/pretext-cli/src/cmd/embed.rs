@@ -37,14 +37,23 @@ pub struct Args {
     /// Text runs: read the text as Latin-1 (Windows-1252) instead of UTF-8.
     #[arg(long)]
     pub latin1: bool,
-    /// The embeddings file; labels go to `labels.npy` beside it.
+    /// The embeddings file.
     #[arg(long, default_value = "embeddings.npy")]
     pub out: PathBuf,
+    /// The labels file, when the data has labels (default `labels.npy`
+    /// beside `--out`); it may not be `--out` itself.
+    #[arg(long)]
+    pub labels_out: Option<PathBuf>,
+    /// Refuse a run whose latest checkpoint is damaged, rather than embed
+    /// with the one before it and a warning.
+    #[arg(long)]
+    pub strict: bool,
     #[command(flatten)]
     pub compute: Compute,
 }
 
 pub fn run(args: Args) -> Result<()> {
+    let labels_out = labels_path(&args)?;
     let config = RunDir::open(&args.run)?.config_path();
     let device = args.compute.device()?;
     let (embeddings, labels, dim) = match Experiment::modality_of_file(&config)? {
@@ -59,7 +68,10 @@ pub fn run(args: Args) -> Result<()> {
                     args.run.display()
                 );
             }
-            let encoder = Encoder::load(&args.run, &device)?;
+            let encoder = match args.strict {
+                true => Encoder::load_strict(&args.run, &device)?,
+                false => Encoder::load(&args.run, &device)?,
+            };
             let mut config = DatasetConfig::from_path(&args.data)?;
             // A folder is read at the run's input size and channels, resized
             // as the run's own folders were: images of mixed sizes embed.
@@ -69,7 +81,7 @@ pub fn run(args: Args) -> Result<()> {
                 *size = Some([shape.height as u32, shape.width as u32]);
             }
             let data = config.load(Path::new("."))?;
-            if let Some(note) = data.skipped_note() {
+            if let Some(note) = data.reading_note() {
                 eprintln!("{note}");
             }
             let embeddings = encoder.embed_dataset(&data)?;
@@ -87,7 +99,10 @@ pub fn run(args: Args) -> Result<()> {
                     false => e.into(),
                 }
             })?;
-            let encoder = TextEncoder::load(&args.run, &device)?;
+            let encoder = match args.strict {
+                true => TextEncoder::load_strict(&args.run, &device)?,
+                false => TextEncoder::load(&args.run, &device)?,
+            };
             let embeddings = encoder.embed_texts(data.docs());
             (
                 embeddings,
@@ -103,13 +118,32 @@ pub fn run(args: Args) -> Result<()> {
         args.out.display()
     );
     if let Some(labels) = labels {
-        let path = args.out.with_file_name("labels.npy");
         let labels: Vec<i64> = labels.iter().map(|&l| l as i64).collect();
-        write_i64_vector(&path, &labels)?;
-        print!(", labels in {}", path.display());
+        write_i64_vector(&labels_out, &labels)?;
+        print!(", labels in {}", labels_out.display());
     }
     println!();
     Ok(())
+}
+
+/// Where the labels go: `--labels-out`, else `labels.npy` beside `--out`;
+/// never the embeddings file itself.
+fn labels_path(args: &Args) -> Result<PathBuf> {
+    let path = args
+        .labels_out
+        .clone()
+        .unwrap_or_else(|| args.out.with_file_name("labels.npy"));
+    let same = |a: &Path, b: &Path| {
+        let full = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        full(a) == full(b)
+    };
+    if same(&path, &args.out) {
+        bail!(
+            "--out {}: the labels would overwrite the embeddings there; pass --labels-out <file> (default labels.npy beside --out)",
+            args.out.display()
+        );
+    }
+    Ok(path)
 }
 
 /// The text data `args` name: a folder of class folders, a table, `LABEL

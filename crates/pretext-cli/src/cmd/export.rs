@@ -29,6 +29,10 @@ pub struct Args {
     /// The directory to write into (default `<run>/export`).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Refuse a run whose latest checkpoint is damaged, rather than export
+    /// the one before it with a warning.
+    #[arg(long)]
+    pub strict: bool,
     #[command(flatten)]
     pub compute: Compute,
 }
@@ -40,7 +44,11 @@ pub fn run(args: Args) -> Result<()> {
     let Format::Safetensors = args.format;
     match modality {
         Modality::Image => {
-            let config = export_safetensors(&Encoder::load(&args.run, &device)?, &out)?;
+            let encoder = match args.strict {
+                true => Encoder::load_strict(&args.run, &device)?,
+                false => Encoder::load(&args.run, &device)?,
+            };
+            let config = export_safetensors(&encoder, &out)?;
             println!(
                 "exported {} tensors ({}-dimensional embeddings, input {}x{}x{}) to {}/: encoder.safetensors, config.json",
                 config.tensors.len(),
@@ -52,7 +60,11 @@ pub fn run(args: Args) -> Result<()> {
             );
         }
         Modality::Text => {
-            let config = export_text_safetensors(&TextEncoder::load(&args.run, &device)?, &out)?;
+            let encoder = match args.strict {
+                true => TextEncoder::load_strict(&args.run, &device)?,
+                false => TextEncoder::load(&args.run, &device)?,
+            };
+            let config = export_text_safetensors(&encoder, &out)?;
             println!(
                 "exported {} tensors ({}-dimensional embeddings, {} token ids, texts cut to {} tokens) to {}/: encoder.safetensors, tokenizer.json, config.json",
                 config.tensors.len(),

@@ -372,6 +372,41 @@ const CASES: &[Case] = &[
         needles: &["e.toml", "temperature"],
     },
     Case {
+        name: "a temperature of 1e-30 (a loss of 2e29)",
+        setup: |d| mnist_with(d, "[method]\nname = \"simclr\"\ntemperature = 1e-30"),
+        needles: &["e.toml", "method.temperature must be between 0.01 and 100"],
+    },
+    Case {
+        name: "epochs that overflow the step count",
+        setup: |d| mnist_then(d, &["--set", "train.epochs=9223372036854775807"]),
+        needles: &["e.toml", "train.epochs must be at most"],
+    },
+    Case {
+        name: "an override whose value holds a line break",
+        setup: |d| mnist_then(d, &["--set", "train.epochs=1\nbatch_size=3"]),
+        needles: &["--set train.epochs", "line break"],
+    },
+    Case {
+        name: "resuming a run stopped before its first checkpoint",
+        setup: |d| {
+            let run = d.join("early");
+            std::fs::create_dir_all(&run).unwrap();
+            std::fs::write(run.join("run.json"), "{}").unwrap();
+            let config = mnist_with(d, "");
+            std::fs::copy(&config[1], run.join("config.toml")).unwrap();
+            vec![
+                "pretrain".into(),
+                "--resume".into(),
+                run.display().to_string(),
+            ]
+        },
+        needles: &[
+            "early",
+            "nothing to resume",
+            "start again with pretext pretrain",
+        ],
+    },
+    Case {
         name: "a negative learning rate",
         setup: |d| mnist_then(d, &["--set", "train.optimizer.lr=-0.1"]),
         needles: &["e.toml", "lr"],

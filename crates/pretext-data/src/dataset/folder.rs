@@ -112,6 +112,11 @@ pub(crate) fn load(root: &Path, options: &FolderOptions) -> Result<ImageDataset,
         }
     };
 
+    let converted = match channels {
+        3 => headers.iter().filter(|h| !h.colour).count(),
+        _ => 0,
+    };
+
     // Second pass: decode, convert, resize, a chunk at a time in parallel.
     let mut pixels = Vec::new();
     for chunk in files.chunks(CHUNK) {
@@ -133,7 +138,8 @@ pub(crate) fn load(root: &Path, options: &FolderOptions) -> Result<ImageDataset,
         class_names,
         root,
     )?
-    .with_skipped_files(skipped))
+    .with_skipped_files(skipped)
+    .with_converted_grey(converted))
 }
 
 /// The images of every class subfolder of `root` but those in `exclude`,
@@ -205,7 +211,12 @@ fn labelled_files(
 fn image_files(dir: &Path, skipped: &mut usize) -> Result<Vec<PathBuf>, DataError> {
     let mut images = Vec::new();
     for p in sorted_entries(dir)? {
+        if p.is_dir() {
+            continue;
+        }
         if !p.is_file() {
+            // A broken link, a socket, a device: nothing to read.
+            *skipped += 1;
             continue;
         }
         let image = p

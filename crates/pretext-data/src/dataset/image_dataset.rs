@@ -16,6 +16,7 @@ pub struct ImageDataset {
     class_names: Vec<String>,
     source: PathBuf,
     skipped_files: usize,
+    converted_grey: usize,
 }
 
 impl ImageDataset {
@@ -68,6 +69,7 @@ impl ImageDataset {
             class_names,
             source,
             skipped_files: 0,
+            converted_grey: 0,
         })
     }
 
@@ -77,20 +79,42 @@ impl ImageDataset {
         self
     }
 
-    /// One line counting the files skipped as not images, if any were.
-    pub fn skipped_note(&self) -> Option<String> {
+    /// The same dataset, noting `n` grey images the reader converted to
+    /// colour because others in the folder have colour.
+    pub fn with_converted_grey(mut self, n: usize) -> Self {
+        self.converted_grey = n;
+        self
+    }
+
+    /// One line on what reading the folder changed or left out, if anything:
+    /// files skipped as not images (broken links among them), grey images
+    /// converted to colour.
+    pub fn reading_note(&self) -> Option<String> {
+        let mut parts = Vec::new();
         let n = self.skipped_files;
-        (n > 0).then(|| {
-            format!(
-                "{}: skipped {n} {} not a PNG or JPEG image",
-                self.source.display(),
+        if n > 0 {
+            parts.push(format!(
+                "skipped {n} {} not a PNG or JPEG image (or a broken link)",
                 if n == 1 {
                     "file that is"
                 } else {
                     "files that are"
                 }
-            )
-        })
+            ));
+        }
+        let g = self.converted_grey;
+        if g > 0 {
+            parts.push(format!(
+                "converted {g} grey {} to colour (the folder has colour images; set `channels = 1` to read every image as grey)",
+                if g == 1 { "image" } else { "images" }
+            ));
+        }
+        (!parts.is_empty()).then(|| format!("{}: {}", self.source.display(), parts.join("; ")))
+    }
+
+    /// Grey images converted to colour on reading (0 for formats of one file).
+    pub fn converted_grey(&self) -> usize {
+        self.converted_grey
     }
 
     /// Files in the dataset's folders that were skipped because they are not
@@ -204,6 +228,7 @@ impl ImageDataset {
             class_names: self.class_names.clone(),
             source: self.source.clone(),
             skipped_files: self.skipped_files,
+            converted_grey: self.converted_grey,
         }
     }
 

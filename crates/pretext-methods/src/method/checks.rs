@@ -1,12 +1,20 @@
 //! Checks of settings that several methods share, with one message each.
 
-/// `method.temperature`: positive and finite (SimCLR, MoCo).
+/// The range of `method.temperature`. Similarities are cosines, so logits
+/// are at most 1/temperature: below 0.01 they pass 100 and the loss is
+/// dominated by rounding (1e-30 gave a loss of 2e29); above 100 every pair
+/// looks alike.
+const TEMPERATURES: std::ops::RangeInclusive<f32> = 0.01..=100.0;
+
+/// `method.temperature`: between 0.01 and 100 (SimCLR, MoCo, NNCLR, SimCSE).
 pub(crate) fn check_temperature(temperature: f32) -> Result<(), String> {
-    if temperature > 0.0 && temperature.is_finite() {
+    if TEMPERATURES.contains(&temperature) {
         Ok(())
     } else {
         Err(format!(
-            "method.temperature must be positive, got {temperature}"
+            "method.temperature must be between {} and {}, got {temperature}",
+            TEMPERATURES.start(),
+            TEMPERATURES.end()
         ))
     }
 }

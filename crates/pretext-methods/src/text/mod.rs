@@ -182,7 +182,7 @@ mod tests {
         let bad = TextMethodConfig::Simcse(SimcseConfig { temperature: -1.0 });
         assert_eq!(
             bad.validate().unwrap_err(),
-            "method.temperature must be positive, got -1"
+            "method.temperature must be between 0.01 and 100, got -1"
         );
         for deletion in [1.0, -0.1] {
             let bad = TextMethodConfig::Tsdae(TsdaeConfig {
