@@ -76,8 +76,7 @@ impl Features {
 /// A dimension constant on the training features (std at the 1e-6 floor)
 /// maps to 0 on any features, the training set's and new ones alike: the
 /// fit learnt nothing about it, and dividing a new value by the floor would
-/// blow it up a millionfold (sparse features fitted on ten labels, such as
-/// k-means activations, were scored at chance that way).
+/// blow it up a millionfold and swamp every other dimension.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Standardizer {
     /// Per-dimension mean of the training features.

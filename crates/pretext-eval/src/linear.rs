@@ -317,7 +317,8 @@ pub(crate) struct Selected {
 /// weakest, each starting where the previous one stopped, keeping the first
 /// best validation accuracy of each (without `config.early_stopping`, the
 /// last iterate of each); the strength with the best accuracy wins
-/// (ties: the stronger one). `config` must be valid.
+/// (ties: the stronger one). The all-zero start is never kept: it predicts
+/// one class for every input. `config` must be valid.
 pub(crate) fn select_l2<P: Objective>(
     config: &LinearProbeConfig,
     params: usize,
@@ -348,7 +349,11 @@ pub(crate) fn select_l2<P: Objective>(
                     train_loss: loss as f32,
                     val_accuracy,
                 });
-                if val_accuracy > best_acc || !config.early_stopping {
+                // The all-zero start predicts class 0 for everything (every
+                // logit ties): never the kept point, even when a validation
+                // set of a few images scores it as well as a trained one.
+                let untrained = params.iter().all(|&p| p == 0.0);
+                if !untrained && (val_accuracy > best_acc || !config.early_stopping) {
                     best_acc = val_accuracy;
                     best_iteration = iteration;
                     best_theta.copy_from_slice(params);
@@ -582,6 +587,30 @@ mod tests {
             }
         }
         (Features::new(labels.len(), 2, data), labels)
+    }
+
+    #[test]
+    fn the_untrained_start_is_never_kept_even_when_validation_ties_it() {
+        // Two training points, one per class; two validation points whose
+        // labels differ but whose features are the same. The zero start
+        // predicts class 0 for both (50%), a trained probe class 1 for both
+        // (50%): a tie, which used to keep the start, a probe that says
+        // class 0 for everything (CIFAR-10 k-means features at 1 label per
+        // class scored 10.0% so).
+        let train = Features::new(2, 1, vec![-1.0, 1.0]);
+        let val = Features::new(2, 1, vec![1.0, 1.0]);
+        let fit = fit_linear(
+            &train,
+            &[0, 1],
+            &val,
+            &[0, 1],
+            2,
+            &LinearProbeConfig::default(),
+        );
+        assert!(fit.best_iteration >= 1, "{}", fit.best_iteration);
+        assert_eq!(fit.val_accuracy, 0.5);
+        let test = Features::new(2, 1, vec![-2.0, 2.0]);
+        assert_eq!(fit.model.predict(&test), vec![0, 1]);
     }
 
     const THREE: [[f32; 2]; 3] = [[0.0, 0.0], [6.0, 0.0], [0.0, 6.0]];
