@@ -180,7 +180,7 @@ fn a_corrupt_latest_checkpoint_falls_back_to_the_previous_one() {
 
     // Evaluation and resuming use the previous checkpoint; resuming redoes epoch 3.
     let evaluated = EvaluatedRun::open(&run).unwrap();
-    assert_eq!(evaluated.epoch, 2);
+    assert_eq!(evaluated.trained.state.epoch, 2);
     assert!(evaluated.trained.fallback.is_some());
     let summary = resume(&run, &info(), &[device()], &mut NoObserver).unwrap();
     assert_eq!(summary.epochs, 3);
@@ -214,7 +214,7 @@ fn evaluation_needs_the_weights_alone_and_resuming_needs_everything() {
 
     assert_eq!(Checkpoint::verify(&latest, Needs::Model).unwrap().epoch, 3);
     let evaluated = EvaluatedRun::open(&run).unwrap();
-    assert_eq!(evaluated.epoch, 3);
+    assert_eq!(evaluated.trained.state.epoch, 3);
     assert_eq!(evaluated.trained.fallback, None);
     assert!(evaluated.encoder(&device()).is_ok());
 
@@ -230,7 +230,7 @@ fn evaluation_needs_the_weights_alone_and_resuming_needs_everything() {
     // evaluation falls back to the previous checkpoint.
     std::fs::write(latest.join("model.bpk"), b"").unwrap();
     refused_as_damaged(&latest, Needs::Model, "model.bpk");
-    assert_eq!(EvaluatedRun::open(&run).unwrap().epoch, 2);
+    assert_eq!(EvaluatedRun::open(&run).unwrap().trained.state.epoch, 2);
 }
 
 /// `verify` refuses the checkpoint in `dir`, naming `file` as corrupt.

@@ -37,13 +37,10 @@ pub struct EvaluatedRun {
     pub dir: RunDir,
     /// The run's resolved experiment.
     pub config: ExperimentConfig,
-    /// The checkpoint directory.
-    pub checkpoint: PathBuf,
-    /// Completed epochs of the checkpoint.
-    pub epoch: usize,
     /// Shape and normalisation of the encoder's input.
     pub input: InputSpec,
-    /// The checkpoint used and what the user must be warned of.
+    /// The checkpoint used (its directory and epoch) and what the user
+    /// must be warned of.
     pub trained: TrainedCheckpoint,
 }
 
@@ -65,8 +62,6 @@ impl EvaluatedRun {
         Ok(Self {
             dir,
             config,
-            checkpoint: trained.dir.clone(),
-            epoch: trained.state.epoch,
             input,
             trained,
         })
@@ -104,7 +99,7 @@ impl EvaluatedRun {
             .config
             .method
             .init(&self.config.encoder, &self.input, device);
-        Ok(Checkpoint::load_method(&self.checkpoint, method)?)
+        Ok(Checkpoint::load_method(&self.trained.dir, method)?)
     }
 
     /// A randomly initialised encoder of the same architecture.
@@ -287,7 +282,7 @@ impl Prepared {
         if !data.absent.is_empty() {
             log(&absent_line(&data.absent, "images"));
         }
-        let model_stamp = std::fs::metadata(run.checkpoint.join("model.bpk"))
+        let model_stamp = std::fs::metadata(run.trained.dir.join("model.bpk"))
             .and_then(|m| m.modified())
             .map(|t| format!("{t:?}"))
             .unwrap_or_default();
@@ -311,7 +306,7 @@ impl Prepared {
         };
         let key = format!(
             "{which}|epoch {}|{}|{}|{}{part}",
-            self.run.epoch,
+            self.run.trained.state.epoch,
             self.model_stamp,
             d.source().display(),
             d.len()
@@ -684,7 +679,7 @@ pub fn evaluate(
         run: run.dir.name(),
         task: task.name.clone(),
         task_file: task.path.display().to_string(),
-        checkpoint_epoch: run.epoch,
+        checkpoint_epoch: run.trained.state.epoch,
         classes: data.classes,
         class_names: data.pool.class_names().to_vec(),
         modality: Modality::Image,

@@ -34,13 +34,10 @@ pub struct TextRun {
     pub dir: RunDir,
     /// The run's resolved experiment.
     pub config: TextExperimentConfig,
-    /// The checkpoint directory.
-    pub checkpoint: PathBuf,
-    /// Completed epochs of the checkpoint.
-    pub epoch: usize,
     /// The tokenizer the encoder was trained with.
     pub tokenizer: TextTokenizer,
-    /// The checkpoint used and what the user must be warned of.
+    /// The checkpoint used (its directory and epoch) and what the user
+    /// must be warned of.
     pub trained: TrainedCheckpoint,
 }
 
@@ -62,8 +59,6 @@ impl TextRun {
         Ok(Self {
             dir,
             config,
-            checkpoint: trained.dir.clone(),
-            epoch: trained.state.epoch,
             tokenizer,
             trained,
         })
@@ -78,7 +73,7 @@ impl TextRun {
             self.tokenizer.max_len(),
             device,
         );
-        Ok(Checkpoint::load_method(&self.checkpoint, method)?.into_encoder())
+        Ok(Checkpoint::load_method(&self.trained.dir, method)?.into_encoder())
     }
 
     /// A randomly initialised encoder of the same architecture.
@@ -199,14 +194,14 @@ pub fn evaluate_text(
     let mut sources: Vec<(Source, Features, Features)> = Vec::new();
     if frozen.any() {
         let t = Instant::now();
-        let model_stamp = std::fs::metadata(run.checkpoint.join("model.bpk"))
+        let model_stamp = std::fs::metadata(run.trained.dir.join("model.bpk"))
             .and_then(|m| m.modified())
             .map(|t| format!("{t:?}"))
             .unwrap_or_default();
         let embed = |name: &str, which: &str, encoder: &TextEncoder, d: &TextDataset, tokens| {
             let k = format!(
                 "{which}|epoch {}|{model_stamp}|{}|{}",
-                run.epoch,
+                run.trained.state.epoch,
                 d.source().display(),
                 d.len()
             );
@@ -348,7 +343,7 @@ pub fn evaluate_text(
         run: run.dir.name(),
         task: task.name.clone(),
         task_file: task.path.display().to_string(),
-        checkpoint_epoch: run.epoch,
+        checkpoint_epoch: run.trained.state.epoch,
         classes,
         class_names: pool.class_names().to_vec(),
         modality: Modality::Text,

@@ -506,25 +506,6 @@ fn train<P: Pretraining>(
                 .as_ref()
                 .map(|_| monitor_start.elapsed().as_secs_f64());
             drop(frozen);
-            if let Some(BudgetCall::Length {
-                epochs: decided,
-                note,
-            }) = budget
-                .as_ref()
-                .and_then(|b| b.length(epoch, epoch_start.elapsed().as_secs_f64()))
-            {
-                epochs = decided;
-                counts.total_steps = counts.steps_per_epoch * decided;
-                toml = with_epochs(&toml, decided).map_err(|reason| TrainError::Config {
-                    path: run.config_path(),
-                    reason,
-                })?;
-                crate::run_dir::write_atomic(&run.config_path(), toml.as_bytes())?;
-                status.epochs = decided;
-                status.budget = Some(note.clone());
-                observer.on_message(&note);
-                observer.on_length(decided);
-            }
             if let Some(s) = &signals
                 && let Some(warning) = Collapse::default().check(epoch, s.std, s.rank, s.dim)
             {
@@ -545,6 +526,25 @@ fn train<P: Pretraining>(
                 monitor: monitor.unwrap_or_default(),
                 monitor_seconds,
             };
+            if let Some(BudgetCall::Length {
+                epochs: decided,
+                note,
+            }) = budget
+                .as_ref()
+                .and_then(|b| b.length(epoch, record.seconds))
+            {
+                epochs = decided;
+                counts.total_steps = counts.steps_per_epoch * decided;
+                toml = with_epochs(&toml, decided).map_err(|reason| TrainError::Config {
+                    path: run.config_path(),
+                    reason,
+                })?;
+                crate::run_dir::write_atomic(&run.config_path(), toml.as_bytes())?;
+                status.epochs = decided;
+                status.budget = Some(note.clone());
+                observer.on_message(&note);
+                observer.on_length(decided);
+            }
             // The checkpoint carries the epoch's line, so a kill between the
             // two cannot lose it: a resume writes it back.
             Checkpoint::save(

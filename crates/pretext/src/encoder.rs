@@ -60,7 +60,7 @@ impl Encoder {
             run.config.encoder.clone(),
             run.input.clone(),
             device,
-            run.checkpoint.clone(),
+            run.trained.dir.clone(),
         );
         encoder.warnings = warnings;
         Ok(encoder)

@@ -42,7 +42,7 @@ impl TextEncoder {
             run.config.encoder.clone(),
             run.tokenizer.clone(),
             device,
-            run.checkpoint.clone(),
+            run.trained.dir.clone(),
         );
         encoder.warnings = warnings;
         Ok(encoder)

@@ -471,6 +471,33 @@ mod tests {
     }
 
     #[test]
+    fn reading_says_in_one_line_what_it_skipped_and_converted() {
+        let dir = tempfile::tempdir().unwrap();
+        grey(&dir.path().join("1.png"), 2, 2, 100);
+        RgbImage::from_pixel(2, 2, Rgb([200, 50, 7]))
+            .save(dir.path().join("2.png"))
+            .unwrap();
+        std::os::unix::fs::symlink(dir.path().join("gone.png"), dir.path().join("3.png")).unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "not an image").unwrap();
+        let data = load(dir.path(), &options(false)).unwrap();
+        assert_eq!(data.len(), 2);
+        assert_eq!((data.skipped_files(), data.converted_grey()), (2, 1));
+        let note = data.reading_note().unwrap();
+        assert_eq!(note.lines().count(), 1);
+        assert!(
+            note.contains("skipped 2 files that are not a PNG or JPEG image (or a broken link)")
+                && note.contains("converted 1 grey image to colour"),
+            "{note}"
+        );
+        // Read as grey, nothing is converted.
+        let grey_only = FolderOptions {
+            channels: Some(1),
+            ..options(false)
+        };
+        assert_eq!(load(dir.path(), &grey_only).unwrap().converted_grey(), 0);
+    }
+
+    #[test]
     fn mixed_sizes_are_an_error_unless_size_is_set() {
         let dir = tempfile::tempdir().unwrap();
         grey(&dir.path().join("a.png"), 4, 3, 10);

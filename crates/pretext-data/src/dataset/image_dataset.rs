@@ -118,7 +118,8 @@ impl ImageDataset {
     }
 
     /// Files in the dataset's folders that were skipped because they are not
-    /// PNG or JPEG images (0 for formats of one file).
+    /// PNG or JPEG images, broken links among them (0 for formats of one
+    /// file).
     pub fn skipped_files(&self) -> usize {
         self.skipped_files
     }
