@@ -465,6 +465,45 @@ fn a_damaged_latest_checkpoint_is_used_with_a_warning_and_strict_refuses_it() {
     );
     fails_with_one_line(&clash, &["--out labels.npy", "--labels-out"]);
     assert!(!tmp.path().join("labels.npy").exists());
+    // A labels folder that does not exist is refused before the embeddings
+    // are written, and the message names the file once.
+    let nowhere = pretext(
+        &[
+            "embed",
+            "runs/resumable",
+            test_images,
+            "--out",
+            "e2.npy",
+            "--labels-out",
+            "nodir/l.npy",
+        ],
+        tmp.path(),
+    );
+    fails_with_one_line(
+        &nowhere,
+        &[
+            "--labels-out nodir/l.npy",
+            "the folder nodir does not exist",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&nowhere.stderr);
+    assert_eq!(stderr.matches("nodir/l.npy").count(), 1, "{stderr}");
+    assert!(!tmp.path().join("e2.npy").exists(), "nothing is written");
+    // A write that fails names its file once (it used to say it twice).
+    std::fs::create_dir(tmp.path().join("adir")).unwrap();
+    let folder = pretext(
+        &["embed", "runs/resumable", test_images, "--out", "adir"],
+        tmp.path(),
+    );
+    // (This run's damaged checkpoint earns the warning line before it.)
+    let stderr = String::from_utf8_lossy(&folder.stderr);
+    assert_eq!(folder.status.code(), Some(2), "{stderr}");
+    let error = stderr.lines().last().unwrap_or_default();
+    assert!(
+        error.starts_with("error: ") && error.contains("Is a directory"),
+        "{stderr}"
+    );
+    assert_eq!(error.matches("adir").count(), 1, "{stderr}");
     succeeds(
         &[
             "embed",

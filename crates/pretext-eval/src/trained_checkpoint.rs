@@ -27,7 +27,7 @@ impl TrainedCheckpoint {
     /// The last good checkpoint of `run`, whose weights a reader needs.
     pub fn of(run: &RunDir) -> Result<Self, EvalError> {
         let latest = run.checkpoint_dir();
-        if !latest.join("model.bpk").is_file() && !latest.with_extension("prev").is_dir() {
+        if !Checkpoint::ever_written(&latest) {
             return Err(EvalError::Run {
                 path: run.path().to_path_buf(),
                 reason: "the run has no checkpoint yet (it writes one after each epoch)".into(),

@@ -194,6 +194,13 @@ impl Checkpoint {
         Ok(state)
     }
 
+    /// Whether a checkpoint was ever written in `dir` or kept beside it in
+    /// `checkpoint.prev/`: false for a run stopped before its first epoch
+    /// ended.
+    pub fn ever_written(dir: &Path) -> bool {
+        dir.exists() || dir.with_extension("prev").exists()
+    }
+
     /// The newest checkpoint of a run that passes [`Checkpoint::verify`]
     /// for `needs`: `dir` itself, else the previous one kept beside it (with
     /// a warning saying why the newest was passed over).

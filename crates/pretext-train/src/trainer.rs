@@ -260,7 +260,7 @@ pub(crate) fn resumable_checkpoint(
     observer: &mut dyn Observer,
 ) -> Result<GoodCheckpoint, TrainError> {
     let latest = run.checkpoint_dir();
-    if !latest.exists() && !latest.with_extension("prev").exists() {
+    if !Checkpoint::ever_written(&latest) {
         return Err(TrainError::Config {
             path: run.path().to_path_buf(),
             reason: format!(

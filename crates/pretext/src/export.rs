@@ -138,9 +138,10 @@ pub(crate) fn load_weights<M: ModuleSnapshot>(
     }
 }
 
-/// Writes atomically (a temporary file, then rename).
+/// Writes atomically (a temporary file, then rename). The write error names
+/// the file already, so it is passed on as it is.
 pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    pretext_train::write_atomic(path, bytes).map_err(|e| Error::export(path, e))
+    pretext_train::write_atomic(path, bytes).map_err(|e| Error::Eval(e.into()))
 }
 
 /// Name → shape of every tensor in a safetensors file's header (8 bytes of

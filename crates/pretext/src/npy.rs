@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use crate::Error;
+use crate::export::write;
 
 /// The bytes of a C-order `.npy` array of `descr` (`<f4`, `<i8`) and `shape`.
 fn npy(descr: &str, shape: &[usize], data: &[u8]) -> Vec<u8> {
@@ -39,10 +40,6 @@ pub fn write_f32_matrix(path: &Path, rows: &[Vec<f32>]) -> Result<(), Error> {
 pub fn write_i64_vector(path: &Path, values: &[i64]) -> Result<(), Error> {
     let data: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
     write(path, &npy("<i8", &[values.len()], &data))
-}
-
-fn write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    pretext_train::write_atomic(path, bytes).map_err(|e| Error::export(path, e))
 }
 
 #[cfg(test)]

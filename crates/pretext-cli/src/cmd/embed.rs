@@ -127,7 +127,7 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 /// Where the labels go: `--labels-out`, else `labels.npy` beside `--out`;
-/// never the embeddings file itself.
+/// never the embeddings file itself, and both in folders that exist.
 fn labels_path(args: &Args) -> Result<PathBuf> {
     let path = args
         .labels_out
@@ -142,6 +142,20 @@ fn labels_path(args: &Args) -> Result<PathBuf> {
             "--out {}: the labels would overwrite the embeddings there; pass --labels-out <file> (default labels.npy beside --out)",
             args.out.display()
         );
+    }
+    // Checked before any work, so a bad folder never leaves the embeddings
+    // written without their labels.
+    for (flag, file) in [("--out", &args.out), ("--labels-out", &path)] {
+        let folder = file.parent().filter(|f| !f.as_os_str().is_empty());
+        if let Some(folder) = folder
+            && !folder.is_dir()
+        {
+            bail!(
+                "{flag} {}: the folder {} does not exist",
+                file.display(),
+                folder.display()
+            );
+        }
     }
     Ok(path)
 }
