@@ -228,6 +228,11 @@ impl Devices {
         })
     }
 
+    /// How many of the devices are `pretext serve` workers.
+    pub fn workers(&self) -> usize {
+        self.specs.iter().filter(|s| s.starts_with("ws://")).count()
+    }
+
     /// The workers of the list that no longer accept connections, to name
     /// in the error of a run that lost a device.
     pub fn unreachable(&self) -> Vec<&str> {

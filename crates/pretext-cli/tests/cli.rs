@@ -9,6 +9,8 @@ use std::process::{Command, Output};
 mod bad_input;
 #[path = "cases/scale_out.rs"]
 mod scale_out;
+#[path = "cases/serve_guard.rs"]
+mod serve_guard;
 
 fn pretext(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pretext"))

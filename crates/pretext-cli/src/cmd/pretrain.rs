@@ -7,7 +7,7 @@ use pretext::train::{
     Experiment, ExperimentConfig, RunInfo, Summary, TrainError, pretrain, pretrain_text, resume,
 };
 
-use crate::backend::{Compute, Devices};
+use crate::backend::{Compute, Devices, TOKEN_VAR, token};
 use crate::progress::Progress;
 
 /// Arguments of `pretext pretrain`.
@@ -111,7 +111,12 @@ fn name_lost(err: TrainError, devices: &Devices) -> anyhow::Error {
         TrainError::DeviceLost { .. } => devices.unreachable(),
         _ => Vec::new(),
     };
+    let lost = matches!(err, TrainError::DeviceLost { .. });
     match gone.as_slice() {
+        [] if lost && devices.workers() > 1 && token().is_some() => anyhow::Error::new(err)
+            .context(format!(
+                "the workers answer but stopped serving: with {TOKEN_VAR} set, each `pretext serve` lets other workers fetch tensors only if its --peers names them (see the workers' warnings)"
+            )),
         [] => err.into(),
         gone => anyhow::Error::new(err).context(format!("{} no longer answers", gone.join(", "))),
     }

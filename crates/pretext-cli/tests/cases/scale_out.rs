@@ -9,9 +9,9 @@ use std::process::{Child, Command, Stdio};
 use super::{fails_with_one_line, lines_of, mnist, pretext, runtime_dir, succeeds};
 
 /// A `pretext serve` worker on a loopback port the OS picks; killed on drop.
-struct Worker {
-    child: Child,
-    url: String,
+pub(super) struct Worker {
+    pub(super) child: Child,
+    pub(super) url: String,
 }
 
 impl Worker {
@@ -21,9 +21,15 @@ impl Worker {
 
     /// A worker that serves only clients presenting `token`.
     fn with_token(token: Option<&str>) -> Self {
+        Self::with(token, &[])
+    }
+
+    /// A worker started with `token` and the extra arguments `args`.
+    pub(super) fn with(token: Option<&str>, args: &[&str]) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_pretext"));
         command
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
             .env("XDG_RUNTIME_DIR", runtime_dir())
             .env_remove("PRETEXT_TOKEN");
         if let Some(token) = token {
@@ -240,4 +246,45 @@ fn devices_that_cannot_be_used_are_refused_in_one_line() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Workers with a token fetch tensors from each other only when their
+/// `--peers` name each other; without it the run stops in one line that
+/// says so.
+#[test]
+fn workers_with_a_token_serve_each_other_only_as_named_peers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let e = per_image_experiment(tmp.path(), 1, 1);
+    let e = e.to_str().unwrap();
+    let pretrain = |a: &Worker, b: &Worker, out: &str| {
+        Command::new(env!("CARGO_BIN_EXE_pretext"))
+            .args(["pretrain", e, "--out", out, "--devices"])
+            .arg(format!("{},{}", a.url, b.url))
+            .current_dir(tmp.path())
+            .env("XDG_RUNTIME_DIR", runtime_dir())
+            .env("PRETEXT_TOKEN", "s3cret")
+            .output()
+            .unwrap()
+    };
+    let peers = ["--peers", "127.0.0.1"];
+    let (a, b) = (
+        Worker::with(Some("s3cret"), &peers),
+        Worker::with(Some("s3cret"), &peers),
+    );
+    let out = pretrain(&a, &b, "named");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (a, b) = (
+        Worker::with(Some("s3cret"), &[]),
+        Worker::with(Some("s3cret"), &[]),
+    );
+    let out = pretrain(&a, &b, "strangers");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let errors: Vec<_> = stderr.lines().filter(|l| l.contains("error")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].contains("--peers"), "{stderr}");
 }
