@@ -38,8 +38,39 @@ mod progress;
 #[derive(Debug, Parser)]
 #[command(name = "pretext", version, about)]
 struct Cli {
+    /// The memory a command may plan for (e.g. 8G, 512M, or bytes); sizes
+    /// beyond it (a model, a batch, a decoded image or file) are refused
+    /// before they are allocated. Default: the memory available now.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
+    max_memory: Option<u64>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// A size in bytes: a number with an optional K, M, G or T (powers of 1024,
+/// an optional trailing B or iB).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let lower = text.trim().to_ascii_lowercase();
+    let t = lower
+        .strip_suffix("ib")
+        .or_else(|| lower.strip_suffix('b'))
+        .unwrap_or(&lower);
+    let (digits, shift) = match t.chars().last() {
+        Some('k') => (&t[..t.len() - 1], 10),
+        Some('m') => (&t[..t.len() - 1], 20),
+        Some('g') => (&t[..t.len() - 1], 30),
+        Some('t') => (&t[..t.len() - 1], 40),
+        _ => (t, 0),
+    };
+    let value: f64 = digits
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (e.g. 8G, 512M or a number of bytes)"))?;
+    let bytes = value * 2f64.powi(shift);
+    if !(1.0..1e19).contains(&bytes) {
+        return Err(format!("{text:?} is not a size of at least one byte"));
+    }
+    Ok(bytes as u64)
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,6 +123,9 @@ fn main() -> ExitCode {
         eprintln!("error: internal error{place}: {msg} (please report this)");
     }));
     let cli = Cli::parse();
+    if let Some(bytes) = cli.max_memory {
+        pretext::data::memory::set_budget(bytes);
+    }
     let result = std::panic::catch_unwind(|| match cli.command {
         Command::Pretrain(args) => cmd::pretrain::run(args),
         Command::Quickstart(args) => cmd::quickstart::run(args),
@@ -119,4 +153,21 @@ fn main() -> ExitCode {
 
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_parse_with_binary_units() {
+        assert_eq!(parse_size("512"), Ok(512));
+        assert_eq!(parse_size("8G"), Ok(8 << 30));
+        assert_eq!(parse_size("1.5GiB"), Ok(3 << 29));
+        assert_eq!(parse_size("512mb"), Ok(512 << 20));
+        assert_eq!(parse_size("2T"), Ok(2 << 40));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("-3G").is_err());
+    }
 }

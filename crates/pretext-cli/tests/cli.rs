@@ -11,6 +11,8 @@ mod bad_input;
 mod scale_out;
 #[path = "cases/serve_guard.rs"]
 mod serve_guard;
+#[path = "cases/sizes.rs"]
+mod sizes;
 
 fn pretext(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pretext"))

@@ -25,6 +25,7 @@ mod image;
 #[cfg(feature = "tensor")]
 pub mod loader;
 mod loader_config;
+pub mod memory;
 mod modality;
 mod partners;
 pub mod settings;

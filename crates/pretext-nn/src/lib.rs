@@ -18,6 +18,7 @@
 
 pub mod decoder;
 pub mod encoder;
+pub mod footprint;
 pub mod head;
 mod input;
 pub mod kernel;
@@ -26,6 +27,7 @@ pub mod text;
 
 pub use decoder::{ConvDecoder, ConvDecoderConfig};
 pub use encoder::{Encoder, EncoderConfig};
+pub use footprint::Footprint;
 pub use head::{ClassifierHead, ClassifierHeadConfig, ProjectionHead, ProjectionHeadConfig};
 pub use input::InputShape;
 pub use text::{TextEncoder, TextEncoderConfig, Tokens};

@@ -4,6 +4,10 @@ use std::path::PathBuf;
 /// What can stop a run.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
+    /// The run would need more memory than the budget allows; the message
+    /// names the section or key, the estimate and the budget.
+    #[error("{0}")]
+    TooLarge(String),
     /// The experiment file is missing, malformed, or holds a bad value.
     #[error("{path}: {reason}")]
     Config {

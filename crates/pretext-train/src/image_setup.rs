@@ -8,6 +8,7 @@ use pretext_data::{BatchLoader, ChannelStats, LoaderConfig, Modality, Partners, 
 use pretext_methods::{InputSpec, Method, StepOutput, StepProgress, StepReplicas};
 use pretext_nn::InputShape;
 
+use crate::fits::check_fits;
 use crate::monitor::{KnnReading, MonitorPlan};
 use crate::pretraining::{Counts, Pretraining};
 use crate::{ExperimentConfig, Observer, TrainError};
@@ -42,6 +43,7 @@ impl ImageSetup {
                 path: data.source().to_path_buf(),
                 reason,
             })?;
+        check_fits(config, InputShape::new(channels, height, width))?;
         let (train_idx, val_idx) = train_val_split(data.len(), t.val_fraction, config.seed);
         if train_idx.len() < t.batch_size {
             return Err(TrainError::Config {

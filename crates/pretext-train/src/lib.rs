@@ -19,6 +19,7 @@ mod early_stopping;
 mod eigen;
 mod error;
 mod experiment;
+mod fits;
 mod image_setup;
 mod metrics;
 mod monitor;

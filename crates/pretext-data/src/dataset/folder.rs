@@ -12,7 +12,7 @@ use ::image::{ImageDecoder, ImageReader};
 use rayon::prelude::*;
 
 use super::ImageDataset;
-use crate::DataError;
+use crate::{DataError, memory};
 
 /// File extensions read, compared without case.
 const EXTENSIONS: [&str; 3] = ["png", "jpg", "jpeg"];
@@ -111,6 +111,33 @@ pub(crate) fn load(root: &Path, options: &FolderOptions) -> Result<ImageDataset,
             (first.height, first.width)
         }
     };
+
+    // Sizes before allocation: each image decoding (its pixels as stored
+    // and as converted) on every thread at once, then the dataset whole.
+    let share = 0.5 / rayon::current_num_threads().max(1) as f64;
+    for ((file, _), h) in files.iter().zip(&headers) {
+        let full = f64::from(h.width) * f64::from(h.height);
+        let decoding = h.bytes as f64 + full * channels as f64;
+        memory::check(decoding, share).map_err(|why| {
+            DataError::format(
+                file,
+                format!("a {}x{} image: decoding it {why}", h.height, h.width),
+            )
+        })?;
+    }
+
+    // Then the dataset whole.
+    let stored = files.len() as f64 * channels as f64 * f64::from(height) * f64::from(width);
+    memory::check(stored, 0.5).map_err(|why| {
+        let key = if options.size.is_some() { "`size`" } else { "`limit` or `size`" };
+        DataError::format(
+            root,
+            format!(
+                "{} images of {channels}x{height}x{width}: storing them {why}; set {key} to read fewer or smaller images",
+                files.len()
+            ),
+        )
+    })?;
 
     let converted = match channels {
         3 => headers.iter().filter(|h| !h.colour).count(),
@@ -257,6 +284,8 @@ struct Header {
     width: u32,
     height: u32,
     colour: bool,
+    /// Bytes of its pixels decoded as stored.
+    bytes: u64,
 }
 
 /// Reads the header of the image at `path` without decoding its pixels.
@@ -269,6 +298,7 @@ fn header(path: &Path) -> Result<Header, DataError> {
         width,
         height,
         colour: decoder.color_type().has_color(),
+        bytes: decoder.total_bytes(),
     })
 }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use flate2::bufread::MultiGzDecoder;
 
-use crate::DataError;
+use crate::{DataError, memory};
 
 /// The first two bytes of every gzip stream.
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -77,9 +77,33 @@ impl Input {
         Ok(buf)
     }
 
-    /// Reads the rest of the content.
+    /// Reads the rest of the content, up to half of the memory budget
+    /// ([`memory`]): a format without a header that says its size (CSV,
+    /// text) can legitimately need no more, and a small gzip file that
+    /// unpacks to gigabytes is refused once the bound is passed, naming it.
     pub(crate) fn read_to_end(&mut self) -> Result<Vec<u8>, DataError> {
-        self.read_up_to(usize::MAX)
+        let Some((budget, _)) = memory::budget() else {
+            return self.read_up_to(usize::MAX);
+        };
+        let bound = budget / 2;
+        let refuse = |input: &Self, what: &str, size: f64| {
+            let why = memory::check(size, 0.5).unwrap_err();
+            DataError::format(&input.path, format!("{what} {why}"))
+        };
+        if let Some(r) = self.remaining
+            && r > bound
+        {
+            return Err(refuse(self, "reading the file", r as f64));
+        }
+        let buf = self.read_up_to(
+            usize::try_from(bound)
+                .unwrap_or(usize::MAX)
+                .saturating_add(1),
+        )?;
+        if buf.len() as u64 > bound {
+            return Err(refuse(self, "unpacking the file", buf.len() as f64));
+        }
+        Ok(buf)
     }
 }
 

@@ -5,7 +5,7 @@
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use pretext_data::ChannelStats;
-use pretext_nn::{Encoder, EncoderConfig, InputShape};
+use pretext_nn::{Encoder, EncoderConfig, Footprint, InputShape};
 use serde::{Deserialize, Serialize};
 
 mod autoencoder;
@@ -113,6 +113,76 @@ impl InputSpec {
 }
 
 impl MethodConfig {
+    /// What the method holds beyond its encoder, in floats, for an encoder
+    /// of `encoder` footprint and `embed` output length on `input` images:
+    /// heads, momentum copies, queues, support sets and decoders. Counted
+    /// before anything is built, so that a size that cannot fit is refused
+    /// instead of aborting the process; an estimate, not an exact count.
+    pub fn footprint(&self, encoder: Footprint, embed: usize, input: InputShape) -> Footprint {
+        let params_only = |f: Footprint| Footprint::new(f.params, 0.0);
+        let rows = |n: usize, d: usize| Footprint::new(n as f64 * d as f64, 0.0);
+        let decoder = |widths: &[usize]| {
+            let convs: f64 = widths
+                .windows(2)
+                .map(|w| 9.0 * w[0] as f64 * w[1] as f64)
+                .sum();
+            let first = widths.first().copied().unwrap_or(1) as f64;
+            // A linear layer from the embedding to the first map, then
+            // convolutions up to the image: about the encoder's maps again.
+            Footprint::new(embed as f64 * first * 16.0 + convs, encoder.activations)
+        };
+        match self {
+            MethodConfig::Simclr(c) => c.projection.footprint(embed),
+            MethodConfig::BarlowTwins(c) => c.projection.footprint(embed),
+            MethodConfig::Vicreg(c) => c.projection.footprint(embed),
+            MethodConfig::Nnclr(c) => {
+                c.projection.footprint(embed) + rows(c.support_size, c.projection.out_dim)
+            }
+            MethodConfig::Moco(c) => {
+                let head = c.projection.footprint(embed);
+                head + params_only(encoder + head) + rows(c.queue_size, c.projection.out_dim)
+            }
+            MethodConfig::Byol(c) => {
+                let head = c.projection.footprint(embed);
+                head + c.predictor.footprint(c.projection.out_dim) + params_only(encoder + head)
+            }
+            MethodConfig::Simsiam(c) => {
+                c.projection.footprint(embed) + c.predictor.footprint(c.projection.out_dim)
+            }
+            MethodConfig::Scan(c) => {
+                let one = Footprint::linear(embed, c.hidden_dim.max(1))
+                    + Footprint::linear(c.hidden_dim.max(1), c.clusters);
+                Footprint::new(
+                    one.params * c.heads as f64,
+                    one.activations * c.heads as f64,
+                )
+            }
+            MethodConfig::SelfLabel(c) => {
+                Footprint::linear(embed, c.hidden_dim.max(1))
+                    + Footprint::linear(c.hidden_dim.max(1), c.clusters)
+            }
+            MethodConfig::Autoencoder(c) => decoder(&c.decoder.widths),
+            MethodConfig::DenoisingAutoencoder(c) => decoder(&c.decoder.widths),
+            MethodConfig::Vae(c) => {
+                decoder(&c.decoder.widths)
+                    + Footprint::linear(embed, c.latent_dim)
+                    + Footprint::linear(embed, c.latent_dim)
+            }
+            MethodConfig::Mae(c) => {
+                // Patches of 4x4 as a guess at the encoder's; the decoder's
+                // blocks are what grows with its settings.
+                let n = (input.height * input.width) as f64 / 16.0;
+                let d = c.decoder_dim as f64;
+                let depth = c.decoder_depth as f64;
+                let heads = c.decoder_heads as f64;
+                Footprint::new(
+                    depth * 12.0 * d * d + n * d + embed as f64 * d,
+                    depth * (18.0 * n * d + 2.0 * heads * n * n),
+                )
+            }
+        }
+    }
+
     /// The method's name as written in configs.
     pub fn name(&self) -> &'static str {
         match self {

@@ -6,6 +6,7 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::InputShape;
+use crate::footprint::Footprint;
 use crate::kernel::batch_norm::batch_norm_relu;
 
 /// Settings of [`Mlp`].
@@ -25,6 +26,20 @@ impl Default for MlpConfig {
 }
 
 impl MlpConfig {
+    /// Parameters and activations per image, before building (see
+    /// [`Footprint`]).
+    pub fn footprint(&self, input: InputShape) -> Footprint {
+        let mut d_in = input.numel();
+        let mut total = Footprint::default();
+        for &d_out in &self.hidden {
+            // Linear, then batch norm (four values a feature) and ReLU.
+            let d = d_out as f64;
+            total = total + Footprint::linear(d_in, d_out) + Footprint::new(4.0 * d, 2.0 * d);
+            d_in = d_out;
+        }
+        total
+    }
+
     /// Checks the settings.
     pub fn validate(&self) -> Result<(), String> {
         if self.hidden.is_empty() || self.hidden.contains(&0) {

@@ -5,6 +5,7 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::InputShape;
+use crate::footprint::Footprint;
 
 mod mlp;
 mod resnet;
@@ -61,6 +62,30 @@ impl EncoderConfig {
             EncoderConfig::Vit(c) => c.check_input(input),
             EncoderConfig::ResNet9(c) => c.check_input(input),
             _ => Ok(()),
+        }
+    }
+
+    /// Parameters and activations per image of the encoder for images of
+    /// `input` shape, counted before anything is allocated.
+    pub fn footprint(&self, input: InputShape) -> Footprint {
+        match self {
+            EncoderConfig::SmallCnn(c) => c.footprint(input),
+            EncoderConfig::ResNet18(c) => c.footprint(input),
+            EncoderConfig::ResNet9(c) => c.footprint(input),
+            EncoderConfig::Mlp(c) => c.footprint(input),
+            EncoderConfig::Vit(c) => c.footprint(input),
+        }
+    }
+
+    /// Length of the embedding the encoder will give for images of `input`
+    /// shape, known before building.
+    pub fn out_dim(&self, input: InputShape) -> usize {
+        match self {
+            EncoderConfig::SmallCnn(c) => c.widths.last().copied().unwrap_or(input.channels),
+            EncoderConfig::ResNet18(c) => 8 * c.width,
+            EncoderConfig::ResNet9(c) => 8 * c.width,
+            EncoderConfig::Mlp(c) => c.hidden.last().copied().unwrap_or(input.numel()),
+            EncoderConfig::Vit(c) => c.dim,
         }
     }
 
@@ -123,6 +148,40 @@ impl Encoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn footprints_count_the_parameters_the_built_encoders_have() {
+        let device = Device::flex();
+        let kinds = [
+            r#"kind = "small_cnn"
+widths = [8, 16, 32]"#,
+            r#"kind = "resnet18"
+width = 4"#,
+            r#"kind = "resnet18"
+width = 4
+cifar_stem = false"#,
+            r#"kind = "resnet9"
+width = 4"#,
+            r#"kind = "mlp"
+hidden = [64, 32]"#,
+            r#"kind = "vit"
+patch_size = 4
+dim = 16
+depth = 2
+heads = 2"#,
+        ];
+        for (text, input) in kinds
+            .iter()
+            .flat_map(|t| [InputShape::new(1, 28, 28), InputShape::new(3, 32, 32)].map(|i| (t, i)))
+        {
+            let config: EncoderConfig = toml::from_str(text).unwrap();
+            let built = config.init(input, &device).num_params() as f64;
+            let counted = config.footprint(input).params;
+            assert_eq!(counted, built, "{text} on {input:?}");
+            let out = config.init(input, &device).out_dim();
+            assert_eq!(config.out_dim(input), out, "{text} on {input:?}");
+        }
+    }
 
     #[test]
     fn a_patch_larger_than_the_image_is_refused_before_building() {

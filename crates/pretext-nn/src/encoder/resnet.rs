@@ -11,6 +11,7 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::InputShape;
+use crate::footprint::Footprint;
 use crate::kernel::add_relu::add_relu;
 use crate::kernel::batch_norm::{batch_norm, batch_norm_relu};
 use crate::kernel::conv::conv2d;
@@ -45,6 +46,35 @@ fn conv(c_in: usize, c_out: usize, k: usize, stride: usize, device: &Device) -> 
 }
 
 impl ResNetConfig {
+    /// Parameters and activations per image, before building (see
+    /// [`Footprint`]).
+    pub fn footprint(&self, input: InputShape) -> Footprint {
+        let w = self.width;
+        let (k, s) = if self.cifar_stem { (3, 1) } else { (7, 2) };
+        let (mut h, mut wd) = (input.height.div_ceil(s), input.width.div_ceil(s));
+        let mut total = Footprint::conv_bn(k, input.channels, w, (h * wd) as f64);
+        if !self.cifar_stem {
+            (h, wd) = (h.div_ceil(2), wd.div_ceil(2));
+        }
+        let mut c_in = w;
+        for (stage, c_out) in [w, 2 * w, 4 * w, 8 * w].into_iter().enumerate() {
+            for (i, c) in [(0, c_in), (1, c_out)] {
+                if stage > 0 && i == 0 {
+                    (h, wd) = (h.div_ceil(2), wd.div_ceil(2));
+                }
+                let pixels = (h * wd) as f64;
+                total = total
+                    + Footprint::conv_bn(3, c, c_out, pixels)
+                    + Footprint::conv_bn(3, c_out, c_out, pixels);
+                if i == 0 && (stage > 0 || c != c_out) {
+                    total = total + Footprint::conv_bn(1, c, c_out, pixels);
+                }
+            }
+            c_in = c_out;
+        }
+        total
+    }
+
     /// Checks the settings.
     pub fn validate(&self) -> Result<(), String> {
         if self.width == 0 {

@@ -15,6 +15,7 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::InputShape;
+use crate::footprint::Footprint;
 use crate::kernel::add_relu::add_relu;
 use crate::kernel::batch_norm::batch_norm_relu;
 use crate::kernel::conv::conv2d;
@@ -83,6 +84,27 @@ impl Stage {
 }
 
 impl ResNet9Config {
+    /// Parameters and activations per image, before building (see
+    /// [`Footprint`]).
+    pub fn footprint(&self, input: InputShape) -> Footprint {
+        let w = self.width;
+        let (mut h, mut wd) = (input.height, input.width);
+        let mut total = Footprint::conv_bn(3, input.channels, w, (h * wd) as f64);
+        for (c_in, c_out, residual) in [
+            (w, 2 * w, true),
+            (2 * w, 4 * w, false),
+            (4 * w, 8 * w, true),
+        ] {
+            total = total + Footprint::conv_bn(3, c_in, c_out, (h * wd) as f64);
+            (h, wd) = (h / 2, wd / 2);
+            if residual {
+                let pair = Footprint::conv_bn(3, c_out, c_out, (h * wd) as f64);
+                total = total + pair + pair;
+            }
+        }
+        total
+    }
+
     /// Checks the settings.
     pub fn validate(&self) -> Result<(), String> {
         if self.width == 0 {

@@ -8,6 +8,7 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::InputShape;
+use crate::footprint::Footprint;
 use crate::kernel::batch_norm::batch_norm_relu;
 use crate::kernel::conv::conv2d;
 use crate::kernel::max_pool::max_pool2d;
@@ -34,6 +35,21 @@ impl Default for SmallCnnConfig {
 }
 
 impl SmallCnnConfig {
+    /// Parameters and activations per image, before building (see
+    /// [`Footprint`]).
+    pub fn footprint(&self, input: InputShape) -> Footprint {
+        let (mut c_in, mut h, mut w) = (input.channels, input.height, input.width);
+        let mut total = Footprint::default();
+        for &c_out in &self.widths {
+            total = total + Footprint::conv_bn(3, c_in, c_out, (h * w) as f64);
+            if h >= 4 && w >= 4 {
+                (h, w) = (h / 2, w / 2);
+            }
+            c_in = c_out;
+        }
+        total
+    }
+
     /// Checks the settings.
     pub fn validate(&self) -> Result<(), String> {
         if self.widths.is_empty() || self.widths.contains(&0) {

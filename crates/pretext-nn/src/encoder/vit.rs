@@ -15,6 +15,7 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::InputShape;
+use crate::footprint::Footprint;
 use crate::kernel::conv::conv2d;
 
 /// Settings of [`Vit`].
@@ -46,6 +47,31 @@ impl Default for VitConfig {
 }
 
 impl VitConfig {
+    /// Parameters and activations per image, before building (see
+    /// [`Footprint`]).
+    pub fn footprint(&self, input: InputShape) -> Footprint {
+        let p = self.patch_size.max(1);
+        let n = ((input.height / p) * (input.width / p)) as f64;
+        let (d, r, c) = (
+            self.dim as f64,
+            self.mlp_ratio as f64,
+            input.channels as f64,
+        );
+        let heads = self.heads as f64;
+        // Per block: attention (4 d x d with biases), the MLP (d -> rd -> d),
+        // two layer norms; it keeps about (10 + 2r) d a token and the
+        // heads' n x n scores and weights.
+        let block = Footprint::new(
+            4.0 * d * d + 4.0 * d + 2.0 * r * d * d + r * d + d + 4.0 * d,
+            n * d * (10.0 + 2.0 * r) + 2.0 * heads * n * n,
+        );
+        let embed = Footprint::new(p as f64 * p as f64 * c * d + d + n * d, n * d);
+        let depth = self.depth as f64;
+        embed
+            + Footprint::new(2.0 * d, n * d)
+            + Footprint::new(block.params * depth, block.activations * depth)
+    }
+
     /// Checks the settings.
     pub fn validate(&self) -> Result<(), String> {
         for (key, v) in [

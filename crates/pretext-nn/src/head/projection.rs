@@ -2,6 +2,7 @@
 //! or SimCLR v1's `Linear → ReLU → Linear` without batch norm.
 //! The loss is computed on its output; the encoder's output below it is the
 //! representation kept for downstream tasks.
+use crate::footprint::Footprint;
 use crate::kernel::batch_norm::batch_norm_relu;
 use burn::module::Module;
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig};
@@ -40,6 +41,20 @@ impl ProjectionHeadConfig {
             return Err("projection sizes must be positive".into());
         }
         Ok(())
+    }
+
+    /// Parameters and activations per input of the head on `in_dim`
+    /// features, counted before building (see [`Footprint`]).
+    pub fn footprint(&self, in_dim: usize) -> Footprint {
+        let hidden = self.hidden_dim as f64;
+        let norm = if self.batch_norm {
+            Footprint::new(4.0 * hidden, 2.0 * hidden)
+        } else {
+            Footprint::new(0.0, hidden)
+        };
+        Footprint::linear(in_dim, self.hidden_dim)
+            + norm
+            + Footprint::linear(self.hidden_dim, self.out_dim)
     }
 
     /// Builds a head on embeddings of length `in_dim`.
