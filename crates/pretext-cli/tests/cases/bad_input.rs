@@ -620,6 +620,22 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        name: "embedding a folder of one class folder",
+        setup: |d| {
+            let run = trained_run(d);
+            class_folders(&d.join("one"), &["cats"], 2, 28);
+            vec![
+                "embed".into(),
+                run.display().to_string(),
+                "one".into(),
+                "--out".into(),
+                "e.npy".into(),
+            ]
+        },
+        // Advice in command-line words: embed has no `labelled` key.
+        needles: &["one", "one class folder (cats)", "give one/cats itself"],
+    },
+    Case {
         name: "exporting a directory that is not a run",
         setup: |_| vec!["export".into(), "runs/nowhere".into()],
         needles: &["runs/nowhere", "not a run directory"],

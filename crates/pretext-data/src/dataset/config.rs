@@ -175,10 +175,22 @@ impl DatasetConfig {
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
         if path.is_dir() {
-            let labelled = std::fs::read_dir(path)
-                .map_err(|e| DataError::io(path, e))?
-                .flatten()
-                .any(|e| e.path().is_dir());
+            let folders: Vec<PathBuf> = super::folder::sorted_entries(path)?
+                .into_iter()
+                .filter(|p| p.is_dir())
+                .collect();
+            // Advice in the words of a command line, not of an experiment's keys.
+            if let [one] = folders.as_slice() {
+                return Err(DataError::format(
+                    path,
+                    format!(
+                        "holds one class folder ({}): labels need two classes or more; give {} itself to read its images without labels",
+                        super::folder::file_name(one),
+                        one.display()
+                    ),
+                ));
+            }
+            let labelled = !folders.is_empty();
             return Ok(DatasetConfig::ImageFolder {
                 root: path.to_path_buf(),
                 labelled,
@@ -266,6 +278,11 @@ mod tests {
             }
         ));
         std::fs::create_dir(tmp.path().join("cats")).unwrap();
+        let one = DatasetConfig::from_path(tmp.path())
+            .unwrap_err()
+            .to_string();
+        assert!(one.contains("one class folder (cats)"), "{one}");
+        std::fs::create_dir(tmp.path().join("dogs")).unwrap();
         assert!(matches!(
             DatasetConfig::from_path(tmp.path()).unwrap(),
             DatasetConfig::ImageFolder { labelled: true, .. }
