@@ -8,6 +8,9 @@ pub fn file(name: &str, bytes: &[u8]) -> PathBuf {
     let dir = base.join(format!("pretext-fuzz-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("scratch directory");
     let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("scratch directory");
+    }
     std::fs::write(&path, bytes).expect("scratch file");
     path
 }
