@@ -77,7 +77,12 @@ pub fn spawn(public: TcpListener, inner: SocketAddr, policy: Policy) -> io::Resu
         .name("serve-guard".into())
         .spawn(move || {
             for client in public.incoming() {
-                let Ok(client) = client else { continue };
+                let Ok(client) = client else {
+                    // Out of file descriptors, or an aborted handshake:
+                    // pause instead of spinning on the same error.
+                    std::thread::sleep(Duration::from_millis(50));
+                    continue;
+                };
                 let slot = Slot::take(&open, policy.max_connections);
                 let policy = policy.clone();
                 let spawned = std::thread::Builder::new()
