@@ -28,14 +28,57 @@ pub enum Source {
     Available,
 }
 
-/// The budget in bytes and where it comes from, or `None` where it is not
-/// known.
-pub fn budget() -> Option<(u64, Source)> {
-    if let Some(&b) = BUDGET.get() {
-        return Some((b, Source::Set));
+/// The memory a process may plan for, read once and then measured against
+/// as often as needed (reading it costs three files under `/proc`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Budget {
+    /// Bytes.
+    pub bytes: u64,
+    /// Where they come from.
+    pub source: Source,
+}
+
+/// The budget now, or `None` where it is not known.
+pub fn budget() -> Option<Budget> {
+    if let Some(&bytes) = BUDGET.get() {
+        return Some(Budget {
+            bytes,
+            source: Source::Set,
+        });
     }
-    let available = available()?;
-    Some((available, Source::Available))
+    Some(Budget {
+        bytes: available()?,
+        source: Source::Available,
+    })
+}
+
+impl Budget {
+    /// `Err(reason)` when `need` bytes (an estimate, as a float so that
+    /// absurd settings do not overflow) are more than `share` of the
+    /// budget; the reason says the estimate, the budget and how to change it.
+    pub fn allows(&self, need: f64, share: f64) -> Result<(), String> {
+        let allowed = self.bytes as f64 * share;
+        if need <= allowed {
+            return Ok(());
+        }
+        let of = match self.source {
+            Source::Set => "--max-memory",
+            Source::Available => "the memory available (--max-memory sets another budget)",
+        };
+        let total = human(self.bytes as f64);
+        let part = if share < 1.0 {
+            format!("{} of the {total} of {of}", human(allowed))
+        } else {
+            format!("the {total} of {of}")
+        };
+        Err(format!("needs about {}, more than {part}", human(need)))
+    }
+}
+
+/// [`Budget::allows`] on the budget now; nothing is refused where the
+/// budget is not known.
+pub fn check(need: f64, share: f64) -> Result<(), String> {
+    budget().map_or(Ok(()), |b| b.allows(need, share))
 }
 
 /// `MemAvailable`, capped by the address space `ulimit -v` leaves.
@@ -83,29 +126,6 @@ pub fn human(bytes: f64) -> String {
     }
 }
 
-/// `Err(reason)` when `need` bytes (an estimate, as a float so that absurd
-/// settings do not overflow) are more than `share` of the budget; the
-/// reason says the estimate, the budget and how to change it.
-pub fn check(need: f64, share: f64) -> Result<(), String> {
-    let Some((budget, source)) = budget() else {
-        return Ok(());
-    };
-    let allowed = budget as f64 * share;
-    if need <= allowed {
-        return Ok(());
-    }
-    let of = match source {
-        Source::Set => "--max-memory",
-        Source::Available => "the memory available (--max-memory sets another budget)",
-    };
-    let part = if share < 1.0 {
-        format!("{} of the {} of {of}", human(allowed), human(budget as f64))
-    } else {
-        format!("the {} of {of}", human(budget as f64))
-    };
-    Err(format!("needs about {}, more than {part}", human(need)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,8 +142,8 @@ mod tests {
     fn the_budget_is_known_here_and_absurd_sizes_are_refused() {
         // Linux CI has /proc/meminfo; the budget is not set in this test
         // process, so it is what the machine has available.
-        let (bytes, _) = budget().expect("a budget on Linux");
-        assert!(bytes > 0);
+        let budget = budget().expect("a budget on Linux");
+        assert!(budget.bytes > 0);
         assert!(check(1.0, 0.5).is_ok());
         let err = check(1e18, 0.5).unwrap_err();
         assert!(err.starts_with("needs about 888.2 PiB"), "{err}");

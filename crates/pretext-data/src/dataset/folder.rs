@@ -112,32 +112,33 @@ pub(crate) fn load(root: &Path, options: &FolderOptions) -> Result<ImageDataset,
         }
     };
 
-    // Sizes before allocation: each image decoding (its pixels as stored
-    // and as converted) on every thread at once, then the dataset whole.
-    let share = 0.5 / rayon::current_num_threads().max(1) as f64;
-    for ((file, _), h) in files.iter().zip(&headers) {
-        let full = f64::from(h.width) * f64::from(h.height);
-        let decoding = h.bytes as f64 + full * channels as f64;
-        memory::check(decoding, share).map_err(|why| {
+    // Sizes before allocation, against the budget read once: each image
+    // decoding (its pixels as stored and as converted) on every thread at
+    // once, then the dataset whole.
+    if let Some(budget) = memory::budget() {
+        let share = 0.5 / rayon::current_num_threads().max(1) as f64;
+        for ((file, _), h) in files.iter().zip(&headers) {
+            let full = f64::from(h.width) * f64::from(h.height);
+            let decoding = h.bytes as f64 + full * channels as f64;
+            budget.allows(decoding, share).map_err(|why| {
+                DataError::format(
+                    file,
+                    format!("a {}x{} image: decoding it {why}", h.height, h.width),
+                )
+            })?;
+        }
+        let stored = files.len() as f64 * channels as f64 * f64::from(height) * f64::from(width);
+        budget.allows(stored, 0.5).map_err(|why| {
+            let key = if options.size.is_some() { "`size`" } else { "`limit` or `size`" };
             DataError::format(
-                file,
-                format!("a {}x{} image: decoding it {why}", h.height, h.width),
+                root,
+                format!(
+                    "{} images of {channels}x{height}x{width}: storing them {why}; set {key} to read fewer or smaller images",
+                    files.len()
+                ),
             )
         })?;
     }
-
-    // Then the dataset whole.
-    let stored = files.len() as f64 * channels as f64 * f64::from(height) * f64::from(width);
-    memory::check(stored, 0.5).map_err(|why| {
-        let key = if options.size.is_some() { "`size`" } else { "`limit` or `size`" };
-        DataError::format(
-            root,
-            format!(
-                "{} images of {channels}x{height}x{width}: storing them {why}; set {key} to read fewer or smaller images",
-                files.len()
-            ),
-        )
-    })?;
 
     let converted = match channels {
         3 => headers.iter().filter(|h| !h.colour).count(),

@@ -82,12 +82,12 @@ impl Input {
     /// text) can legitimately need no more, and a small gzip file that
     /// unpacks to gigabytes is refused once the bound is passed, naming it.
     pub(crate) fn read_to_end(&mut self) -> Result<Vec<u8>, DataError> {
-        let Some((budget, _)) = memory::budget() else {
+        let Some(budget) = memory::budget() else {
             return self.read_up_to(usize::MAX);
         };
-        let bound = budget / 2;
+        let bound = budget.bytes / 2;
         let refuse = |input: &Self, what: &str, size: f64| {
-            let why = memory::check(size, 0.5).unwrap_err();
+            let why = budget.allows(size, 0.5).err().unwrap_or_default();
             DataError::format(&input.path, format!("{what} {why}"))
         };
         if let Some(r) = self.remaining
