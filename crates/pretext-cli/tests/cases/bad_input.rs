@@ -15,7 +15,7 @@ struct Case {
 
 /// Writes an experiment whose `[data]` table is `data` (plus `extra`) and
 /// returns `pretrain <it>`.
-fn pretrain_with(dir: &Path, data: &str, extra: &str) -> Vec<String> {
+pub(super) fn pretrain_with(dir: &Path, data: &str, extra: &str) -> Vec<String> {
     let path = dir.join("e.toml");
     std::fs::write(
         &path,
@@ -26,7 +26,7 @@ fn pretrain_with(dir: &Path, data: &str, extra: &str) -> Vec<String> {
 }
 
 /// `pretrain` on MNIST with `extra` settings appended.
-fn mnist_with(dir: &Path, extra: &str) -> Vec<String> {
+pub(super) fn mnist_with(dir: &Path, extra: &str) -> Vec<String> {
     let data = format!(
         "format = \"idx\"\nimages = \"{}\"\nlimit = 64",
         mnist().display()
@@ -42,7 +42,12 @@ fn mnist_then(dir: &Path, args: &[&str]) -> Vec<String> {
 }
 
 /// An image folder `imgs/` holding `files` (name, bytes).
-fn folder(dir: &Path, files: &[(&str, Vec<u8>)]) -> Vec<String> {
+pub(super) fn folder(dir: &Path, files: &[(&str, Vec<u8>)]) -> Vec<String> {
+    folder_with(dir, files, "")
+}
+
+/// [`folder`] with `data` lines added to the experiment's `[data]` table.
+pub(super) fn folder_with(dir: &Path, files: &[(&str, Vec<u8>)], data: &str) -> Vec<String> {
     let root = dir.join("imgs");
     std::fs::create_dir_all(&root).unwrap();
     for (name, bytes) in files {
@@ -50,7 +55,7 @@ fn folder(dir: &Path, files: &[(&str, Vec<u8>)]) -> Vec<String> {
     }
     pretrain_with(
         dir,
-        "format = \"image_folder\"\nroot = \"imgs\"\nlabelled = false",
+        &format!("format = \"image_folder\"\nroot = \"imgs\"\nlabelled = false\n{data}"),
         "",
     )
 }
@@ -79,7 +84,7 @@ fn class_folders(root: &Path, classes: &[&str], n: usize, side: u32) {
 }
 
 /// A grey PNG of `w` x `h` pixels.
-fn png(w: u32, h: u32) -> Vec<u8> {
+pub(super) fn png(w: u32, h: u32) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     image::GrayImage::from_pixel(w, h, image::Luma([128]))
         .write_to(&mut out, image::ImageFormat::Png)

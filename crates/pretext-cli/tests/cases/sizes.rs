@@ -8,7 +8,8 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use super::{fails_cleanly, mnist, runtime_dir};
+use super::bad_input::{folder, folder_with, mnist_with, png, pretrain_with};
+use super::{fails_cleanly, runtime_dir};
 
 /// `pretext --max-memory 1G <args>` in `dir`, under a 4 GiB `ulimit -v`.
 fn limited(dir: &Path, args: &[String]) -> Output {
@@ -23,27 +24,9 @@ fn limited(dir: &Path, args: &[String]) -> Output {
         .expect("sh runs")
 }
 
-/// `pretrain` of an experiment with `data` as its `[data]` table and
-/// `extra` after it.
-fn pretrain(dir: &Path, data: &str, extra: &str) -> Vec<String> {
-    let path = dir.join("e.toml");
-    let text =
-        format!("name = \"big\"\n[data]\n{data}\n{extra}\n[train]\nepochs = 1\nbatch_size = 8\n");
-    std::fs::write(&path, text).unwrap();
-    vec!["pretrain".into(), path.display().to_string()]
-}
-
-fn on_mnist(dir: &Path, extra: &str) -> Vec<String> {
-    let data = format!(
-        "format = \"idx\"\nimages = \"{}\"\nlimit = 64",
-        mnist().display()
-    );
-    pretrain(dir, &data, extra)
-}
-
 /// A grey PNG of `side` x `side` zeros, written row by row: 20,000 x 20,000
 /// is about 400 KB on disk and 400 MB decoded.
-fn huge_png(path: &Path, side: u32) {
+fn huge_png(side: u32) -> Vec<u8> {
     let mut idat = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
     let row = vec![0u8; side as usize + 1];
     for _ in 0..side {
@@ -66,7 +49,7 @@ fn huge_png(path: &Path, side: u32) {
     chunk(&mut png, b"IHDR", &ihdr);
     chunk(&mut png, b"IDAT", &idat);
     chunk(&mut png, b"IEND", &[]);
-    std::fs::write(path, png).unwrap();
+    png
 }
 
 /// A case: its name, what it writes and the arguments it runs, and the
@@ -83,7 +66,7 @@ fn sizes_beyond_the_memory_budget_are_refused_before_allocating() {
         (
             "two convolutions of 100,000 channels",
             Box::new(|d| {
-                on_mnist(
+                mnist_with(
                     d,
                     "[encoder]\nkind = \"small_cnn\"\nwidths = [100000, 100000]",
                 )
@@ -93,7 +76,7 @@ fn sizes_beyond_the_memory_budget_are_refused_before_allocating() {
         (
             "a width of 10^12",
             Box::new(|d| {
-                on_mnist(
+                mnist_with(
                     d,
                     "[encoder]\nkind = \"small_cnn\"\nwidths = [1000000000000]",
                 )
@@ -103,7 +86,7 @@ fn sizes_beyond_the_memory_budget_are_refused_before_allocating() {
         (
             "a projection of 10^9",
             Box::new(|d| {
-                on_mnist(
+                mnist_with(
                     d,
                     "[method]\nname = \"simclr\"\n[method.projection]\nhidden_dim = 1000000000\nout_dim = 64",
                 )
@@ -112,41 +95,20 @@ fn sizes_beyond_the_memory_budget_are_refused_before_allocating() {
         ),
         (
             "a MoCo queue of 10^10",
-            Box::new(|d| on_mnist(d, "[method]\nname = \"moco\"\nqueue_size = 10000000000")),
+            Box::new(|d| mnist_with(d, "[method]\nname = \"moco\"\nqueue_size = 10000000000")),
             vec!["[method]", "needs about"],
         ),
         (
             "images resized to 100,000 x 100,000",
-            Box::new(|d| {
-                let root = d.join("imgs");
-                std::fs::create_dir_all(&root).unwrap();
-                let mut png = std::io::Cursor::new(Vec::new());
-                image::GrayImage::new(8, 8)
-                    .write_to(&mut png, image::ImageFormat::Png)
-                    .unwrap();
-                std::fs::write(root.join("a.png"), png.into_inner()).unwrap();
-                pretrain(
-                    d,
-                    "format = \"image_folder\"\nroot = \"imgs\"\nlabelled = false\nsize = [100000, 100000]",
-                    "",
-                )
-            }),
+            Box::new(|d| folder_with(d, &[("a.png", png(8, 8))], "size = [100000, 100000]")),
             vec!["imgs", "`size`", "needs about"],
         ),
         (
             "four 20,000 x 20,000 PNGs",
             Box::new(|d| {
-                let root = d.join("imgs");
-                std::fs::create_dir_all(&root).unwrap();
-                huge_png(&root.join("a.png"), 20_000);
-                for name in ["b.png", "c.png", "d.png"] {
-                    std::fs::copy(root.join("a.png"), root.join(name)).unwrap();
-                }
-                pretrain(
-                    d,
-                    "format = \"image_folder\"\nroot = \"imgs\"\nlabelled = false",
-                    "",
-                )
+                let big = huge_png(20_000);
+                let files = ["a.png", "b.png", "c.png", "d.png"].map(|n| (n, big.clone()));
+                folder(d, &files)
             }),
             vec!["a.png", "20000x20000", "decoding it needs about"],
         ),
@@ -162,7 +124,7 @@ fn sizes_beyond_the_memory_budget_are_refused_before_allocating() {
                     gz.write_all(&block).unwrap();
                 }
                 gz.finish().unwrap();
-                pretrain(d, "format = \"digits_csv\"\npath = \"digits.csv.gz\"", "")
+                pretrain_with(d, "format = \"digits_csv\"\npath = \"digits.csv.gz\"", "")
             }),
             vec!["digits.csv.gz", "unpacking the file needs about"],
         ),
