@@ -282,10 +282,7 @@ impl Prepared {
         if !data.absent.is_empty() {
             log(&absent_line(&data.absent, "images"));
         }
-        let model_stamp = std::fs::metadata(run.trained.dir.join("model.bpk"))
-            .and_then(|m| m.modified())
-            .map(|t| format!("{t:?}"))
-            .unwrap_or_default();
+        let model_stamp = run.trained.model_stamp();
         Ok(Self {
             run,
             data,

@@ -194,10 +194,7 @@ pub fn evaluate_text(
     let mut sources: Vec<(Source, Features, Features)> = Vec::new();
     if frozen.any() {
         let t = Instant::now();
-        let model_stamp = std::fs::metadata(run.trained.dir.join("model.bpk"))
-            .and_then(|m| m.modified())
-            .map(|t| format!("{t:?}"))
-            .unwrap_or_default();
+        let model_stamp = run.trained.model_stamp();
         let embed = |name: &str, which: &str, encoder: &TextEncoder, d: &TextDataset, tokens| {
             let k = format!(
                 "{which}|epoch {}|{model_stamp}|{}|{}",

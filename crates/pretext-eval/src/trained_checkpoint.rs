@@ -49,6 +49,16 @@ impl TrainedCheckpoint {
         })
     }
 
+    /// The weights file's modification time, which keys the embedding
+    /// cache together with the epoch (a retrained run of the same epoch
+    /// must not reuse its embeddings); empty where it cannot be read.
+    pub fn model_stamp(&self) -> String {
+        std::fs::metadata(self.dir.join("model.bpk"))
+            .and_then(|m| m.modified())
+            .map(|t| format!("{t:?}"))
+            .unwrap_or_default()
+    }
+
     /// Every warning, one line each: the fallback first.
     pub fn warnings(&self) -> Vec<String> {
         self.fallback
