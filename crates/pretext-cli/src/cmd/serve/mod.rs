@@ -36,14 +36,14 @@ pub struct Args {
 fn resolve_peers(peers: &[String]) -> Result<Vec<IpAddr>> {
     let mut ips = Vec::new();
     for peer in peers {
-        let found = if let Ok(ip) = peer.parse::<IpAddr>() {
-            vec![ip]
-        } else {
-            (peer.as_str(), 0)
-                .to_socket_addrs()
-                .map(|a| a.map(|a| a.ip()).collect())
-                .unwrap_or_default()
-        };
+        if peer.trim().is_empty() {
+            bail!("--peers: an empty host name (a stray comma?)");
+        }
+        // An address resolves to itself; a name through the system's resolver.
+        let found: Vec<IpAddr> = (peer.as_str(), 0)
+            .to_socket_addrs()
+            .map(|a| a.map(|a| a.ip()).collect())
+            .unwrap_or_default();
         if found.is_empty() {
             bail!("--peers {peer}: no such host");
         }
