@@ -66,7 +66,8 @@ pub struct EpochRecord {
 
 /// Cuts the log at `path` back to a checkpoint taken after `step` and
 /// `epoch`: step lines up to `step` and epoch lines up to `epoch` stay, later
-/// lines (an interrupted epoch) and damaged ones (a line cut by a crash) go.
+/// lines (an interrupted epoch) and damaged ones (a line cut by a crash, or
+/// bytes that are not UTF-8) go.
 /// `last`, the checkpoint's own copy of epoch `epoch`'s line, is written
 /// back when the log lacks it (a kill between checkpoint and line), and any
 /// repeated epoch line is kept once. Rewritten atomically. Returns the epoch
@@ -77,14 +78,19 @@ pub fn truncate_after(
     epoch: usize,
     last: Option<&EpochRecord>,
 ) -> Result<Vec<EpochRecord>, TrainError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
         Err(e) => return Err(TrainError::io(path, e)),
     };
     let mut kept = String::new();
     let mut epochs = Vec::new();
-    for line in text.lines() {
+    // A line that is not UTF-8 is damage like any other, not a reason to
+    // refuse the resume.
+    let lines = bytes
+        .split(|&b| b == b'\n')
+        .filter_map(|l| std::str::from_utf8(l).ok());
+    for line in lines {
         let keep = if let Ok(r) = serde_json::from_str::<StepRecord>(line)
             && r.kind == "step"
         {
@@ -174,7 +180,11 @@ mod tests {
             step(20, 2)[..30].to_string(),
         ]
         .join("\n");
-        std::fs::write(&path, text).unwrap();
+        // A line of garbage that is not UTF-8 (found by the checkpoint_state
+        // fuzz target: it made the resume fail) is damage too.
+        let mut bytes = text.into_bytes();
+        bytes.splice(0..0, b"{\"kind\":\"st\xff\xfeep\"}\n".iter().copied());
+        std::fs::write(&path, bytes).unwrap();
         let kept = truncate_after(&path, 10, 1, None).unwrap();
         assert_eq!(kept.len(), 1);
         let after = std::fs::read_to_string(&path).unwrap();
