@@ -119,6 +119,39 @@ fn every_head_and_baseline_runs_and_results_are_written() {
             .collect::<Vec<_>>()
     };
     assert_eq!(linear(&again), linear(&results));
+
+    // The quadrant readout: 4x as many features, cached apart from the
+    // embedding's, for the pretrained and the random encoder alike.
+    let cache = run.join("eval/cache");
+    let bytes =
+        |files: &[PathBuf]| -> u64 { files.iter().map(|f| f.metadata().unwrap().len()).sum() };
+    let listing = || -> Vec<PathBuf> {
+        std::fs::read_dir(&cache)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect()
+    };
+    let before = listing();
+    let text = task_toml(600, "")
+        .replace("seeds = 2", "seeds = 2\nreadout_grid = 2")
+        .replace(r#"["linear", "knn", "mlp", "finetune"]"#, r#"["linear"]"#)
+        .replace(
+            r#""raw_pixels", "random_init", "supervised""#,
+            r#""random_init""#,
+        );
+    let grid = evaluate(&run, &load_task(&text).unwrap(), &device(), &mut |_| {}).unwrap();
+    let added: Vec<PathBuf> = listing()
+        .into_iter()
+        .filter(|f| !before.contains(f))
+        .collect();
+    // The pool and the test set, each by both encoders.
+    assert_eq!((before.len(), added.len()), (4, 4), "{before:?} {added:?}");
+    let ratio = bytes(&added) as f64 / bytes(&before) as f64;
+    assert!((3.95..4.0).contains(&ratio), "{ratio}");
+    for source in [Source::Pretrained, Source::RandomInit] {
+        let rows = grid.rows.iter().filter(|r| r.source == source).count();
+        assert_eq!(rows, 2, "{source:?}");
+    }
 }
 
 #[test]
@@ -164,6 +197,15 @@ fn bad_tasks_and_runs_are_one_line_errors_naming_the_file() {
         .to_string();
     assert!(e.contains("no checkpoint"), "{e}");
     assert!(!e.contains('\n'));
+
+    // A grid readout out of range.
+    let e = load_task(&task_toml(600, "").replace("seeds = 2", "seeds = 2\nreadout_grid = 9"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("task.toml: ") && e.contains("readout_grid"),
+        "{e}"
+    );
 
     // A task key that does not exist.
     let e = load_task(&task_toml(600, "").replace("seeds = 2", "seedz = 2"))

@@ -145,6 +145,7 @@ mod tests {
             pool_size: 100,
             test_size: 10,
             budgets: vec![LabelBudget::PerClass(10), LabelBudget::All],
+            readout_grid: 1,
             rows: vec![],
             summary: rows
                 .iter()

@@ -272,9 +272,9 @@ pub(crate) fn forward_rate(
 ) -> f64 {
     let n = data.len().min(256);
     let warm = Arc::new(data.subset(&(0..n.min(16)).collect::<Vec<_>>()));
-    embed_images(encoder, &warm, stats, device);
+    embed_images(encoder, &warm, stats, 1, device);
     let sample = Arc::new(data.subset(&(0..n).collect::<Vec<_>>()));
-    let (_, seconds) = timed(|| embed_images(encoder, &sample, stats, device));
+    let (_, seconds) = timed(|| embed_images(encoder, &sample, stats, 1, device));
     seconds / n as f64
 }
 

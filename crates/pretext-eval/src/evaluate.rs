@@ -257,6 +257,12 @@ impl Prepared {
         // Loaded before anything is written: a checkpoint that does not fit
         // its experiment fails here, leaving no label splits behind.
         let encoder = run.encoder(device)?;
+        encoder
+            .grid_dim(task.readout_grid)
+            .map_err(|why| EvalError::Task {
+                path: task.path.clone(),
+                reason: format!("readout_grid = {}: {why}", task.readout_grid),
+            })?;
         let splits = draw_task_splits(task, &data)?;
         log(&format!(
             "task {}: {} labelled / {} test images, {} classes; {} budgets x {} seeds",
@@ -295,11 +301,23 @@ impl Prepared {
     /// The cache file and key of `which` encoder's embedding of `d` (the
     /// pool or the test set). A held-out test set shares its source with
     /// the pool: the key tells the two parts (and their draw) apart.
-    fn cache_entry(&self, name: &str, which: &str, d: &Arc<ImageDataset>) -> (PathBuf, String) {
+    fn cache_entry(
+        &self,
+        name: &str,
+        which: &str,
+        d: &Arc<ImageDataset>,
+        grid: usize,
+    ) -> (PathBuf, String) {
         let part = match &self.data.held_out {
             None => String::new(),
             Some(how) if Arc::ptr_eq(&self.data.test, d) => format!("|test, {how}"),
             Some(how) => format!("|pool, {how}"),
+        };
+        // Keys of the plain embedding are those of older caches.
+        let part = if grid == 1 {
+            part
+        } else {
+            format!("{part}|grid {grid}")
         };
         let key = format!(
             "{which}|epoch {}|{}|{}|{}{part}",
@@ -358,7 +376,10 @@ impl Prepared {
             let dim = match source {
                 Source::RawPixels => c * h * w,
                 Source::Kmeans => task.kmeans.dim(),
-                _ => self.encoder.out_dim(),
+                _ => self
+                    .encoder
+                    .grid_dim(task.readout_grid)
+                    .unwrap_or(self.encoder.out_dim()),
             };
             let label = Source::name(source);
             if source == Source::Kmeans {
@@ -375,7 +396,7 @@ impl Prepared {
                 let uncached: usize = [&data.pool, &data.test]
                     .into_iter()
                     .filter(|d| {
-                        let (path, key) = self.cache_entry(name, &which, d);
+                        let (path, key) = self.cache_entry(name, &which, d, task.readout_grid);
                         !is_cached(&path, &key)
                     })
                     .map(|d| d.len())
@@ -551,8 +572,10 @@ pub fn evaluate(
     for (source, name, which) in prepared.frozen_sources(task) {
         let t = Instant::now();
         let embed = |encoder: &Encoder, d: &Arc<ImageDataset>| {
-            let (path, key) = prepared.cache_entry(name, &which, d);
-            cached(&path, &key, || embed_images(encoder, d, &stats, device))
+            let (path, key) = prepared.cache_entry(name, &which, d, task.readout_grid);
+            cached(&path, &key, || {
+                embed_images(encoder, d, &stats, task.readout_grid, device)
+            })
         };
         match source {
             Source::RawPixels => sources.push((
@@ -683,6 +706,7 @@ pub fn evaluate(
         pool_size: data.pool.len(),
         test_size: data.test.len(),
         budgets,
+        readout_grid: task.readout_grid,
         rows,
         summary: Vec::new(),
     };

@@ -92,7 +92,7 @@ pub fn inspect(
 
     let method = run.method(device)?;
     let stats = run.stats();
-    let embeddings = embed_images(method.encoder(), &sample, &stats, device);
+    let embeddings = embed_images(method.encoder(), &sample, &stats, 1, device);
 
     let (h, w) = (shape.height, shape.width);
     let preview = run

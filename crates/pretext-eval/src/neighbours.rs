@@ -47,7 +47,7 @@ pub fn mine_neighbours(
         });
     }
     let encoder = opened.encoder(device)?;
-    let features = embed_images(&encoder, &data, &opened.stats(), device);
+    let features = embed_images(&encoder, &data, &opened.stats(), 1, device);
     let table = neighbours_within(&features, k);
     let label_agreement = data.labels().map(|labels| {
         let same = table

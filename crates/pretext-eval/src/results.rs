@@ -93,6 +93,14 @@ impl ResultRow {
 }
 
 /// Table name of a (source, head) pair.
+fn one() -> usize {
+    1
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
+}
+
 fn label(source: Source, head: &str) -> String {
     match (source, head) {
         (Source::RandomInit, "finetune") => "supervised from scratch".into(),
@@ -142,6 +150,10 @@ pub struct EvalResults {
     pub test_size: usize,
     /// The budgets, in the task's order.
     pub budgets: Vec<LabelBudget>,
+    /// The frozen heads' readout grid (the task's `readout_grid`; 1, the
+    /// embedding, in older results files).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub readout_grid: usize,
     /// Every head on every draw.
     pub rows: Vec<ResultRow>,
     /// Mean ± std over seeds.
@@ -189,6 +201,12 @@ impl EvalResults {
             self.run,
             self.checkpoint_epoch
         );
+        if self.readout_grid > 1 {
+            out += &format!(
+                "Frozen heads read the encoder's last map pooled over a {g}x{g} grid (`readout_grid = {g}`).\n\n",
+                g = self.readout_grid
+            );
+        }
         out += &table(&[("", self)], &self.budgets);
         for note in self.notes() {
             out += &format!("\n{note}\n");
@@ -233,7 +251,8 @@ impl EvalResults {
 
     /// Adds the rows of `earlier` that this evaluation did not redo (same
     /// source, head, budget and seed), when `earlier` evaluated the same
-    /// checkpoint on the same task; returns how many were kept. So a partial
+    /// checkpoint on the same task with the same readout; returns how many
+    /// were kept. So a partial
     /// re-evaluation (`--set heads=["finetune"]`) updates the results instead
     /// of discarding the rest.
     pub fn merge_earlier(&mut self, earlier: EvalResults) -> usize {
@@ -241,7 +260,8 @@ impl EvalResults {
             && earlier.task == self.task
             && earlier.checkpoint_epoch == self.checkpoint_epoch
             && earlier.pool_size == self.pool_size
-            && earlier.test_size == self.test_size;
+            && earlier.test_size == self.test_size
+            && earlier.readout_grid == self.readout_grid;
         if !same {
             return 0;
         }
@@ -507,6 +527,7 @@ pub(crate) mod tests {
             pool_size: 100,
             test_size: 50,
             budgets: vec!["1/class".parse().unwrap(), "all".parse().unwrap()],
+            readout_grid: 1,
             rows: vec![
                 row(Source::RawPixels, "linear", "1/class", 0, 0.5),
                 row(Source::Pretrained, "linear", "1/class", 0, 0.8),
@@ -594,8 +615,13 @@ pub(crate) mod tests {
         // Another checkpoint's results are not mixed in.
         let mut other = results();
         other.checkpoint_epoch = 9;
-        assert_eq!(other.merge_earlier(earlier), 0);
+        assert_eq!(other.merge_earlier(earlier.clone()), 0);
         assert_eq!(other.rows.len(), 5);
+        // Nor the features of another readout.
+        let mut quadrants = results();
+        quadrants.readout_grid = 2;
+        assert_eq!(quadrants.merge_earlier(earlier), 0);
+        assert!(quadrants.markdown().contains("`readout_grid = 2`"));
     }
 
     #[test]

@@ -135,11 +135,16 @@ fn text_case(dir: &Path, bytes: &[u8], format: &str, extra: &str) -> Vec<String>
 
 /// A run directory with a checkpoint, trained once per test binary.
 fn trained_run(dir: &Path) -> PathBuf {
+    trained_run_of(dir, "kind = \"small_cnn\"\nwidths = [4, 8]")
+}
+
+/// Like [`trained_run`], with the `[encoder]` table `encoder`.
+fn trained_run_of(dir: &Path, encoder: &str) -> PathBuf {
     let e = dir.join("tiny.toml");
     std::fs::write(
         &e,
         format!(
-            "name = \"tiny\"\n[data]\nformat = \"idx\"\nimages = \"{}\"\nlimit = 64\n[encoder]\nkind = \"small_cnn\"\nwidths = [4, 8]\n[train]\nepochs = 1\nbatch_size = 16\n",
+            "name = \"tiny\"\n[data]\nformat = \"idx\"\nimages = \"{}\"\nlimit = 64\n[encoder]\n{encoder}\n[train]\nepochs = 1\nbatch_size = 16\n",
             mnist().display()
         ),
     )
@@ -622,6 +627,28 @@ const CASES: &[Case] = &[
         needles: &[
             "task.toml",
             "kmeans.centroids (500) is larger than kmeans.patches (100)",
+        ],
+    },
+    Case {
+        name: "a quadrant readout of an encoder without a feature map",
+        setup: |d| {
+            let run = trained_run_of(d, "kind = \"mlp\"\nhidden = [16]");
+            evaluate_with_task(
+                d,
+                &run,
+                &format!(
+                    "name = \"t\"\nreadout_grid = 2\n[train]\nformat = \"idx\"\nimages = \"{}\"\nlabels = \"{}\"\nlimit = 100\n",
+                    mnist().display(),
+                    mnist()
+                        .with_file_name("train-labels-idx1-ubyte.gz")
+                        .display()
+                ),
+            )
+        },
+        needles: &[
+            "task.toml",
+            "readout_grid = 2",
+            "mlp encoder has no feature map",
         ],
     },
     Case {

@@ -169,6 +169,14 @@ impl ResNet {
     /// # Shapes
     /// `[b, c, h, w]` → `[b, out_dim]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        self.feature_map(x).mean_dims(&[2, 3]).flatten(1, 3) // [b, 8w]
+    }
+
+    /// The last block's map, before the global pooling.
+    ///
+    /// # Shapes
+    /// `[b, c, h, w]` → `[b, out_dim, h', w']`
+    pub fn feature_map(&self, x: Tensor<4>) -> Tensor<4> {
         let mut x = batch_norm_relu(&self.bn1, conv2d(&self.conv1, x)); // [b, w, h', w']
         if let Some(pool) = &self.maxpool {
             x = max_pool2d(pool, x);
@@ -176,7 +184,7 @@ impl ResNet {
         for block in &self.blocks {
             x = block.forward(x);
         }
-        x.mean_dims(&[2, 3]).flatten(1, 3) // [b, 8w]
+        x
     }
 }
 

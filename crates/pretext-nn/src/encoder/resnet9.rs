@@ -163,11 +163,19 @@ impl ResNet9 {
     /// # Shapes
     /// `[b, c, h, w]` → `[b, out_dim]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        self.feature_map(x).mean_dims(&[2, 3]).flatten(1, 3) // [b, 8w]
+    }
+
+    /// The last stage's map, before the global pooling.
+    ///
+    /// # Shapes
+    /// `[b, c, h, w]` → `[b, out_dim, h / 8, w / 8]`
+    pub fn feature_map(&self, x: Tensor<4>) -> Tensor<4> {
         let mut x = self.stem.forward(x);
         for stage in &self.stages {
             x = stage.forward(x, &self.pool);
         }
-        x.mean_dims(&[2, 3]).flatten(1, 3) // [b, 8w]
+        x
     }
 }
 

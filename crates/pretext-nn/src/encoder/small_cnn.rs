@@ -120,10 +120,18 @@ impl SmallCnn {
     /// # Shapes
     /// `[b, c, h, w]` → `[b, out_dim]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        self.feature_map(x).mean_dims(&[2, 3]).flatten(1, 3) // [b, out_dim]
+    }
+
+    /// The last stage's map, before the global pooling.
+    ///
+    /// # Shapes
+    /// `[b, c, h, w]` → `[b, out_dim, h', w']`
+    pub fn feature_map(&self, x: Tensor<4>) -> Tensor<4> {
         let mut x = x;
         for stage in &self.stages {
             x = stage.forward(x); // [b, width, h', w']
         }
-        x.mean_dims(&[2, 3]).flatten(1, 3) // [b, out_dim]
+        x
     }
 }
