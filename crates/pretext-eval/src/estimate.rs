@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use burn::tensor::Device;
 use pretext_data::{ChannelStats, ImageDataset, LabelSplit};
-use pretext_nn::Encoder;
+use pretext_nn::{Encoder, Readout};
 use rand::{Rng, SeedableRng};
 use std::sync::Arc;
 
@@ -74,8 +74,11 @@ impl CostEstimate {
             } else {
                 String::new()
             };
+            // The seconds are the part's, all its jobs together: "6 x 4.3 min"
+            // read as six times 4.3 minutes.
+            let jobs = if p.jobs == 1 { "job" } else { "jobs" };
             lines.push(format!(
-                "  {:<width$}  {:>4} x  {:>9}{longest}",
+                "  {:<width$}  {:>4} {jobs:<4}  {:>9} in all{longest}",
                 p.part,
                 p.jobs,
                 human(p.typical)
@@ -272,9 +275,9 @@ pub(crate) fn forward_rate(
 ) -> f64 {
     let n = data.len().min(256);
     let warm = Arc::new(data.subset(&(0..n.min(16)).collect::<Vec<_>>()));
-    embed_images(encoder, &warm, stats, 1, device);
+    embed_images(encoder, &warm, stats, Readout::default(), device);
     let sample = Arc::new(data.subset(&(0..n).collect::<Vec<_>>()));
-    let (_, seconds) = timed(|| embed_images(encoder, &sample, stats, 1, device));
+    let (_, seconds) = timed(|| embed_images(encoder, &sample, stats, Readout::default(), device));
     seconds / n as f64
 }
 
