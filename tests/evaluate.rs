@@ -120,8 +120,9 @@ fn every_head_and_baseline_runs_and_results_are_written() {
     };
     assert_eq!(linear(&again), linear(&results));
 
-    // The quadrant readout: 4x as many features, cached apart from the
-    // embedding's, for the pretrained and the random encoder alike.
+    // The quadrant readout of the last stage: 4x as many features, cached
+    // apart from the embedding's, for the pretrained and the random encoder
+    // alike.
     let cache = run.join("eval/cache");
     let bytes =
         |files: &[PathBuf]| -> u64 { files.iter().map(|f| f.metadata().unwrap().len()).sum() };
@@ -132,8 +133,7 @@ fn every_head_and_baseline_runs_and_results_are_written() {
             .collect()
     };
     let before = listing();
-    let text = task_toml(600, "")
-        .replace("seeds = 2", "seeds = 2\nreadout_grid = 2")
+    let text = task_toml(600, "[readout]\ngrid = 2")
         .replace(r#"["linear", "knn", "mlp", "finetune"]"#, r#"["linear"]"#)
         .replace(
             r#""raw_pixels", "random_init", "supervised""#,
@@ -199,11 +199,11 @@ fn bad_tasks_and_runs_are_one_line_errors_naming_the_file() {
     assert!(!e.contains('\n'));
 
     // A grid readout out of range.
-    let e = load_task(&task_toml(600, "").replace("seeds = 2", "seeds = 2\nreadout_grid = 9"))
+    let e = load_task(&task_toml(600, "[readout]\ngrid = 9"))
         .unwrap_err()
         .to_string();
     assert!(
-        e.starts_with("task.toml: ") && e.contains("readout_grid"),
+        e.starts_with("task.toml: ") && e.contains("readout.grid must be 1 to 4, got 9"),
         "{e}"
     );
 

@@ -50,7 +50,7 @@ fn export_then_import_gives_the_same_embeddings_on_each_backend() {
             &evaluated.encoder(&device).unwrap(),
             &Arc::new(data.clone()),
             &evaluated.stats(),
-            1,
+            Default::default(),
             &device,
         );
         let rows: Vec<Vec<f32>> = features

@@ -7,34 +7,34 @@ use std::sync::Arc;
 
 use burn::tensor::Device;
 use pretext_data::{BatchLoader, ChannelStats, ImageDataset};
-use pretext_nn::Encoder;
+use pretext_nn::{Encoder, Readout};
 
 use crate::EvalError;
 use crate::features::Features;
 
 /// The encoder's embedding of every image of `data`, in order, computed in
 /// batches on `device` (plain, not autodiff: nothing is trained here), read
-/// out over a `grid` x `grid` partition of its last map
-/// ([`Encoder::forward_grid`]; 1 is the embedding itself).
+/// out as `readout` says ([`Encoder::forward_readout`]; the default is the
+/// embedding itself).
 ///
 /// # Panics
-/// When the encoder has no grid readout of that size (check
-/// [`Encoder::grid_dim`] first).
+/// When the encoder has no such readout (check [`Encoder::readout_dim`]
+/// first).
 pub fn embed_images(
     encoder: &Encoder,
     data: &Arc<ImageDataset>,
     stats: &ChannelStats,
-    grid: usize,
+    readout: Readout,
     device: &Device,
 ) -> Features {
     let loader = plain_loader(data, (0..data.len()).collect(), stats);
     let dim = encoder
-        .grid_dim(grid)
-        .expect("the grid readout was checked against the encoder");
+        .readout_dim(readout)
+        .expect("the readout was checked against the encoder");
     let mut values = Vec::with_capacity(data.len() * dim);
     for batch in loader.epoch(0) {
         let x = batch.into_view_tensors(device).remove(0); // [b, c, h, w]
-        let h = encoder.forward_grid(x, grid); // [b, dim]
+        let h = encoder.forward_readout(x, readout); // [b, dim]
         values.extend(
             h.into_data()
                 .try_into_vec::<f32>()

@@ -9,7 +9,7 @@ use burn::tensor::Device;
 use pretext_data::transform::derive_seed;
 use pretext_data::{ChannelStats, ImageDataset, LabelSplit, Modality};
 use pretext_methods::{InputSpec, Method};
-use pretext_nn::{Encoder, InputShape, random_streams};
+use pretext_nn::{Encoder, InputShape, Readout, random_streams};
 use pretext_train::{Checkpoint, ExperimentConfig, RunDir};
 
 use crate::EvalError;
@@ -258,10 +258,10 @@ impl Prepared {
         // its experiment fails here, leaving no label splits behind.
         let encoder = run.encoder(device)?;
         encoder
-            .grid_dim(task.readout_grid)
+            .readout_dim(task.readout)
             .map_err(|why| EvalError::Task {
                 path: task.path.clone(),
-                reason: format!("readout_grid = {}: {why}", task.readout_grid),
+                reason: format!("[readout] ({}): {why}", task.readout.describe()),
             })?;
         let splits = draw_task_splits(task, &data)?;
         log(&format!(
@@ -306,7 +306,7 @@ impl Prepared {
         name: &str,
         which: &str,
         d: &Arc<ImageDataset>,
-        grid: usize,
+        readout: Readout,
     ) -> (PathBuf, String) {
         let part = match &self.data.held_out {
             None => String::new(),
@@ -314,10 +314,10 @@ impl Prepared {
             Some(how) => format!("|pool, {how}"),
         };
         // Keys of the plain embedding are those of older caches.
-        let part = if grid == 1 {
+        let part = if readout.is_embedding() {
             part
         } else {
-            format!("{part}|grid {grid}")
+            format!("{part}|{}", readout.describe())
         };
         let key = format!(
             "{which}|epoch {}|{}|{}|{}{part}",
@@ -378,7 +378,7 @@ impl Prepared {
                 Source::Kmeans => task.kmeans.dim(),
                 _ => self
                     .encoder
-                    .grid_dim(task.readout_grid)
+                    .readout_dim(task.readout)
                     .unwrap_or(self.encoder.out_dim()),
             };
             let label = Source::name(source);
@@ -396,7 +396,7 @@ impl Prepared {
                 let uncached: usize = [&data.pool, &data.test]
                     .into_iter()
                     .filter(|d| {
-                        let (path, key) = self.cache_entry(name, &which, d, task.readout_grid);
+                        let (path, key) = self.cache_entry(name, &which, d, task.readout);
                         !is_cached(&path, &key)
                     })
                     .map(|d| d.len())
@@ -572,9 +572,9 @@ pub fn evaluate(
     for (source, name, which) in prepared.frozen_sources(task) {
         let t = Instant::now();
         let embed = |encoder: &Encoder, d: &Arc<ImageDataset>| {
-            let (path, key) = prepared.cache_entry(name, &which, d, task.readout_grid);
+            let (path, key) = prepared.cache_entry(name, &which, d, task.readout);
             cached(&path, &key, || {
-                embed_images(encoder, d, &stats, task.readout_grid, device)
+                embed_images(encoder, d, &stats, task.readout, device)
             })
         };
         match source {
@@ -706,7 +706,7 @@ pub fn evaluate(
         pool_size: data.pool.len(),
         test_size: data.test.len(),
         budgets,
-        readout_grid: task.readout_grid,
+        readout: task.readout,
         rows,
         summary: Vec::new(),
     };

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use burn::tensor::Device;
 use pretext_data::{Image, ImageDataset};
+use pretext_nn::Readout;
 
 use crate::embed::{embed_images, plain_loader};
 use crate::features::Features;
@@ -92,7 +93,13 @@ pub fn inspect(
 
     let method = run.method(device)?;
     let stats = run.stats();
-    let embeddings = embed_images(method.encoder(), &sample, &stats, 1, device);
+    let embeddings = embed_images(
+        method.encoder(),
+        &sample,
+        &stats,
+        Readout::default(),
+        device,
+    );
 
     let (h, w) = (shape.height, shape.width);
     let preview = run

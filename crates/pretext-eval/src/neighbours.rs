@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use burn::tensor::Device;
 use pretext_data::Partners;
+use pretext_nn::Readout;
 
 use crate::EvalError;
 use crate::embed::embed_images;
@@ -47,7 +48,7 @@ pub fn mine_neighbours(
         });
     }
     let encoder = opened.encoder(device)?;
-    let features = embed_images(&encoder, &data, &opened.stats(), 1, device);
+    let features = embed_images(&encoder, &data, &opened.stats(), Readout::default(), device);
     let table = neighbours_within(&features, k);
     let label_agreement = data.labels().map(|labels| {
         let same = table

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use pretext_data::{LabelBudget, Modality};
 use serde::{Deserialize, Serialize};
 
+use pretext_nn::Readout;
 use pretext_train::write_atomic;
 
 use crate::EvalError;
@@ -93,14 +94,6 @@ impl ResultRow {
 }
 
 /// Table name of a (source, head) pair.
-fn one() -> usize {
-    1
-}
-
-fn is_one(n: &usize) -> bool {
-    *n == 1
-}
-
 fn label(source: Source, head: &str) -> String {
     match (source, head) {
         (Source::RandomInit, "finetune") => "supervised from scratch".into(),
@@ -150,10 +143,10 @@ pub struct EvalResults {
     pub test_size: usize,
     /// The budgets, in the task's order.
     pub budgets: Vec<LabelBudget>,
-    /// The frozen heads' readout grid (the task's `readout_grid`; 1, the
-    /// embedding, in older results files).
-    #[serde(default = "one", skip_serializing_if = "is_one")]
-    pub readout_grid: usize,
+    /// The frozen heads' features (the task's `[readout]`; the embedding in
+    /// older results files).
+    #[serde(default, skip_serializing_if = "Readout::is_embedding")]
+    pub readout: Readout,
     /// Every head on every draw.
     pub rows: Vec<ResultRow>,
     /// Mean ± std over seeds.
@@ -201,10 +194,10 @@ impl EvalResults {
             self.run,
             self.checkpoint_epoch
         );
-        if self.readout_grid > 1 {
+        if !self.readout.is_embedding() {
             out += &format!(
-                "Frozen heads read the encoder's last map pooled over a {g}x{g} grid (`readout_grid = {g}`).\n\n",
-                g = self.readout_grid
+                "Frozen heads read the encoder's maps, not its embedding: {} (`[readout]`).\n\n",
+                self.readout.describe()
             );
         }
         out += &table(&[("", self)], &self.budgets);
@@ -261,7 +254,7 @@ impl EvalResults {
             && earlier.checkpoint_epoch == self.checkpoint_epoch
             && earlier.pool_size == self.pool_size
             && earlier.test_size == self.test_size
-            && earlier.readout_grid == self.readout_grid;
+            && earlier.readout == self.readout;
         if !same {
             return 0;
         }
@@ -527,7 +520,7 @@ pub(crate) mod tests {
             pool_size: 100,
             test_size: 50,
             budgets: vec!["1/class".parse().unwrap(), "all".parse().unwrap()],
-            readout_grid: 1,
+            readout: Readout::default(),
             rows: vec![
                 row(Source::RawPixels, "linear", "1/class", 0, 0.5),
                 row(Source::Pretrained, "linear", "1/class", 0, 0.8),
@@ -619,9 +612,9 @@ pub(crate) mod tests {
         assert_eq!(other.rows.len(), 5);
         // Nor the features of another readout.
         let mut quadrants = results();
-        quadrants.readout_grid = 2;
+        quadrants.readout = Readout { grid: 2, stages: 1 };
         assert_eq!(quadrants.merge_earlier(earlier), 0);
-        assert!(quadrants.markdown().contains("`readout_grid = 2`"));
+        assert!(quadrants.markdown().contains("last stage, 2x2 grid"));
     }
 
     #[test]

@@ -18,6 +18,7 @@
 use std::path::{Path, PathBuf};
 
 use pretext_data::{DatasetConfig, ImageDataset, LabelBudget, stratified_test_split};
+use pretext_nn::Readout;
 use serde::{Deserialize, Serialize};
 
 use crate::EvalError;
@@ -111,13 +112,11 @@ pub struct TaskConfig {
     #[serde(default)]
     pub kmeans: KmeansConfig,
     /// The frozen heads' features (linear, kNN, MLP), for the pretrained
-    /// and the random encoder alike: the last feature map average-pooled
-    /// over a `readout_grid` x `readout_grid` partition of the image and
-    /// concatenated. 1 (the default) is the encoder's embedding; 2 pools the
-    /// four quadrants, as the k-means baseline does. Convolutional encoders
-    /// only; fine-tuning always trains on the embedding.
-    #[serde(default = "default_readout_grid", skip_serializing_if = "is_one")]
-    pub readout_grid: usize,
+    /// and the random encoder alike (`[readout]`: `grid`, `stages`): the
+    /// default is the encoder's embedding. Convolutional encoders only;
+    /// fine-tuning always trains on the embedding.
+    #[serde(default, skip_serializing_if = "Readout::is_embedding")]
+    pub readout: Readout,
     /// The directory relative data paths are read from; not part of the file.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -168,14 +167,6 @@ fn default_budgets() -> Vec<LabelBudget> {
 
 fn default_seeds() -> usize {
     3
-}
-
-fn default_readout_grid() -> usize {
-    1
-}
-
-fn is_one(n: &usize) -> bool {
-    *n == 1
 }
 
 fn default_heads() -> Vec<Head> {
@@ -242,12 +233,7 @@ impl TaskConfig {
         if self.heads.is_empty() {
             return Err("heads must not be empty".into());
         }
-        if !(1..=4).contains(&self.readout_grid) {
-            return Err(format!(
-                "readout_grid must be 1 (the embedding) to 4, got {}",
-                self.readout_grid
-            ));
-        }
+        self.readout.validate()?;
         if self.compares_with(Baseline::Tfidf) {
             return Err("baselines: tfidf is a text baseline; image tasks take raw_pixels, random_init, supervised and kmeans".into());
         }

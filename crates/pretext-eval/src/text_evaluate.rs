@@ -347,7 +347,7 @@ pub fn evaluate_text(
         pool_size: pool.len(),
         test_size: test.len(),
         budgets: all_budgets,
-        readout_grid: 1,
+        readout: pretext_nn::Readout::default(),
         rows,
         summary: Vec::new(),
     };

@@ -26,7 +26,7 @@ pub mod random_streams;
 pub mod text;
 
 pub use decoder::{ConvDecoder, ConvDecoderConfig};
-pub use encoder::{Encoder, EncoderConfig};
+pub use encoder::{Encoder, EncoderConfig, Readout};
 pub use footprint::Footprint;
 pub use head::{ClassifierHead, ClassifierHeadConfig, ProjectionHead, ProjectionHeadConfig};
 pub use input::InputShape;

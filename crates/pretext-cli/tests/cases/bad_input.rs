@@ -637,7 +637,7 @@ const CASES: &[Case] = &[
                 d,
                 &run,
                 &format!(
-                    "name = \"t\"\nreadout_grid = 2\n[train]\nformat = \"idx\"\nimages = \"{}\"\nlabels = \"{}\"\nlimit = 100\n",
+                    "name = \"t\"\n[readout]\ngrid = 2\n[train]\nformat = \"idx\"\nimages = \"{}\"\nlabels = \"{}\"\nlimit = 100\n",
                     mnist().display(),
                     mnist()
                         .with_file_name("train-labels-idx1-ubyte.gz")
@@ -645,11 +645,7 @@ const CASES: &[Case] = &[
                 ),
             )
         },
-        needles: &[
-            "task.toml",
-            "readout_grid = 2",
-            "mlp encoder has no feature map",
-        ],
+        needles: &["task.toml", "[readout]", "mlp encoder has no feature map"],
     },
     Case {
         name: "embedding a folder of one class folder",

@@ -1,7 +1,6 @@
 //! Encoders: image in, one embedding vector out. [`EncoderConfig`] is the one
 //! registry of encoder kinds; adding one is a file here and a variant there.
 use burn::module::Module;
-use burn::tensor::module::adaptive_avg_pool2d;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -9,12 +8,14 @@ use crate::InputShape;
 use crate::footprint::Footprint;
 
 mod mlp;
+mod readout;
 mod resnet;
 mod resnet9;
 mod small_cnn;
 mod vit;
 
 pub use mlp::{Mlp, MlpConfig};
+pub use readout::Readout;
 pub use resnet::{BasicBlock, ResNet, ResNetConfig};
 pub use resnet9::{ResNet9, ResNet9Config};
 pub use small_cnn::{SmallCnn, SmallCnnConfig};
@@ -134,45 +135,6 @@ impl Encoder {
         }
     }
 
-    /// Embeds a batch of images by its last feature map average-pooled over
-    /// a `grid` x `grid` partition of the image and concatenated
-    /// (channel-major): `grid = 1` is [`Encoder::forward`]; `grid = 2` pools
-    /// the four quadrants, as the k-means features of Coates et al. do. Only
-    /// convolutional encoders have a map; see [`Encoder::grid_dim`].
-    ///
-    /// # Panics
-    /// With `grid > 1` on an encoder without a map (where
-    /// [`Encoder::grid_dim`] says why).
-    ///
-    /// # Shapes
-    /// - `x`: `[batch, channels, height, width]`
-    /// - output: `[batch, out_dim * grid * grid]`
-    pub fn forward_grid(&self, x: Tensor<4>, grid: usize) -> Tensor<2> {
-        if grid == 1 {
-            return self.forward(x);
-        }
-        let map = match self {
-            Encoder::SmallCnn(m) => m.feature_map(x),
-            Encoder::ResNet(m) => m.feature_map(x),
-            Encoder::ResNet9(m) => m.feature_map(x),
-            Encoder::Mlp(_) | Encoder::Vit(_) => {
-                panic!("grid readout on an encoder without a feature map (check grid_dim first)")
-            }
-        };
-        adaptive_avg_pool2d(map, [grid, grid]).flatten(1, 3)
-    }
-
-    /// Length of [`Encoder::forward_grid`]'s output, or why this encoder has
-    /// no such readout (an MLP or a ViT has no feature map to partition).
-    pub fn grid_dim(&self, grid: usize) -> Result<usize, String> {
-        match self {
-            _ if grid == 1 => Ok(self.out_dim()),
-            Encoder::Mlp(_) => Err("an mlp encoder has no feature map to pool over a grid".into()),
-            Encoder::Vit(_) => Err("a vit encoder has no feature map to pool over a grid".into()),
-            _ => Ok(self.out_dim() * grid * grid),
-        }
-    }
-
     /// Length of the embedding vector.
     pub fn out_dim(&self) -> usize {
         match self {
@@ -188,7 +150,6 @@ impl Encoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::tensor::Distribution;
 
     #[test]
     fn footprints_count_the_parameters_the_built_encoders_have() {
@@ -222,47 +183,6 @@ heads = 2"#,
             let out = config.init(input, &device).out_dim();
             assert_eq!(config.out_dim(input), out, "{text} on {input:?}");
         }
-    }
-
-    #[test]
-    fn a_grid_readout_holds_the_quadrant_means_of_the_pooled_embedding() {
-        let device = Device::flex();
-        let input = InputShape::new(3, 32, 32);
-        let x = Tensor::random([2, 3, 32, 32], Distribution::Default, &device);
-        for text in [
-            "kind = \"resnet9\"\nwidth = 4",
-            "kind = \"small_cnn\"\nwidths = [8, 16]",
-            "kind = \"resnet18\"\nwidth = 2",
-        ] {
-            let config: EncoderConfig = toml::from_str(text).unwrap();
-            let encoder = config.init(input, &device);
-            let dim = encoder.out_dim();
-            assert_eq!(encoder.grid_dim(2), Ok(4 * dim));
-            let pooled = encoder
-                .forward(x.clone())
-                .into_data()
-                .try_into_vec::<f32>()
-                .unwrap();
-            let grid = encoder.forward_grid(x.clone(), 2);
-            assert_eq!(grid.dims(), [2, 4 * dim], "{text}");
-            let grid = grid.into_data().try_into_vec::<f32>().unwrap();
-            // Channel-major: channel c holds its four quadrants at 4c..4c+4,
-            // and on an even map their mean is the global mean.
-            for (b, c) in (0..2).flat_map(|b| (0..dim).map(move |c| (b, c))) {
-                let quadrants = &grid[b * 4 * dim + 4 * c..][..4];
-                let mean = quadrants.iter().sum::<f32>() / 4.0;
-                let want = pooled[b * dim + c];
-                assert!(
-                    (mean - want).abs() < 1e-4 * (1.0 + want.abs()),
-                    "{text}: {mean} vs {want}"
-                );
-            }
-            assert_eq!(encoder.grid_dim(1), Ok(dim));
-        }
-        let mlp: EncoderConfig = toml::from_str("kind = \"mlp\"\nhidden = [8]").unwrap();
-        let mlp = mlp.init(input, &device);
-        assert_eq!(mlp.grid_dim(1), Ok(8));
-        assert!(mlp.grid_dim(2).unwrap_err().contains("no feature map"));
     }
 
     #[test]

@@ -169,14 +169,6 @@ impl ResNet {
     /// # Shapes
     /// `[b, c, h, w]` → `[b, out_dim]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        self.feature_map(x).mean_dims(&[2, 3]).flatten(1, 3) // [b, 8w]
-    }
-
-    /// The last block's map, before the global pooling.
-    ///
-    /// # Shapes
-    /// `[b, c, h, w]` → `[b, out_dim, h', w']`
-    pub fn feature_map(&self, x: Tensor<4>) -> Tensor<4> {
         let mut x = batch_norm_relu(&self.bn1, conv2d(&self.conv1, x)); // [b, w, h', w']
         if let Some(pool) = &self.maxpool {
             x = max_pool2d(pool, x);
@@ -184,7 +176,33 @@ impl ResNet {
         for block in &self.blocks {
             x = block.forward(x);
         }
-        x
+        x.mean_dims(&[2, 3]).flatten(1, 3) // [b, 8w]
+    }
+
+    /// Each stage's output map (every second block), first to last (the
+    /// last is what [`ResNet::forward`] pools).
+    ///
+    /// # Shapes
+    /// `[b, c, h, w]` → `[b, w, h', w']`, `[b, 2w, h'/2, w'/2]`, `[b, 4w, …]`, `[b, 8w, …]`
+    pub fn stage_maps(&self, x: Tensor<4>) -> Vec<Tensor<4>> {
+        let mut x = batch_norm_relu(&self.bn1, conv2d(&self.conv1, x));
+        if let Some(pool) = &self.maxpool {
+            x = max_pool2d(pool, x);
+        }
+        let mut maps = Vec::with_capacity(self.blocks.len() / 2);
+        for (i, block) in self.blocks.iter().enumerate() {
+            x = block.forward(x);
+            if i % 2 == 1 {
+                maps.push(x.clone());
+            }
+        }
+        maps
+    }
+
+    /// Channels of each of [`ResNet::stage_maps`].
+    pub fn stage_widths(&self) -> Vec<usize> {
+        let w = self.out_dim / 8;
+        vec![w, 2 * w, 4 * w, 8 * w]
     }
 }
 

@@ -163,19 +163,32 @@ impl ResNet9 {
     /// # Shapes
     /// `[b, c, h, w]` → `[b, out_dim]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        self.feature_map(x).mean_dims(&[2, 3]).flatten(1, 3) // [b, 8w]
-    }
-
-    /// The last stage's map, before the global pooling.
-    ///
-    /// # Shapes
-    /// `[b, c, h, w]` → `[b, out_dim, h / 8, w / 8]`
-    pub fn feature_map(&self, x: Tensor<4>) -> Tensor<4> {
         let mut x = self.stem.forward(x);
         for stage in &self.stages {
             x = stage.forward(x, &self.pool);
         }
-        x
+        x.mean_dims(&[2, 3]).flatten(1, 3) // [b, 8w]
+    }
+
+    /// Every stage's output map, first to last (the last is what
+    /// [`ResNet9::forward`] pools).
+    ///
+    /// # Shapes
+    /// `[b, c, h, w]` → `[b, 2w, h/2, w/2]`, `[b, 4w, h/4, w/4]`, `[b, 8w, h/8, w/8]`
+    pub fn stage_maps(&self, x: Tensor<4>) -> Vec<Tensor<4>> {
+        let mut x = self.stem.forward(x);
+        let mut maps = Vec::with_capacity(self.stages.len());
+        for stage in &self.stages {
+            x = stage.forward(x, &self.pool);
+            maps.push(x.clone());
+        }
+        maps
+    }
+
+    /// Channels of each of [`ResNet9::stage_maps`].
+    pub fn stage_widths(&self) -> Vec<usize> {
+        let w = self.out_dim / 8;
+        vec![2 * w, 4 * w, 8 * w]
     }
 }
 

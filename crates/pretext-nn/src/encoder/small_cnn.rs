@@ -120,18 +120,33 @@ impl SmallCnn {
     /// # Shapes
     /// `[b, c, h, w]` → `[b, out_dim]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        self.feature_map(x).mean_dims(&[2, 3]).flatten(1, 3) // [b, out_dim]
-    }
-
-    /// The last stage's map, before the global pooling.
-    ///
-    /// # Shapes
-    /// `[b, c, h, w]` → `[b, out_dim, h', w']`
-    pub fn feature_map(&self, x: Tensor<4>) -> Tensor<4> {
         let mut x = x;
         for stage in &self.stages {
             x = stage.forward(x); // [b, width, h', w']
         }
-        x
+        x.mean_dims(&[2, 3]).flatten(1, 3) // [b, out_dim]
+    }
+
+    /// Every stage's output map, first to last (the last is what
+    /// [`SmallCnn::forward`] pools).
+    ///
+    /// # Shapes
+    /// `[b, c, h, w]` → `[b, widths[i], h_i, w_i]` for each stage `i`
+    pub fn stage_maps(&self, x: Tensor<4>) -> Vec<Tensor<4>> {
+        let mut x = x;
+        let mut maps = Vec::with_capacity(self.stages.len());
+        for stage in &self.stages {
+            x = stage.forward(x);
+            maps.push(x.clone());
+        }
+        maps
+    }
+
+    /// Channels of each of [`SmallCnn::stage_maps`].
+    pub fn stage_widths(&self) -> Vec<usize> {
+        self.stages
+            .iter()
+            .map(|s| s.conv.weight.val().dims()[0])
+            .collect()
     }
 }
