@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use pretext_data::{LabelBudget, Modality};
+use pretext_nn::Readout;
 use serde::{Deserialize, Serialize};
 
-use pretext_nn::Readout;
 use pretext_train::write_atomic;
 
 use crate::EvalError;
@@ -245,9 +245,8 @@ impl EvalResults {
     /// Adds the rows of `earlier` that this evaluation did not redo (same
     /// source, head, budget and seed), when `earlier` evaluated the same
     /// checkpoint on the same task with the same readout; returns how many
-    /// were kept. So a partial
-    /// re-evaluation (`--set heads=["finetune"]`) updates the results instead
-    /// of discarding the rest.
+    /// were kept. So a partial re-evaluation (`--set heads=["finetune"]`)
+    /// updates the results instead of discarding the rest.
     pub fn merge_earlier(&mut self, earlier: EvalResults) -> usize {
         let same = earlier.run == self.run
             && earlier.task == self.task
