@@ -84,20 +84,20 @@ impl Encoder {
         }
         let widths = self.stage_widths();
         let kind = match self {
-            Encoder::SmallCnn(_) => "small_cnn",
-            Encoder::ResNet(_) => "resnet18",
-            Encoder::ResNet9(_) => "resnet9",
-            Encoder::Mlp(_) => "mlp",
-            Encoder::Vit(_) => "vit",
+            Encoder::SmallCnn(_) => "a small_cnn",
+            Encoder::ResNet(_) => "a resnet18",
+            Encoder::ResNet9(_) => "a resnet9",
+            Encoder::Mlp(_) => "an mlp",
+            Encoder::Vit(_) => "a vit",
         };
         if widths.is_empty() {
             return Err(format!(
-                "a {kind} encoder has no feature map to pool over a grid"
+                "{kind} encoder has no feature map to pool over a grid"
             ));
         }
         if readout.stages > widths.len() {
             return Err(format!(
-                "readout.stages is {} but a {kind} encoder has {} stages",
+                "readout.stages is {} but {kind} encoder has {} stages",
                 readout.stages,
                 widths.len()
             ));
@@ -129,14 +129,13 @@ impl Encoder {
         if let Err(why) = self.readout_dim(readout) {
             panic!("{why} (check readout_dim first)");
         }
-        let mut maps = match self {
-            Encoder::SmallCnn(m) => m.stage_maps(x),
-            Encoder::ResNet(m) => m.stage_maps(x),
-            Encoder::ResNet9(m) => m.stage_maps(x),
+        let maps = match self {
+            Encoder::SmallCnn(m) => m.stage_maps(x, readout.stages),
+            Encoder::ResNet(m) => m.stage_maps(x, readout.stages),
+            Encoder::ResNet9(m) => m.stage_maps(x, readout.stages),
             Encoder::Mlp(_) | Encoder::Vit(_) => unreachable!("readout_dim refused it"),
         };
-        let last = maps.split_off(maps.len() - readout.stages);
-        let parts: Vec<Tensor<2>> = last
+        let parts: Vec<Tensor<2>> = maps
             .into_iter()
             .map(|m| adaptive_avg_pool2d(m, [readout.grid, readout.grid]).flatten(1, 3))
             .collect();
@@ -209,6 +208,45 @@ mod tests {
             .readout_dim(Readout { grid: 1, stages: 4 })
             .unwrap_err();
         assert_eq!(e, "readout.stages is 4 but a resnet9 encoder has 3 stages");
+    }
+
+    #[test]
+    fn every_stage_count_reads_as_many_maps_as_it_says_on_each_encoder() {
+        let device = Device::flex();
+        let x = Tensor::random([2, 3, 32, 32], Distribution::Default, &device);
+        for (text, stages) in [
+            ("kind = \"resnet9\"\nwidth = 4", 3),
+            ("kind = \"small_cnn\"\nwidths = [8, 16, 24]", 3),
+            ("kind = \"resnet18\"\nwidth = 2", 4),
+        ] {
+            let config: EncoderConfig = toml::from_str(text).unwrap();
+            let encoder = config.init(InputShape::new(3, 32, 32), &device);
+            let last = values(encoder.forward_readout(x.clone(), Readout { grid: 2, stages: 1 }));
+            let per_image = last.len() / 2;
+            for n in 1..=stages {
+                let readout = Readout { grid: 2, stages: n };
+                let dim = encoder.readout_dim(readout).unwrap();
+                let got = encoder.forward_readout(x.clone(), readout);
+                assert_eq!(got.dims(), [2, dim], "{text}, {n} stages");
+                // The last stage's part is always at the end.
+                let got = values(got);
+                for b in 0..2 {
+                    assert_eq!(
+                        got[b * dim + dim - per_image..][..per_image],
+                        last[b * per_image..][..per_image],
+                        "{text}, {n} stages, image {b}"
+                    );
+                }
+            }
+            assert!(
+                encoder
+                    .readout_dim(Readout {
+                        grid: 1,
+                        stages: stages + 1
+                    })
+                    .is_err()
+            );
+        }
     }
 
     #[test]

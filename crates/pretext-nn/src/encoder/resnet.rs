@@ -169,33 +169,33 @@ impl ResNet {
     /// # Shapes
     /// `[b, c, h, w]` → `[b, out_dim]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        let last = self.stage_maps(x, 1).pop().expect("the last stage's map");
+        last.mean_dims(&[2, 3]).flatten(1, 3) // [b, 8w]
+    }
+
+    /// The output maps of the last `last_n` stages (a stage is two blocks),
+    /// earliest first; the last is what [`ResNet::forward`] pools. Only
+    /// those maps are kept (the training forward keeps none besides the
+    /// last).
+    ///
+    /// # Shapes
+    /// `[b, c, h, w]` → of `[b, w, h', w']`, `[b, 2w, h'/2, w'/2]`,
+    /// `[b, 4w, …]`, `[b, 8w, …]`, the last `last_n`
+    pub fn stage_maps(&self, x: Tensor<4>, last_n: usize) -> Vec<Tensor<4>> {
         let mut x = batch_norm_relu(&self.bn1, conv2d(&self.conv1, x)); // [b, w, h', w']
         if let Some(pool) = &self.maxpool {
             x = max_pool2d(pool, x);
         }
-        for block in &self.blocks {
-            x = block.forward(x);
-        }
-        x.mean_dims(&[2, 3]).flatten(1, 3) // [b, 8w]
-    }
-
-    /// Each stage's output map (every second block), first to last (the
-    /// last is what [`ResNet::forward`] pools).
-    ///
-    /// # Shapes
-    /// `[b, c, h, w]` → `[b, w, h', w']`, `[b, 2w, h'/2, w'/2]`, `[b, 4w, …]`, `[b, 8w, …]`
-    pub fn stage_maps(&self, x: Tensor<4>) -> Vec<Tensor<4>> {
-        let mut x = batch_norm_relu(&self.bn1, conv2d(&self.conv1, x));
-        if let Some(pool) = &self.maxpool {
-            x = max_pool2d(pool, x);
-        }
-        let mut maps = Vec::with_capacity(self.blocks.len() / 2);
+        let n = self.blocks.len();
+        let mut maps = Vec::with_capacity(last_n);
         for (i, block) in self.blocks.iter().enumerate() {
             x = block.forward(x);
-            if i % 2 == 1 {
+            let ends_stage = i % 2 == 1;
+            if ends_stage && i + 2 * last_n >= n && i + 1 < n {
                 maps.push(x.clone());
             }
         }
+        maps.push(x);
         maps
     }
 

@@ -163,25 +163,28 @@ impl ResNet9 {
     /// # Shapes
     /// `[b, c, h, w]` → `[b, out_dim]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let mut x = self.stem.forward(x);
-        for stage in &self.stages {
-            x = stage.forward(x, &self.pool);
-        }
-        x.mean_dims(&[2, 3]).flatten(1, 3) // [b, 8w]
+        let last = self.stage_maps(x, 1).pop().expect("the last stage's map");
+        last.mean_dims(&[2, 3]).flatten(1, 3) // [b, 8w]
     }
 
-    /// Every stage's output map, first to last (the last is what
-    /// [`ResNet9::forward`] pools).
+    /// The output maps of the last `last_n` stages, earliest first; the last
+    /// is what [`ResNet9::forward`] pools. Only those maps are kept (the
+    /// training forward keeps none besides the last).
     ///
     /// # Shapes
-    /// `[b, c, h, w]` → `[b, 2w, h/2, w/2]`, `[b, 4w, h/4, w/4]`, `[b, 8w, h/8, w/8]`
-    pub fn stage_maps(&self, x: Tensor<4>) -> Vec<Tensor<4>> {
+    /// `[b, c, h, w]` → of `[b, 2w, h/2, w/2]`, `[b, 4w, h/4, w/4]`,
+    /// `[b, 8w, h/8, w/8]`, the last `last_n`
+    pub fn stage_maps(&self, x: Tensor<4>, last_n: usize) -> Vec<Tensor<4>> {
         let mut x = self.stem.forward(x);
-        let mut maps = Vec::with_capacity(self.stages.len());
-        for stage in &self.stages {
+        let n = self.stages.len();
+        let mut maps = Vec::with_capacity(last_n);
+        for (i, stage) in self.stages.iter().enumerate() {
             x = stage.forward(x, &self.pool);
-            maps.push(x.clone());
+            if i + last_n >= n && i + 1 < n {
+                maps.push(x.clone());
+            }
         }
+        maps.push(x);
         maps
     }
 

@@ -120,25 +120,29 @@ impl SmallCnn {
     /// # Shapes
     /// `[b, c, h, w]` → `[b, out_dim]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let mut x = x;
-        for stage in &self.stages {
-            x = stage.forward(x); // [b, width, h', w']
-        }
-        x.mean_dims(&[2, 3]).flatten(1, 3) // [b, out_dim]
+        let last = self.stage_maps(x, 1).pop().expect("the last stage's map");
+        last.mean_dims(&[2, 3]).flatten(1, 3) // [b, out_dim]
     }
 
-    /// Every stage's output map, first to last (the last is what
-    /// [`SmallCnn::forward`] pools).
+    /// The output maps of the last `last_n` stages, earliest first; the last
+    /// is what [`SmallCnn::forward`] pools (the input itself without
+    /// stages). Only those maps are kept (the training forward keeps none
+    /// besides the last).
     ///
     /// # Shapes
-    /// `[b, c, h, w]` → `[b, widths[i], h_i, w_i]` for each stage `i`
-    pub fn stage_maps(&self, x: Tensor<4>) -> Vec<Tensor<4>> {
+    /// `[b, c, h, w]` → of `[b, widths[i], h_i, w_i]` for each stage `i`,
+    /// the last `last_n`
+    pub fn stage_maps(&self, x: Tensor<4>, last_n: usize) -> Vec<Tensor<4>> {
         let mut x = x;
-        let mut maps = Vec::with_capacity(self.stages.len());
-        for stage in &self.stages {
-            x = stage.forward(x);
-            maps.push(x.clone());
+        let n = self.stages.len();
+        let mut maps = Vec::with_capacity(last_n);
+        for (i, stage) in self.stages.iter().enumerate() {
+            x = stage.forward(x); // [b, width, h', w']
+            if i + last_n >= n && i + 1 < n {
+                maps.push(x.clone());
+            }
         }
+        maps.push(x);
         maps
     }
 
