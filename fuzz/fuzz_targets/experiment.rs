@@ -3,15 +3,15 @@
 //! `[train]`, `[monitor]`, …) and as a text experiment, must load or fail
 //! with a one-line error. What loads must survive what a run then does with
 //! it before allocating anything: check the encoder against the input
-//! shapes pretext reads, count the model's size for the memory budget, and
-//! write the resolved experiment into the run directory, which a resume
-//! reads back to the same experiment.
+//! shapes pretext reads, weigh the model against the memory budget
+//! (`check_fits`, as `pretrain` does), and write the resolved experiment
+//! into the run directory, which a resume reads back to the same experiment.
 #![no_main]
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
 use pretext_nn::InputShape;
-use pretext_train::{ExperimentConfig, TextExperimentConfig};
+use pretext_train::{ExperimentConfig, TextExperimentConfig, check_fits};
 
 /// MNIST, CIFAR, the digits set and a large photo.
 const SHAPES: [InputShape; 4] = [
@@ -37,11 +37,7 @@ fuzz_target!(|data: &[u8]| {
     one_line(ExperimentConfig::from_toml(file, path, &overrides).map(|config| {
         for input in SHAPES {
             if config.encoder.check_input(input).is_ok() {
-                let encoder = config.encoder.footprint(input);
-                let embed = config.encoder.out_dim(input);
-                let method = config.method.footprint(encoder, embed, input);
-                assert!(encoder.params >= 0.0 && method.params >= 0.0);
-                assert!(encoder.activations >= 0.0 && method.activations >= 0.0);
+                one_line(check_fits(&config, input));
             }
         }
         let resolved = config.to_toml();

@@ -22,7 +22,7 @@ const SHARE: f64 = 0.8;
 /// Checks that `config`'s model, its optimiser state and one step's
 /// activations on images of `input` fit in the budget; the refusal names the
 /// largest part.
-pub(crate) fn check_fits(config: &ExperimentConfig, input: InputShape) -> Result<(), TrainError> {
+pub fn check_fits(config: &ExperimentConfig, input: InputShape) -> Result<(), TrainError> {
     let encoder = config.encoder.footprint(input);
     let method = config
         .method

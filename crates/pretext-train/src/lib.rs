@@ -42,6 +42,7 @@ pub use early_stopping::{EarlyStopping, Verdict};
 pub use eigen::symmetric_eigen;
 pub use error::TrainError;
 pub use experiment::{Experiment, ExperimentConfig, TEXT_FORMATS, TrainConfig, check_name};
+pub use fits::check_fits;
 pub use metrics::{EpochRecord, MetricsLog, StepRecord, truncate_after};
 pub use monitor::{DEFAULT_MONITOR_SIZE, KnnReading, MonitorConfig, leave_one_out_knn};
 pub use observer::{NoObserver, Observer, Plan};
