@@ -4,6 +4,7 @@
 
 mod cifar;
 mod common;
+mod docs;
 mod evaluate;
 mod export;
 mod folders;
