@@ -13,7 +13,7 @@
 # runs REPEATS times (ResNet-18 RESNET_REPEATS), the two sides alternating;
 # the table gives the median img/s and the largest peak RSS of each side.
 # BACKEND is pretext's side: flex (default), or tch in a build made with
-# `cargo build --features tch` (libtorch; see the README's "Speed").
+# `cargo build --features tch` (libtorch; see docs/performance.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PRETEXT=${PRETEXT:-${CARGO_TARGET_DIR:-target}/debug/pretext}

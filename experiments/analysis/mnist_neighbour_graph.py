@@ -15,7 +15,7 @@ draws, builds the graph joining each image to its 10 nearest neighbours
 
 scikit-learn's logistic regression stands in for pretext's probe
 (standardised features, C = 1), so its figures are close to, not equal
-to, the README's.
+to, those of docs/results/mnist.md.
 
     pip install scikit-learn scipy
     pretext evaluate runs/<run> --set 'heads=["linear"]' --set 'budgets=["10/class"]' --set 'baselines=[]'

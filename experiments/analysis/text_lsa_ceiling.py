@@ -1,6 +1,6 @@
 """How far can features learnt without labels from the SST-2 phrase pool go?
 
-A classical reference for the README's text table: LSA (a 50-dimensional
+A classical reference for the text tables of docs/results/text.md: LSA (a 50-dimensional
 truncated SVD of the TF-IDF matrix of the 67,349 SST-2 phrases, labels
 ignored, the same corpus pretext pretrains on) against TF-IDF + logistic
 regression fitted on each task's own labelled pool, both with scikit-learn's

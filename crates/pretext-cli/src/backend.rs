@@ -44,7 +44,7 @@ pub enum Backend {
     /// The GPU through wgpu (Vulkan, Metal or DirectX).
     Wgpu,
     /// libtorch on the CPU, through burn's `tch` backend (builds made with
-    /// `--features tch` only; see the README's "Speed").
+    /// `--features tch` only; see docs/performance.md).
     Tch,
 }
 
@@ -130,7 +130,7 @@ fn libtorch() -> Result<Device> {
 #[cfg(not(feature = "tch"))]
 fn libtorch() -> Result<Device> {
     bail!(
-        "--backend tch: this pretext was built without libtorch (rebuild with `cargo build --features tch` against PyTorch 2.9, as the README's \"Speed\" shows, or use --backend flex)"
+        "--backend tch: this pretext was built without libtorch (rebuild with `cargo build --features tch` against PyTorch 2.9, as docs/performance.md shows, or use --backend flex)"
     )
 }
 

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 /// mimalloc keeps freed pages for reuse: with glibc's malloc, a training step
 /// spent about a quarter of its time unmapping and faulting in the buffers burn
-/// frees and allocates again (see README, Speed).
+/// frees and allocates again (see docs/performance.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -19,7 +19,7 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// Keeps freed pages mapped for reuse instead of returning them to the OS once
 /// mimalloc's purge delay has passed. burn frees and allocates the same
 /// multi-megabyte buffers every step, and faulting them in again cost 10-40%
-/// of a flex training step for 10% less peak memory (README, Speed).
+/// of a flex training step for 10% less peak memory (docs/performance.md).
 /// `MIMALLOC_PURGE_DELAY` in the environment still decides when it is set.
 #[allow(unsafe_code)]
 fn keep_freed_pages() {

@@ -7,7 +7,7 @@
 //! step's loss carries each copy's gradient back to the first device, summed
 //! over copies: the all-reduce of data-parallel training, done by burn's own
 //! device transfers (burn 0.22.1's collective `all_reduce` serves only CUDA
-//! devices of one process or one server; see README, Scale out). Buffers
+//! devices of one process or one server; see docs/guide/scale-out.md). Buffers
 //! (batch-norm running statistics, MoCo's queue, momentum targets) are copied
 //! from the first device too, as PyTorch's DistributedDataParallel broadcasts
 //! them; the first device's copy is the one kept.

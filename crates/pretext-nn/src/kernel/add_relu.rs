@@ -9,7 +9,7 @@
 //! the backward masks the output's gradient by `output > 0` (the same set
 //! as `a + b > 0`), so the op keeps nothing the network does not already
 //! hold. On ResNet-18's SimCLR step that is one tensor a block less:
-//! about 0.5 GB of its peak at batch 256 (see the README's Speed section).
+//! about 0.5 GB of its peak at batch 256 (see docs/performance.md).
 //!
 //! Other backends and other precisions keep burn's operations: [`add_relu`]
 //! routes by the inputs' device.

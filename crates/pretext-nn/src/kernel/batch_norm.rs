@@ -6,8 +6,8 @@
 //! computes it from burn's generic tensor operations: a transposed copy and a
 //! mean for each statistic, then subtract, divide, multiply and add, each a
 //! full pass that writes a new tensor, and about as many again backward. On the
-//! small CNN's SimCLR step that was 12% of the time (`perf`, see the README's
-//! Speed section). Here each pass reads the `[batch, channels, ...]` input
+//! small CNN's SimCLR step that was 12% of the time (`perf`, see
+//! docs/performance.md). Here each pass reads the `[batch, channels, ...]` input
 //! once, image by image, and accumulates per channel in `f64`. With the ReLU
 //! fused in, the output is rectified as it is written, and the backward
 //! recomputes which outputs were positive from the input, so neither the

@@ -4,7 +4,7 @@
 //! burn 0.22.1's flex max pooling computes and keeps an `i64` index per
 //! output, and its backward scatters through them one value at a time; on
 //! the small CNN's SimCLR step the two were a fifth of the time (`perf`, see
-//! the README's Speed section). Here the forward writes the output and, when
+//! docs/performance.md). Here the forward writes the output and, when
 //! a gradient will be needed, the winner's place in its window (`ky·kw + kx`,
 //! one byte); the backward adds each output's gradient to that input. Ties
 //! and NaN go as in burn: the first maximum in the window wins, and a NaN
