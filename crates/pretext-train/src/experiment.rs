@@ -296,13 +296,14 @@ impl ExperimentConfig {
         check_name("name", &self.name)?;
         self.encoder.validate()?;
         self.method.validate()?;
-        if matches!(self.method, MethodConfig::Mae(_))
-            && !matches!(self.encoder, EncoderConfig::Vit(_))
+        let needs = self.method.needs();
+        let method = self.method.name();
+        if let Some((kind, why)) = needs.encoder
+            && self.encoder.kind() != kind
         {
-            return Err(
-                "method mae needs encoder.kind = \"vit\" (it encodes only the visible patches)"
-                    .into(),
-            );
+            return Err(format!(
+                "method {method} needs encoder.kind = \"{kind}\" ({why})"
+            ));
         }
         // Its messages already begin "augment: ".
         self.augment.validate()?;
@@ -315,14 +316,17 @@ impl ExperimentConfig {
                 self.method.views()
             ));
         }
-        if matches!(self.method, MethodConfig::Scan(_)) && self.partners.is_none() {
-            return Err(
-                "method scan pairs each image with a mined neighbour: set partners (pretext neighbours <run> writes them)"
-                    .into(),
-            );
+        if let Some(why) = needs.partners
+            && self.partners.is_none()
+        {
+            return Err(format!(
+                "method {method} {why}: set partners (pretext neighbours <run> writes them)"
+            ));
         }
-        if matches!(self.method, MethodConfig::SelfLabel(_)) && self.init.is_none() {
-            return Err("method self_label continues a scan run: set init to its directory".into());
+        if let Some(why) = needs.init
+            && self.init.is_none()
+        {
+            return Err(format!("method {method} {why}: set init to its directory"));
         }
         if self.partners.is_some() && self.method.views() < 2 {
             return Err(format!(

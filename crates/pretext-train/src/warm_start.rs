@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use burn::tensor::Device;
-use pretext_methods::{InputSpec, Method, MethodConfig};
+use pretext_methods::{InputSpec, Method};
 
 use crate::{Checkpoint, Experiment, ExperimentConfig, Needs, RunDir, TrainError};
 
@@ -42,24 +42,10 @@ pub(crate) fn method_from_run(
             one_line(&config.encoder)
         )));
     }
-    if let MethodConfig::SelfLabel(own) = &config.method {
-        match &source.method {
-            MethodConfig::Scan(scan)
-                if (scan.clusters, scan.hidden_dim) == (own.clusters, own.hidden_dim) => {}
-            MethodConfig::Scan(scan) => {
-                return Err(refuse(format!(
-                    "its cluster head has clusters = {}, hidden_dim = {}, but this experiment's has {}, {}; self_label continues the same head",
-                    scan.clusters, scan.hidden_dim, own.clusters, own.hidden_dim
-                )));
-            }
-            other => {
-                return Err(refuse(format!(
-                    "is a {} run; self_label continues a scan run",
-                    other.name()
-                )));
-            }
-        }
-    }
+    config
+        .method
+        .continues_from(&source.method)
+        .map_err(refuse)?;
     let good = Checkpoint::find_good(&run.checkpoint_dir(), Needs::Model)?;
     let source_spec = good.state.input.clone().unwrap_or_else(|| spec.clone());
     let trained = source.method.init(&source.encoder, &source_spec, device);

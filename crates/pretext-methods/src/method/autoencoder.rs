@@ -4,9 +4,11 @@
 //! clean image.
 use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
-use pretext_nn::{ConvDecoder, ConvDecoderConfig, Encoder};
+use pretext_nn::{ConvDecoder, ConvDecoderConfig, Encoder, EncoderConfig, Footprint, InputShape};
 use serde::{Deserialize, Serialize};
 
+use super::model::MethodModel;
+use super::settings::{MethodSettings, decoder_footprint};
 use crate::loss::{ReconstructionLoss, reconstruction};
 use crate::{InputSpec, StepOutput};
 
@@ -21,13 +23,6 @@ pub struct AutoencoderConfig {
 }
 
 impl AutoencoderConfig {
-    /// Checks the settings.
-    pub fn validate(&self) -> Result<(), String> {
-        self.decoder
-            .validate()
-            .map_err(|e| format!("method.decoder: {e}"))
-    }
-
     /// Builds the method around `encoder`.
     pub fn init(&self, encoder: Encoder, input: &InputSpec, device: &Device) -> Autoencoder {
         Autoencoder::new(encoder, self, None, input, device)
@@ -73,24 +68,6 @@ impl Default for DenoisingAutoencoderConfig {
 }
 
 impl DenoisingAutoencoderConfig {
-    /// Checks the settings.
-    pub fn validate(&self) -> Result<(), String> {
-        match self.noise {
-            Noise::Gaussian { std } if !(std > 0.0 && std.is_finite()) => {
-                return Err(format!("method.noise.std must be positive, got {std}"));
-            }
-            Noise::Masking { probability } if !(0.0..1.0).contains(&probability) => {
-                return Err(format!(
-                    "method.noise.probability must be in [0, 1), got {probability}"
-                ));
-            }
-            _ => {}
-        }
-        self.decoder
-            .validate()
-            .map_err(|e| format!("method.decoder: {e}"))
-    }
-
     /// Builds the method around `encoder`.
     pub fn init(&self, encoder: Encoder, input: &InputSpec, device: &Device) -> Autoencoder {
         let plain = AutoencoderConfig {
@@ -189,20 +166,6 @@ impl Autoencoder {
             ReconstructionLoss::Bce => burn::tensor::activation::sigmoid(out),
         }
     }
-
-    /// # Shapes
-    /// - `views`: one `[b, c, h, w]` tensor (the clean, augmented image)
-    pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
-        assert_eq!(views.len(), 1, "autoencoders take one view");
-        let x = views[0].clone();
-        let h = self.encoder.forward(self.corrupt(x.clone())); // [b, d]
-        let out = self.decoder.forward(h.clone()); // [b, c, h, w]
-        StepOutput {
-            loss: reconstruction(out, self.target(x), self.loss),
-            embeddings: h,
-            keys: None,
-        }
-    }
 }
 
 /// Undoes an input normalisation given as per-channel `(mean, std)`:
@@ -222,6 +185,103 @@ pub(super) fn to_pixels(x: Tensor<4>, normalization: &(Vec<f32>, Vec<f32>)) -> T
         &device,
     );
     (x * std + mean).clamp(0.0, 1.0)
+}
+
+impl MethodSettings for AutoencoderConfig {
+    type Model = Autoencoder;
+
+    const NAME: &'static str = "autoencoder";
+
+    const VIEWS: usize = 1;
+
+    /// Checks the settings.
+    fn validate(&self) -> Result<(), String> {
+        self.decoder
+            .validate()
+            .map_err(|e| format!("method.decoder: {e}"))
+    }
+
+    fn footprint(&self, encoder: Footprint, embed: usize, _input: InputShape) -> Footprint {
+        decoder_footprint(&self.decoder.widths, embed, encoder)
+    }
+
+    fn init_around(
+        &self,
+        encoder: Encoder,
+        _config: &EncoderConfig,
+        input: &InputSpec,
+        device: &Device,
+    ) -> Autoencoder {
+        self.init(encoder, input, device)
+    }
+}
+
+impl MethodSettings for DenoisingAutoencoderConfig {
+    type Model = Autoencoder;
+
+    const NAME: &'static str = "denoising_autoencoder";
+
+    const VIEWS: usize = 1;
+
+    /// Checks the settings.
+    fn validate(&self) -> Result<(), String> {
+        match self.noise {
+            Noise::Gaussian { std } if !(std > 0.0 && std.is_finite()) => {
+                return Err(format!("method.noise.std must be positive, got {std}"));
+            }
+            Noise::Masking { probability } if !(0.0..1.0).contains(&probability) => {
+                return Err(format!(
+                    "method.noise.probability must be in [0, 1), got {probability}"
+                ));
+            }
+            _ => {}
+        }
+        self.decoder
+            .validate()
+            .map_err(|e| format!("method.decoder: {e}"))
+    }
+
+    fn footprint(&self, encoder: Footprint, embed: usize, _input: InputShape) -> Footprint {
+        decoder_footprint(&self.decoder.widths, embed, encoder)
+    }
+
+    fn init_around(
+        &self,
+        encoder: Encoder,
+        _config: &EncoderConfig,
+        input: &InputSpec,
+        device: &Device,
+    ) -> Autoencoder {
+        self.init(encoder, input, device)
+    }
+}
+
+impl MethodModel for Autoencoder {
+    /// # Shapes
+    /// - `views`: one `[b, c, h, w]` tensor (the clean, augmented image)
+    fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
+        assert_eq!(views.len(), 1, "autoencoders take one view");
+        let x = views[0].clone();
+        let h = self.encoder.forward(self.corrupt(x.clone())); // [b, d]
+        let out = self.decoder.forward(h.clone()); // [b, c, h, w]
+        StepOutput {
+            loss: reconstruction(out, self.target(x), self.loss),
+            embeddings: h,
+            keys: None,
+        }
+    }
+
+    fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+
+    fn into_encoder(self) -> Encoder {
+        self.encoder
+    }
+
+    fn reconstruct_pixels(&self, x: Tensor<4>) -> Option<Tensor<4>> {
+        Some(Autoencoder::reconstruct_pixels(self, x))
+    }
 }
 
 #[cfg(test)]

@@ -5,12 +5,17 @@
 //! collapse.
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
-use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
+use pretext_nn::{
+    Encoder, EncoderConfig, Footprint, InputShape, ProjectionHead, ProjectionHeadConfig,
+};
 use serde::{Deserialize, Serialize};
 
-use super::two_views::{TwoViewMethod, TwoViews};
-use crate::StepOutput;
+use super::model::MethodModel;
+use super::replica::StepReplicas;
+use super::settings::MethodSettings;
+use super::two_views::{TwoViewMethod, TwoViews, forward_two_views_replicated};
 use crate::loss::barlow_twins;
+use crate::{InputSpec, StepOutput};
 
 /// Settings of [`BarlowTwins`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,19 +37,6 @@ impl Default for BarlowTwinsConfig {
 }
 
 impl BarlowTwinsConfig {
-    /// Checks the settings.
-    pub fn validate(&self) -> Result<(), String> {
-        if !(self.lambda >= 0.0 && self.lambda.is_finite()) {
-            return Err(format!(
-                "method.lambda must be 0 or more, got {}",
-                self.lambda
-            ));
-        }
-        self.projection
-            .validate()
-            .map_err(|e| format!("method.projection: {e}"))
-    }
-
     /// Builds the method around `encoder`.
     pub fn init(&self, encoder: Encoder, device: &Device) -> BarlowTwins {
         BarlowTwins {
@@ -64,14 +56,6 @@ pub struct BarlowTwins {
     lambda: f64,
 }
 
-impl BarlowTwins {
-    /// # Shapes
-    /// - `views`: two `[b, c, h, w]` tensors
-    pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
-        self.forward_two_views(views)
-    }
-}
-
 impl TwoViewMethod for BarlowTwins {
     const LABEL: &'static str = "barlow twins";
 
@@ -87,5 +71,58 @@ impl TwoViewMethod for BarlowTwins {
             embeddings: v.h1,
             keys: None,
         }
+    }
+}
+
+impl MethodSettings for BarlowTwinsConfig {
+    type Model = BarlowTwins;
+
+    const NAME: &'static str = "barlow_twins";
+
+    /// Checks the settings.
+    fn validate(&self) -> Result<(), String> {
+        if !(self.lambda >= 0.0 && self.lambda.is_finite()) {
+            return Err(format!(
+                "method.lambda must be 0 or more, got {}",
+                self.lambda
+            ));
+        }
+        self.projection
+            .validate()
+            .map_err(|e| format!("method.projection: {e}"))
+    }
+
+    fn footprint(&self, _encoder: Footprint, embed: usize, _input: InputShape) -> Footprint {
+        self.projection.footprint(embed)
+    }
+
+    fn init_around(
+        &self,
+        encoder: Encoder,
+        _config: &EncoderConfig,
+        _input: &InputSpec,
+        device: &Device,
+    ) -> BarlowTwins {
+        self.init(encoder, device)
+    }
+}
+
+impl MethodModel for BarlowTwins {
+    /// # Shapes
+    /// - `views`: two `[b, c, h, w]` tensors
+    fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
+        self.forward_two_views(views)
+    }
+
+    fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+
+    fn into_encoder(self) -> Encoder {
+        self.encoder
+    }
+
+    fn forward_replicated(replicas: StepReplicas<'_, Self>, views: &[Tensor<4>]) -> StepOutput {
+        forward_two_views_replicated(replicas, views)
     }
 }

@@ -6,14 +6,18 @@
 //! negatives are used.
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
-use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
+use pretext_nn::{
+    Encoder, EncoderConfig, Footprint, InputShape, ProjectionHead, ProjectionHeadConfig,
+};
 use serde::{Deserialize, Serialize};
 
 use super::checks::check_momentum;
+use super::model::MethodModel;
 use super::momentum::{StepProgress, cosine_momentum, ema_update};
+use super::settings::{MethodSettings, params_only};
 use super::two_views::{check_heads, encode_two_views};
-use crate::StepOutput;
 use crate::loss::byol;
+use crate::{InputSpec, StepOutput};
 
 /// Settings of [`Byol`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,12 +44,6 @@ impl Default for ByolConfig {
 }
 
 impl ByolConfig {
-    /// Checks the settings.
-    pub fn validate(&self) -> Result<(), String> {
-        check_momentum(self.momentum)?;
-        check_heads(&self.projection, &self.predictor)
-    }
-
     /// Builds the method around `encoder`; `target` is a second encoder of the
     /// same architecture, overwritten with the online weights.
     pub fn init(&self, encoder: Encoder, target: Encoder, device: &Device) -> Byol {
@@ -76,9 +74,50 @@ pub struct Byol {
 }
 
 impl Byol {
+    /// Moves the target towards the online network, with the momentum of
+    /// this point of the run.
+    pub fn after_step(self, progress: StepProgress) -> Self {
+        let tau = cosine_momentum(self.momentum, progress);
+        Self {
+            target_encoder: ema_update(self.target_encoder, &self.encoder, tau),
+            target_projection: ema_update(self.target_projection, &self.projection, tau),
+            ..self
+        }
+    }
+}
+
+impl MethodSettings for ByolConfig {
+    type Model = Byol;
+
+    const NAME: &'static str = "byol";
+
+    /// Checks the settings.
+    fn validate(&self) -> Result<(), String> {
+        check_momentum(self.momentum)?;
+        check_heads(&self.projection, &self.predictor)
+    }
+
+    fn footprint(&self, encoder: Footprint, embed: usize, _input: InputShape) -> Footprint {
+        let head = self.projection.footprint(embed);
+        head + self.predictor.footprint(self.projection.out_dim) + params_only(encoder + head)
+    }
+
+    fn init_around(
+        &self,
+        encoder: Encoder,
+        config: &EncoderConfig,
+        input: &InputSpec,
+        device: &Device,
+    ) -> Byol {
+        let target = config.init(input.shape, device);
+        self.init(encoder, target, device)
+    }
+}
+
+impl MethodModel for Byol {
     /// # Shapes
     /// - `views`: two `[b, c, h, w]` tensors
-    pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
+    fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
         let online = encode_two_views(&self.encoder, &self.projection, views, "byol");
         let target = encode_two_views(&self.target_encoder, &self.target_projection, views, "byol");
         let p1 = self.predictor.forward(online.z1);
@@ -90,15 +129,16 @@ impl Byol {
         }
     }
 
-    /// Moves the target towards the online network, with the momentum of
-    /// this point of the run.
-    pub fn after_step(self, progress: StepProgress) -> Self {
-        let tau = cosine_momentum(self.momentum, progress);
-        Self {
-            target_encoder: ema_update(self.target_encoder, &self.encoder, tau),
-            target_projection: ema_update(self.target_projection, &self.projection, tau),
-            ..self
-        }
+    fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+
+    fn into_encoder(self) -> Encoder {
+        self.encoder
+    }
+
+    fn after_step(self, _keys: Option<Tensor<2>>, progress: StepProgress) -> Self {
+        Byol::after_step(self, progress)
     }
 }
 

@@ -10,9 +10,11 @@ use burn::nn::transformer::{TransformerEncoder, TransformerEncoderInput};
 use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::{Device, Distribution, Int, Tensor};
 use pretext_nn::encoder::{Vit, transformer_blocks};
-use pretext_nn::{Encoder, InputShape};
+use pretext_nn::{Encoder, EncoderConfig, Footprint, InputShape};
 use serde::{Deserialize, Serialize};
 
+use super::model::MethodModel;
+use super::settings::{MethodSettings, Needs};
 use crate::loss::masked_mse;
 use crate::{InputSpec, StepOutput};
 
@@ -46,28 +48,6 @@ impl Default for MaeConfig {
 }
 
 impl MaeConfig {
-    /// Checks the settings.
-    pub fn validate(&self) -> Result<(), String> {
-        if !(self.mask_ratio > 0.0 && self.mask_ratio < 1.0) {
-            return Err(format!(
-                "method.mask_ratio must be in (0, 1), got {}",
-                self.mask_ratio
-            ));
-        }
-        if self.decoder_dim == 0 || self.decoder_depth == 0 || self.decoder_heads == 0 {
-            return Err(
-                "method.decoder_dim, decoder_depth and decoder_heads must be at least 1".into(),
-            );
-        }
-        if !self.decoder_dim.is_multiple_of(self.decoder_heads) {
-            return Err(format!(
-                "method.decoder_heads ({}) must divide method.decoder_dim ({})",
-                self.decoder_heads, self.decoder_dim
-            ));
-        }
-        Ok(())
-    }
-
     /// Builds the method around `encoder`, which must be a ViT.
     ///
     /// # Panics
@@ -195,28 +175,6 @@ impl Mae {
         (pred, mask, summary)
     }
 
-    /// # Shapes
-    /// - `views`: one `[b, c, h, w]` tensor
-    pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
-        assert_eq!(views.len(), 1, "mae takes one view");
-        let x = views[0].clone();
-        let vit = self.vit();
-        let target = patchify(x.clone(), vit.patch_size, vit.grid); // [b, n, v]
-        let target = if self.norm_pix_loss {
-            let mean = target.clone().mean_dim(2);
-            let var = target.clone().var(2);
-            (target - mean) / (var + 1e-6).sqrt()
-        } else {
-            target
-        };
-        let (pred, mask, summary) = self.predict(x);
-        StepOutput {
-            loss: masked_mse(pred, target, mask),
-            embeddings: summary,
-            keys: None,
-        }
-    }
-
     /// The prediction for a batch of normalised inputs with 75% of the
     /// patches removed: removed patches as predicted, visible ones as they
     /// were (the paper's figures), as pixels in `[0, 1]`.
@@ -241,6 +199,102 @@ impl Mae {
         let mixed = pred * mask.clone() + patches * (mask.neg() + 1.0);
         let image = unpatchify(mixed, p, grid, self.shape.channels);
         super::autoencoder::to_pixels(image, &self.normalization)
+    }
+}
+
+impl MethodSettings for MaeConfig {
+    type Model = Mae;
+
+    const NAME: &'static str = "mae";
+
+    const VIEWS: usize = 1;
+
+    /// Checks the settings.
+    fn validate(&self) -> Result<(), String> {
+        if !(self.mask_ratio > 0.0 && self.mask_ratio < 1.0) {
+            return Err(format!(
+                "method.mask_ratio must be in (0, 1), got {}",
+                self.mask_ratio
+            ));
+        }
+        if self.decoder_dim == 0 || self.decoder_depth == 0 || self.decoder_heads == 0 {
+            return Err(
+                "method.decoder_dim, decoder_depth and decoder_heads must be at least 1".into(),
+            );
+        }
+        if !self.decoder_dim.is_multiple_of(self.decoder_heads) {
+            return Err(format!(
+                "method.decoder_heads ({}) must divide method.decoder_dim ({})",
+                self.decoder_heads, self.decoder_dim
+            ));
+        }
+        Ok(())
+    }
+
+    fn footprint(&self, _encoder: Footprint, embed: usize, input: InputShape) -> Footprint {
+        // Patches of 4x4 as a guess at the encoder's; the decoder's
+        // blocks are what grows with its settings.
+        let n = (input.height * input.width) as f64 / 16.0;
+        let d = self.decoder_dim as f64;
+        let depth = self.decoder_depth as f64;
+        let heads = self.decoder_heads as f64;
+        Footprint::new(
+            depth * 12.0 * d * d + n * d + embed as f64 * d,
+            depth * (18.0 * n * d + 2.0 * heads * n * n),
+        )
+    }
+
+    fn init_around(
+        &self,
+        encoder: Encoder,
+        _config: &EncoderConfig,
+        input: &InputSpec,
+        device: &Device,
+    ) -> Mae {
+        self.init(encoder, input, device)
+    }
+
+    fn needs(&self) -> Needs {
+        Needs {
+            encoder: Some(("vit", "it encodes only the visible patches")),
+            ..Needs::default()
+        }
+    }
+}
+
+impl MethodModel for Mae {
+    /// # Shapes
+    /// - `views`: one `[b, c, h, w]` tensor
+    fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
+        assert_eq!(views.len(), 1, "mae takes one view");
+        let x = views[0].clone();
+        let vit = self.vit();
+        let target = patchify(x.clone(), vit.patch_size, vit.grid); // [b, n, v]
+        let target = if self.norm_pix_loss {
+            let mean = target.clone().mean_dim(2);
+            let var = target.clone().var(2);
+            (target - mean) / (var + 1e-6).sqrt()
+        } else {
+            target
+        };
+        let (pred, mask, summary) = self.predict(x);
+        StepOutput {
+            loss: masked_mse(pred, target, mask),
+            embeddings: summary,
+            keys: None,
+        }
+    }
+
+    fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+
+    fn into_encoder(self) -> Encoder {
+        self.encoder
+    }
+
+    fn reconstruct_pixels(&self, x: Tensor<4>) -> Option<Tensor<4>> {
+        Some(Mae::reconstruct_pixels(self, x))
     }
 }
 

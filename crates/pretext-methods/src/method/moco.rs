@@ -10,14 +10,18 @@
 //! batch norm across GPUs has nothing to shuffle; it is left out.
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Distribution, Tensor};
-use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
+use pretext_nn::{
+    Encoder, EncoderConfig, Footprint, InputShape, ProjectionHead, ProjectionHeadConfig,
+};
 use serde::{Deserialize, Serialize};
 
 use super::checks::{check_momentum, check_temperature};
-use super::momentum::ema_update;
+use super::model::MethodModel;
+use super::momentum::{StepProgress, ema_update};
 use super::queue::push_newest;
-use crate::StepOutput;
+use super::settings::{MethodSettings, params_only, rows};
 use crate::loss::{info_nce, l2_normalize};
+use crate::{InputSpec, StepOutput};
 
 /// Settings of [`Moco`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,18 +51,6 @@ impl Default for MocoConfig {
 }
 
 impl MocoConfig {
-    /// Checks the settings.
-    pub fn validate(&self) -> Result<(), String> {
-        check_temperature(self.temperature)?;
-        check_momentum(self.momentum)?;
-        if self.queue_size == 0 {
-            return Err("method.queue_size must be at least 1".into());
-        }
-        self.projection
-            .validate()
-            .map_err(|e| format!("method.projection: {e}"))
-    }
-
     /// Builds the method around `encoder`; `key` is a second encoder of the
     /// same architecture, overwritten with the query encoder's weights. The
     /// queue starts as random unit vectors, as in the paper.
@@ -98,25 +90,6 @@ pub struct Moco {
 }
 
 impl Moco {
-    /// The first view gives the queries, the second the keys.
-    ///
-    /// # Shapes
-    /// - `views`: two `[b, c, h, w]` tensors
-    pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
-        assert_eq!(views.len(), 2, "moco needs two views");
-        let h = self.encoder.forward(views[0].clone()); // [b, d]
-        let q = self.projection.forward(h.clone()); // [b, p]
-        let k = self
-            .key_projection
-            .forward(self.key_encoder.forward(views[1].clone()))
-            .detach(); // [b, p]
-        StepOutput {
-            loss: info_nce(q, k.clone(), self.queue.val(), self.temperature as f32),
-            embeddings: h,
-            keys: Some(l2_normalize(k)),
-        }
-    }
-
     /// Moves the key network towards the query network, then puts this
     /// step's `keys` at the front of the queue and drops as many of the
     /// oldest.
@@ -134,6 +107,73 @@ impl Moco {
             queue,
             ..self
         }
+    }
+}
+
+impl MethodSettings for MocoConfig {
+    type Model = Moco;
+
+    const NAME: &'static str = "moco";
+
+    /// Checks the settings.
+    fn validate(&self) -> Result<(), String> {
+        check_temperature(self.temperature)?;
+        check_momentum(self.momentum)?;
+        if self.queue_size == 0 {
+            return Err("method.queue_size must be at least 1".into());
+        }
+        self.projection
+            .validate()
+            .map_err(|e| format!("method.projection: {e}"))
+    }
+
+    fn footprint(&self, encoder: Footprint, embed: usize, _input: InputShape) -> Footprint {
+        let head = self.projection.footprint(embed);
+        head + params_only(encoder + head) + rows(self.queue_size, self.projection.out_dim)
+    }
+
+    fn init_around(
+        &self,
+        encoder: Encoder,
+        config: &EncoderConfig,
+        input: &InputSpec,
+        device: &Device,
+    ) -> Moco {
+        let key = config.init(input.shape, device);
+        self.init(encoder, key, device)
+    }
+}
+
+impl MethodModel for Moco {
+    /// The first view gives the queries, the second the keys.
+    ///
+    /// # Shapes
+    /// - `views`: two `[b, c, h, w]` tensors
+    fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
+        assert_eq!(views.len(), 2, "moco needs two views");
+        let h = self.encoder.forward(views[0].clone()); // [b, d]
+        let q = self.projection.forward(h.clone()); // [b, p]
+        let k = self
+            .key_projection
+            .forward(self.key_encoder.forward(views[1].clone()))
+            .detach(); // [b, p]
+        StepOutput {
+            loss: info_nce(q, k.clone(), self.queue.val(), self.temperature as f32),
+            embeddings: h,
+            keys: Some(l2_normalize(k)),
+        }
+    }
+
+    fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+
+    fn into_encoder(self) -> Encoder {
+        self.encoder
+    }
+
+    fn after_step(self, keys: Option<Tensor<2>>, _progress: StepProgress) -> Self {
+        Moco::after_step(self, keys)
     }
 }
 

@@ -12,14 +12,20 @@
 //! step on they are real. The paper's prediction head is left out.
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor};
-use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
+use pretext_nn::{
+    Encoder, EncoderConfig, Footprint, InputShape, ProjectionHead, ProjectionHeadConfig,
+};
 use serde::{Deserialize, Serialize};
 
 use super::checks::check_temperature;
+use super::model::MethodModel;
+use super::momentum::StepProgress;
 use super::queue::push_newest;
-use super::two_views::{TwoViewMethod, TwoViews};
-use crate::StepOutput;
+use super::replica::StepReplicas;
+use super::settings::{MethodSettings, rows};
+use super::two_views::{TwoViewMethod, TwoViews, forward_two_views_replicated};
 use crate::loss::{l2_normalize, nnclr};
+use crate::{InputSpec, StepOutput};
 
 /// Settings of [`Nnclr`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,17 +51,6 @@ impl Default for NnclrConfig {
 }
 
 impl NnclrConfig {
-    /// Checks the settings.
-    pub fn validate(&self) -> Result<(), String> {
-        check_temperature(self.temperature)?;
-        if self.support_size == 0 {
-            return Err("method.support_size must be at least 1".into());
-        }
-        self.projection
-            .validate()
-            .map_err(|e| format!("method.projection: {e}"))
-    }
-
     /// Builds the method around `encoder`, with an empty (all-zero) support set.
     pub fn init(&self, encoder: Encoder, device: &Device) -> Nnclr {
         let support = Tensor::<2>::zeros([self.support_size, self.projection.out_dim], device);
@@ -81,12 +76,6 @@ pub struct Nnclr {
 }
 
 impl Nnclr {
-    /// # Shapes
-    /// - `views`: two `[b, c, h, w]` tensors
-    pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
-        self.forward_two_views(views)
-    }
-
     /// Puts this step's normalised first-view projections (`keys`) at the
     /// front of the support set and drops as many of the oldest.
     ///
@@ -123,6 +112,61 @@ impl TwoViewMethod for Nnclr {
             embeddings: v.h1,
             keys: Some(l2_normalize(v.z1.detach())),
         }
+    }
+}
+
+impl MethodSettings for NnclrConfig {
+    type Model = Nnclr;
+
+    const NAME: &'static str = "nnclr";
+
+    /// Checks the settings.
+    fn validate(&self) -> Result<(), String> {
+        check_temperature(self.temperature)?;
+        if self.support_size == 0 {
+            return Err("method.support_size must be at least 1".into());
+        }
+        self.projection
+            .validate()
+            .map_err(|e| format!("method.projection: {e}"))
+    }
+
+    fn footprint(&self, _encoder: Footprint, embed: usize, _input: InputShape) -> Footprint {
+        self.projection.footprint(embed) + rows(self.support_size, self.projection.out_dim)
+    }
+
+    fn init_around(
+        &self,
+        encoder: Encoder,
+        _config: &EncoderConfig,
+        _input: &InputSpec,
+        device: &Device,
+    ) -> Nnclr {
+        self.init(encoder, device)
+    }
+}
+
+impl MethodModel for Nnclr {
+    /// # Shapes
+    /// - `views`: two `[b, c, h, w]` tensors
+    fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
+        self.forward_two_views(views)
+    }
+
+    fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+
+    fn into_encoder(self) -> Encoder {
+        self.encoder
+    }
+
+    fn after_step(self, keys: Option<Tensor<2>>, _progress: StepProgress) -> Self {
+        Nnclr::after_step(self, keys)
+    }
+
+    fn forward_replicated(replicas: StepReplicas<'_, Self>, views: &[Tensor<4>]) -> StepOutput {
+        forward_two_views_replicated(replicas, views)
     }
 }
 

@@ -19,14 +19,17 @@
 //! of a random network.
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
-use pretext_nn::Encoder;
+use pretext_nn::{Encoder, EncoderConfig, Footprint, InputShape};
 use serde::{Deserialize, Serialize};
 
 use super::checks::check_clusters;
 use super::cluster_head::ClusterHead;
-use super::two_views::{TwoViewMethod, TwoViews, ViewHead};
-use crate::StepOutput;
+use super::model::MethodModel;
+use super::replica::StepReplicas;
+use super::settings::{MethodSettings, Needs};
+use super::two_views::{TwoViewMethod, TwoViews, ViewHead, forward_two_views_replicated};
 use crate::loss::scan;
+use crate::{InputSpec, StepOutput};
 
 /// Settings of [`Scan`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,21 +59,6 @@ impl Default for ScanConfig {
 }
 
 impl ScanConfig {
-    /// Checks the settings.
-    pub fn validate(&self) -> Result<(), String> {
-        check_clusters(self.clusters)?;
-        if !(self.entropy_weight >= 0.0 && self.entropy_weight.is_finite()) {
-            return Err(format!(
-                "method.entropy_weight must be zero or positive, got {}",
-                self.entropy_weight
-            ));
-        }
-        if self.heads == 0 {
-            return Err("method.heads must be at least 1, got 0".into());
-        }
-        Ok(())
-    }
-
     /// Builds the method around `encoder`, with new cluster heads.
     pub fn init(&self, encoder: Encoder, device: &Device) -> Scan {
         let head = || ClusterHead::new(encoder.out_dim(), self.hidden_dim, self.clusters, device);
@@ -97,12 +85,6 @@ pub struct Scan {
 }
 
 impl Scan {
-    /// # Shapes
-    /// - `views`: two `[b, c, h, w]` tensors, the images and their neighbours
-    pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
-        self.forward_two_views(views)
-    }
-
     /// The encoder and the first cluster head, for self-labelling to
     /// continue from.
     pub(crate) fn into_parts(self) -> (Encoder, ClusterHead) {
@@ -154,6 +136,73 @@ impl TwoViewMethod for Scan {
     }
 }
 
+impl MethodSettings for ScanConfig {
+    type Model = Scan;
+
+    const NAME: &'static str = "scan";
+
+    /// Checks the settings.
+    fn validate(&self) -> Result<(), String> {
+        check_clusters(self.clusters)?;
+        if !(self.entropy_weight >= 0.0 && self.entropy_weight.is_finite()) {
+            return Err(format!(
+                "method.entropy_weight must be zero or positive, got {}",
+                self.entropy_weight
+            ));
+        }
+        if self.heads == 0 {
+            return Err("method.heads must be at least 1, got 0".into());
+        }
+        Ok(())
+    }
+
+    fn footprint(&self, _encoder: Footprint, embed: usize, _input: InputShape) -> Footprint {
+        let one = Footprint::linear(embed, self.hidden_dim.max(1))
+            + Footprint::linear(self.hidden_dim.max(1), self.clusters);
+        Footprint::new(
+            one.params * self.heads as f64,
+            one.activations * self.heads as f64,
+        )
+    }
+
+    fn init_around(
+        &self,
+        encoder: Encoder,
+        _config: &EncoderConfig,
+        _input: &InputSpec,
+        device: &Device,
+    ) -> Scan {
+        self.init(encoder, device)
+    }
+
+    fn needs(&self) -> Needs {
+        Needs {
+            partners: Some("pairs each image with a mined neighbour"),
+            ..Needs::default()
+        }
+    }
+}
+
+impl MethodModel for Scan {
+    /// # Shapes
+    /// - `views`: two `[b, c, h, w]` tensors, the images and their neighbours
+    fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
+        self.forward_two_views(views)
+    }
+
+    fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+
+    fn into_encoder(self) -> Encoder {
+        self.encoder
+    }
+
+    fn forward_replicated(replicas: StepReplicas<'_, Self>, views: &[Tensor<4>]) -> StepOutput {
+        forward_two_views_replicated(replicas, views)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use burn::tensor::Distribution;
@@ -198,7 +247,7 @@ mod tests {
         let method = config.init(EncoderConfig::default().init(shape, &device), &device);
         let view = || Tensor::<4>::random([6, 1, 28, 28], Distribution::Default, &device);
         let views = [view(), view()];
-        let loss: f32 = method.forward(&views).loss.into_scalar();
+        let loss: f32 = MethodModel::forward(&method, &views).loss.into_scalar();
 
         let h = method
             .encoder
@@ -238,7 +287,7 @@ mod tests {
             };
             let method = config.init(encoder, &device);
             let view = || Tensor::<4>::random([6, 1, 28, 28], Distribution::Default, &device);
-            let out = method.forward(&[view(), view()]);
+            let out = MethodModel::forward(&method, &[view(), view()]);
             let loss: f32 = out.loss.into_scalar();
             // Above the bound -5·ln 10 that only confident, agreeing, spread pairs reach.
             assert!(loss.is_finite() && loss > -5.0 * 10f32.ln(), "{loss}");

@@ -9,15 +9,18 @@
 //! and `hidden_dim` it repeats so that its head has the same shape.
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
-use pretext_nn::Encoder;
+use pretext_nn::{Encoder, EncoderConfig, Footprint, InputShape};
 use serde::{Deserialize, Serialize};
 
 use super::checks::check_clusters;
 use super::cluster_head::ClusterHead;
+use super::model::MethodModel;
+use super::replica::StepReplicas;
 use super::scan::Scan;
-use super::two_views::{TwoViewMethod, TwoViews};
-use crate::StepOutput;
+use super::settings::{MethodSettings, Needs};
+use super::two_views::{TwoViewMethod, TwoViews, forward_two_views_replicated};
 use crate::loss::self_label;
+use crate::{InputSpec, Method, MethodConfig, StepOutput};
 
 /// Settings of [`SelfLabel`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,18 +45,6 @@ impl Default for SelfLabelConfig {
 }
 
 impl SelfLabelConfig {
-    /// Checks the settings.
-    pub fn validate(&self) -> Result<(), String> {
-        check_clusters(self.clusters)?;
-        if !(self.threshold > 0.0 && self.threshold < 1.0) {
-            return Err(format!(
-                "method.threshold must be in (0, 1), got {}",
-                self.threshold
-            ));
-        }
-        Ok(())
-    }
-
     /// Builds the method around `encoder` with a new head: the shape a
     /// checkpoint is loaded into.
     pub fn init(&self, encoder: Encoder, device: &Device) -> SelfLabel {
@@ -84,14 +75,6 @@ pub struct SelfLabel {
     threshold: f64,
 }
 
-impl SelfLabel {
-    /// # Shapes
-    /// - `views`: two `[b, c, h, w]` tensors: the first labels, the second is trained
-    pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
-        self.forward_two_views(views)
-    }
-}
-
 impl TwoViewMethod for SelfLabel {
     const LABEL: &'static str = "self_label";
 
@@ -107,6 +90,99 @@ impl TwoViewMethod for SelfLabel {
             embeddings: v.h1,
             keys: None,
         }
+    }
+}
+
+impl MethodSettings for SelfLabelConfig {
+    type Model = SelfLabel;
+
+    const NAME: &'static str = "self_label";
+
+    /// Checks the settings.
+    fn validate(&self) -> Result<(), String> {
+        check_clusters(self.clusters)?;
+        if !(self.threshold > 0.0 && self.threshold < 1.0) {
+            return Err(format!(
+                "method.threshold must be in (0, 1), got {}",
+                self.threshold
+            ));
+        }
+        Ok(())
+    }
+
+    fn footprint(&self, _encoder: Footprint, embed: usize, _input: InputShape) -> Footprint {
+        Footprint::linear(embed, self.hidden_dim.max(1))
+            + Footprint::linear(self.hidden_dim.max(1), self.clusters)
+    }
+
+    fn init_around(
+        &self,
+        encoder: Encoder,
+        _config: &EncoderConfig,
+        _input: &InputSpec,
+        device: &Device,
+    ) -> SelfLabel {
+        self.init(encoder, device)
+    }
+
+    fn needs(&self) -> Needs {
+        Needs {
+            init: Some("continues a scan run"),
+            ..Needs::default()
+        }
+    }
+
+    /// Only a SCAN run with the same cluster head (`clusters`, `hidden_dim`).
+    fn continues_from(&self, source: &MethodConfig) -> Result<(), String> {
+        match source {
+            MethodConfig::Scan(scan)
+                if (scan.clusters, scan.hidden_dim) == (self.clusters, self.hidden_dim) =>
+            {
+                Ok(())
+            }
+            MethodConfig::Scan(scan) => Err(format!(
+                "its cluster head has clusters = {}, hidden_dim = {}, but this experiment's has {}, {}; self_label continues the same head",
+                scan.clusters, scan.hidden_dim, self.clusters, self.hidden_dim
+            )),
+            other => Err(format!(
+                "is a {} run; self_label continues a scan run",
+                other.name()
+            )),
+        }
+    }
+
+    /// A SCAN model's encoder and cluster head, continued.
+    fn init_from(
+        &self,
+        source: Method,
+        config: &EncoderConfig,
+        input: &InputSpec,
+        device: &Device,
+    ) -> SelfLabel {
+        match source {
+            Method::Scan(scan) => self.continue_scan(scan),
+            other => self.init_around(other.into_encoder(), config, input, device),
+        }
+    }
+}
+
+impl MethodModel for SelfLabel {
+    /// # Shapes
+    /// - `views`: two `[b, c, h, w]` tensors: the first labels, the second is trained
+    fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
+        self.forward_two_views(views)
+    }
+
+    fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+
+    fn into_encoder(self) -> Encoder {
+        self.encoder
+    }
+
+    fn forward_replicated(replicas: StepReplicas<'_, Self>, views: &[Tensor<4>]) -> StepOutput {
+        forward_two_views_replicated(replicas, views)
     }
 }
 

@@ -4,13 +4,18 @@
 //! other image in the batch with NT-Xent.
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
-use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
+use pretext_nn::{
+    Encoder, EncoderConfig, Footprint, InputShape, ProjectionHead, ProjectionHeadConfig,
+};
 use serde::{Deserialize, Serialize};
 
 use super::checks::check_temperature;
-use super::two_views::{TwoViewMethod, TwoViews};
-use crate::StepOutput;
+use super::model::MethodModel;
+use super::replica::StepReplicas;
+use super::settings::MethodSettings;
+use super::two_views::{TwoViewMethod, TwoViews, forward_two_views_replicated};
 use crate::loss::nt_xent;
+use crate::{InputSpec, StepOutput};
 
 /// Settings of [`Simclr`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,14 +37,6 @@ impl Default for SimclrConfig {
 }
 
 impl SimclrConfig {
-    /// Checks the settings.
-    pub fn validate(&self) -> Result<(), String> {
-        check_temperature(self.temperature)?;
-        self.projection
-            .validate()
-            .map_err(|e| format!("method.projection: {e}"))
-    }
-
     /// Builds the method around `encoder`.
     pub fn init(&self, encoder: Encoder, device: &Device) -> Simclr {
         Simclr {
@@ -59,14 +56,6 @@ pub struct Simclr {
     temperature: f64,
 }
 
-impl Simclr {
-    /// # Shapes
-    /// - `views`: two `[b, c, h, w]` tensors
-    pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
-        self.forward_two_views(views)
-    }
-}
-
 impl TwoViewMethod for Simclr {
     const LABEL: &'static str = "simclr";
 
@@ -82,5 +71,53 @@ impl TwoViewMethod for Simclr {
             embeddings: v.h1,
             keys: None,
         }
+    }
+}
+
+impl MethodSettings for SimclrConfig {
+    type Model = Simclr;
+
+    const NAME: &'static str = "simclr";
+
+    /// Checks the settings.
+    fn validate(&self) -> Result<(), String> {
+        check_temperature(self.temperature)?;
+        self.projection
+            .validate()
+            .map_err(|e| format!("method.projection: {e}"))
+    }
+
+    fn footprint(&self, _encoder: Footprint, embed: usize, _input: InputShape) -> Footprint {
+        self.projection.footprint(embed)
+    }
+
+    fn init_around(
+        &self,
+        encoder: Encoder,
+        _config: &EncoderConfig,
+        _input: &InputSpec,
+        device: &Device,
+    ) -> Simclr {
+        self.init(encoder, device)
+    }
+}
+
+impl MethodModel for Simclr {
+    /// # Shapes
+    /// - `views`: two `[b, c, h, w]` tensors
+    fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
+        self.forward_two_views(views)
+    }
+
+    fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+
+    fn into_encoder(self) -> Encoder {
+        self.encoder
+    }
+
+    fn forward_replicated(replicas: StepReplicas<'_, Self>, views: &[Tensor<4>]) -> StepOutput {
+        forward_two_views_replicated(replicas, views)
     }
 }

@@ -4,12 +4,16 @@
 //! no momentum network.
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
-use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
+use pretext_nn::{
+    Encoder, EncoderConfig, Footprint, InputShape, ProjectionHead, ProjectionHeadConfig,
+};
 use serde::{Deserialize, Serialize};
 
+use super::model::MethodModel;
+use super::settings::MethodSettings;
 use super::two_views::{check_heads, encode_two_views};
-use crate::StepOutput;
 use crate::loss::simsiam;
+use crate::{InputSpec, StepOutput};
 
 /// Settings of [`Simsiam`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,11 +40,6 @@ impl Default for SimsiamConfig {
 }
 
 impl SimsiamConfig {
-    /// Checks the settings.
-    pub fn validate(&self) -> Result<(), String> {
-        check_heads(&self.projection, &self.predictor)
-    }
-
     /// Builds the method around `encoder`.
     pub fn init(&self, encoder: Encoder, device: &Device) -> Simsiam {
         Simsiam {
@@ -60,10 +59,35 @@ pub struct Simsiam {
     predictor: ProjectionHead,
 }
 
-impl Simsiam {
+impl MethodSettings for SimsiamConfig {
+    type Model = Simsiam;
+
+    const NAME: &'static str = "simsiam";
+
+    /// Checks the settings.
+    fn validate(&self) -> Result<(), String> {
+        check_heads(&self.projection, &self.predictor)
+    }
+
+    fn footprint(&self, _encoder: Footprint, embed: usize, _input: InputShape) -> Footprint {
+        self.projection.footprint(embed) + self.predictor.footprint(self.projection.out_dim)
+    }
+
+    fn init_around(
+        &self,
+        encoder: Encoder,
+        _config: &EncoderConfig,
+        _input: &InputSpec,
+        device: &Device,
+    ) -> Simsiam {
+        self.init(encoder, device)
+    }
+}
+
+impl MethodModel for Simsiam {
     /// # Shapes
     /// - `views`: two `[b, c, h, w]` tensors
-    pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
+    fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
         let v = encode_two_views(&self.encoder, &self.projection, views, "simsiam");
         let p1 = self.predictor.forward(v.z1.clone());
         let p2 = self.predictor.forward(v.z2.clone());
@@ -72,5 +96,13 @@ impl Simsiam {
             embeddings: v.h1,
             keys: None,
         }
+    }
+
+    fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+
+    fn into_encoder(self) -> Encoder {
+        self.encoder
     }
 }

@@ -9,9 +9,11 @@
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Distribution, Tensor};
-use pretext_nn::{ConvDecoder, ConvDecoderConfig, Encoder};
+use pretext_nn::{ConvDecoder, ConvDecoderConfig, Encoder, EncoderConfig, Footprint, InputShape};
 use serde::{Deserialize, Serialize};
 
+use super::model::MethodModel;
+use super::settings::{MethodSettings, decoder_footprint};
 use crate::loss::{ReconstructionLoss, gaussian_kl, reconstruction};
 use crate::{InputSpec, StepOutput};
 
@@ -42,19 +44,6 @@ impl Default for VaeConfig {
 }
 
 impl VaeConfig {
-    /// Checks the settings.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.latent_dim == 0 {
-            return Err("method.latent_dim must be at least 1".into());
-        }
-        if !(self.beta >= 0.0 && self.beta.is_finite()) {
-            return Err(format!("method.beta must be 0 or more, got {}", self.beta));
-        }
-        self.decoder
-            .validate()
-            .map_err(|e| format!("method.decoder: {e}"))
-    }
-
     /// Builds the method around `encoder`.
     pub fn init(&self, encoder: Encoder, input: &InputSpec, device: &Device) -> Vae {
         let d = encoder.out_dim();
@@ -99,9 +88,62 @@ impl Vae {
         (h, mean, log_var)
     }
 
+    /// Decodes the posterior mean of a batch of normalised inputs, as pixels
+    /// in `[0, 1]`.
+    ///
+    /// # Shapes
+    /// `[b, c, h, w]` → `[b, c, h, w]`
+    pub fn reconstruct_pixels(&self, x: Tensor<4>) -> Tensor<4> {
+        let (_, mean, _) = self.posterior(x);
+        let out = self.decoder.forward(mean);
+        match self.loss {
+            ReconstructionLoss::Mse => super::autoencoder::to_pixels(out, &self.normalization),
+            ReconstructionLoss::Bce => burn::tensor::activation::sigmoid(out),
+        }
+    }
+}
+
+impl MethodSettings for VaeConfig {
+    type Model = Vae;
+
+    const NAME: &'static str = "vae";
+
+    const VIEWS: usize = 1;
+
+    /// Checks the settings.
+    fn validate(&self) -> Result<(), String> {
+        if self.latent_dim == 0 {
+            return Err("method.latent_dim must be at least 1".into());
+        }
+        if !(self.beta >= 0.0 && self.beta.is_finite()) {
+            return Err(format!("method.beta must be 0 or more, got {}", self.beta));
+        }
+        self.decoder
+            .validate()
+            .map_err(|e| format!("method.decoder: {e}"))
+    }
+
+    fn footprint(&self, encoder: Footprint, embed: usize, _input: InputShape) -> Footprint {
+        decoder_footprint(&self.decoder.widths, embed, encoder)
+            + Footprint::linear(embed, self.latent_dim)
+            + Footprint::linear(embed, self.latent_dim)
+    }
+
+    fn init_around(
+        &self,
+        encoder: Encoder,
+        _config: &EncoderConfig,
+        input: &InputSpec,
+        device: &Device,
+    ) -> Vae {
+        self.init(encoder, input, device)
+    }
+}
+
+impl MethodModel for Vae {
     /// # Shapes
     /// - `views`: one `[b, c, h, w]` tensor
-    pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
+    fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
         assert_eq!(views.len(), 1, "the VAE takes one view");
         let x = views[0].clone();
         let [_, c, height, width] = x.dims();
@@ -122,17 +164,15 @@ impl Vae {
         }
     }
 
-    /// Decodes the posterior mean of a batch of normalised inputs, as pixels
-    /// in `[0, 1]`.
-    ///
-    /// # Shapes
-    /// `[b, c, h, w]` → `[b, c, h, w]`
-    pub fn reconstruct_pixels(&self, x: Tensor<4>) -> Tensor<4> {
-        let (_, mean, _) = self.posterior(x);
-        let out = self.decoder.forward(mean);
-        match self.loss {
-            ReconstructionLoss::Mse => super::autoencoder::to_pixels(out, &self.normalization),
-            ReconstructionLoss::Bce => burn::tensor::activation::sigmoid(out),
-        }
+    fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+
+    fn into_encoder(self) -> Encoder {
+        self.encoder
+    }
+
+    fn reconstruct_pixels(&self, x: Tensor<4>) -> Option<Tensor<4>> {
+        Some(Vae::reconstruct_pixels(self, x))
     }
 }

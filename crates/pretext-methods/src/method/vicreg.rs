@@ -4,12 +4,17 @@
 //! dimension keeps its variance and the dimensions stay decorrelated.
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
-use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
+use pretext_nn::{
+    Encoder, EncoderConfig, Footprint, InputShape, ProjectionHead, ProjectionHeadConfig,
+};
 use serde::{Deserialize, Serialize};
 
-use super::two_views::{TwoViewMethod, TwoViews};
-use crate::StepOutput;
+use super::model::MethodModel;
+use super::replica::StepReplicas;
+use super::settings::MethodSettings;
+use super::two_views::{TwoViewMethod, TwoViews, forward_two_views_replicated};
 use crate::loss::{VicregWeights, vicreg};
+use crate::{InputSpec, StepOutput};
 
 /// Settings of [`Vicreg`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,22 +43,6 @@ impl Default for VicregConfig {
 }
 
 impl VicregConfig {
-    /// Checks the settings.
-    pub fn validate(&self) -> Result<(), String> {
-        for (key, w) in [
-            ("invariance", self.invariance),
-            ("variance", self.variance),
-            ("covariance", self.covariance),
-        ] {
-            if !(w >= 0.0 && w.is_finite()) {
-                return Err(format!("method.{key} must be 0 or more, got {w}"));
-            }
-        }
-        self.projection
-            .validate()
-            .map_err(|e| format!("method.projection: {e}"))
-    }
-
     /// Builds the method around `encoder`.
     pub fn init(&self, encoder: Encoder, device: &Device) -> Vicreg {
         Vicreg {
@@ -77,14 +66,6 @@ pub struct Vicreg {
     covariance: f64,
 }
 
-impl Vicreg {
-    /// # Shapes
-    /// - `views`: two `[b, c, h, w]` tensors
-    pub fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
-        self.forward_two_views(views)
-    }
-}
-
 impl TwoViewMethod for Vicreg {
     const LABEL: &'static str = "vicreg";
 
@@ -105,5 +86,61 @@ impl TwoViewMethod for Vicreg {
             embeddings: v.h1,
             keys: None,
         }
+    }
+}
+
+impl MethodSettings for VicregConfig {
+    type Model = Vicreg;
+
+    const NAME: &'static str = "vicreg";
+
+    /// Checks the settings.
+    fn validate(&self) -> Result<(), String> {
+        for (key, w) in [
+            ("invariance", self.invariance),
+            ("variance", self.variance),
+            ("covariance", self.covariance),
+        ] {
+            if !(w >= 0.0 && w.is_finite()) {
+                return Err(format!("method.{key} must be 0 or more, got {w}"));
+            }
+        }
+        self.projection
+            .validate()
+            .map_err(|e| format!("method.projection: {e}"))
+    }
+
+    fn footprint(&self, _encoder: Footprint, embed: usize, _input: InputShape) -> Footprint {
+        self.projection.footprint(embed)
+    }
+
+    fn init_around(
+        &self,
+        encoder: Encoder,
+        _config: &EncoderConfig,
+        _input: &InputSpec,
+        device: &Device,
+    ) -> Vicreg {
+        self.init(encoder, device)
+    }
+}
+
+impl MethodModel for Vicreg {
+    /// # Shapes
+    /// - `views`: two `[b, c, h, w]` tensors
+    fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
+        self.forward_two_views(views)
+    }
+
+    fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+
+    fn into_encoder(self) -> Encoder {
+        self.encoder
+    }
+
+    fn forward_replicated(replicas: StepReplicas<'_, Self>, views: &[Tensor<4>]) -> StepOutput {
+        forward_two_views_replicated(replicas, views)
     }
 }

@@ -1,7 +1,10 @@
 //! Text methods: a text encoder and a loss wired into one step over token
-//! sequences. [`TextMethodConfig`] is the registry of text methods, apart
-//! from the image registry ([`crate::MethodConfig`]) because a step takes
-//! [`Tokens`], not image tensors.
+//! sequences. A text method is one file: its settings, which implement
+//! [`TextMethodSettings`], and its model, which implements
+//! [`TextMethodModel`]. The registry below lists each in one line, from which
+//! [`TextMethodConfig`] and [`TextMethod`] are made; it is apart from the
+//! image registry ([`crate::MethodConfig`]) because a step takes [`Tokens`],
+//! not image tensors.
 use burn::module::Module;
 use burn::tensor::Device;
 use pretext_nn::TextEncoderConfig;
@@ -11,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use crate::StepOutput;
 
 mod decoder;
+mod model;
+mod settings;
 mod simcse;
 mod skip_gram;
 #[cfg(test)]
@@ -18,135 +23,137 @@ mod testing;
 mod tsdae;
 
 pub use decoder::SentenceDecoder;
+pub use model::TextMethodModel;
+pub use settings::TextMethodSettings;
 pub use simcse::{Simcse, SimcseConfig};
 pub use skip_gram::{SkipGram, SkipGramConfig};
 pub use tsdae::{Tsdae, TsdaeConfig};
 
-/// Which text method to pretrain with (`name = "simcse" | "tsdae" | "skip_gram"`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "name", rename_all = "snake_case")]
-pub enum TextMethodConfig {
+/// The text registry: one line per method, `Variant(Settings) => Model`, from
+/// which [`TextMethodConfig`], [`TextMethod`] and their dispatch are made.
+macro_rules! text_registry {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident($settings:ty) => $model:ty
+    ),* $(,)?) => {
+        /// Which text method to pretrain with (`name = "simcse" | "tsdae" | "skip_gram"`).
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "name", rename_all = "snake_case")]
+        pub enum TextMethodConfig {
+            $( $(#[$doc])* $variant($settings), )*
+        }
+
+        /// A text method of any registered kind.
+        // One long-lived value per run, moved once per step: boxing buys nothing.
+        #[allow(clippy::large_enum_variant)]
+        #[derive(Module, Debug)]
+        pub enum TextMethod {
+            $(
+                #[doc = concat!("See [`", stringify!($model), "`].")]
+                $variant($model),
+            )*
+        }
+
+        impl TextMethodConfig {
+            /// The method's name as written in configs.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $( Self::$variant(_) => <$settings as TextMethodSettings>::NAME, )*
+                }
+            }
+
+            /// How many views of each sentence one step needs.
+            pub fn views(&self) -> usize {
+                match self {
+                    $( Self::$variant(_) => <$settings as TextMethodSettings>::VIEWS, )*
+                }
+            }
+
+            /// The deletion probability the loader must apply to the views
+            /// (TSDAE: its `deletion`; SimCSE: `None`, so the experiment's own
+            /// text augmentation applies).
+            pub fn view_deletion(&self) -> Option<f32> {
+                match self {
+                    $( Self::$variant(c) => c.view_deletion(), )*
+                }
+            }
+
+            /// Checks the settings, naming the offending key.
+            pub fn validate(&self) -> Result<(), String> {
+                match self {
+                    $( Self::$variant(c) => c.validate(), )*
+                }
+            }
+
+            /// Checks that `encoder` is one the method can train, naming the keys.
+            pub fn check_encoder(&self, encoder: &TextEncoderConfig) -> Result<(), String> {
+                match self {
+                    $( Self::$variant(c) => c.check_encoder(encoder), )*
+                }
+            }
+
+            /// Builds the method around a new encoder for ids below
+            /// `vocab_size` and sequences of at most `max_len` tokens.
+            pub fn init(
+                &self,
+                encoder: &TextEncoderConfig,
+                vocab_size: usize,
+                max_len: usize,
+                device: &Device,
+            ) -> TextMethod {
+                let encoder = encoder.init(vocab_size, max_len, device);
+                match self {
+                    $( Self::$variant(c) => TextMethod::$variant(<$settings as TextMethodSettings>::init(c, encoder, device)), )*
+                }
+            }
+
+            /// Every text method with its default settings, in registry order.
+            pub fn every_default() -> Vec<TextMethodConfig> {
+                vec![$( Self::$variant(<$settings>::default()), )*]
+            }
+        }
+
+        impl TextMethod {
+            /// One forward pass over a batch of sentences and its views.
+            ///
+            /// # Shapes
+            /// - `clean`: `[b, l]`
+            /// - `views`: as many `[b, l_v]` token batches as [`TextMethodConfig::views`]
+            pub fn forward(&self, clean: &Tokens, views: &[Tokens]) -> StepOutput {
+                match self {
+                    $( Self::$variant(m) => <$model as TextMethodModel>::forward(m, clean, views), )*
+                }
+            }
+
+            /// The encoder being pretrained.
+            pub fn encoder(&self) -> &TextEncoder {
+                match self {
+                    $( Self::$variant(m) => <$model as TextMethodModel>::encoder(m), )*
+                }
+            }
+
+            /// Consumes the method, keeping only its encoder.
+            pub fn into_encoder(self) -> TextEncoder {
+                match self {
+                    $( Self::$variant(m) => <$model as TextMethodModel>::into_encoder(m), )*
+                }
+            }
+        }
+    };
+}
+
+text_registry! {
     /// SimCSE: the same sentences encoded twice, dropout as the only noise, in-batch negatives.
-    Simcse(SimcseConfig),
+    Simcse(SimcseConfig) => Simcse,
     /// TSDAE: encode a sentence with tokens deleted, decode the clean sentence from the vector.
-    Tsdae(TsdaeConfig),
+    Tsdae(TsdaeConfig) => Tsdae,
     /// Skip-gram: each token's vector predicts its neighbours (word2vec), for a bag of embeddings.
-    SkipGram(SkipGramConfig),
+    SkipGram(SkipGramConfig) => SkipGram,
 }
 
 impl Default for TextMethodConfig {
     fn default() -> Self {
         TextMethodConfig::Simcse(SimcseConfig::default())
-    }
-}
-
-impl TextMethodConfig {
-    /// The method's name as written in configs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            TextMethodConfig::Simcse(_) => "simcse",
-            TextMethodConfig::Tsdae(_) => "tsdae",
-            TextMethodConfig::SkipGram(_) => "skip_gram",
-        }
-    }
-
-    /// How many views of each sentence one step needs.
-    pub fn views(&self) -> usize {
-        match self {
-            TextMethodConfig::Simcse(_) => 2,
-            TextMethodConfig::Tsdae(_) => 1,
-            TextMethodConfig::SkipGram(_) => 0,
-        }
-    }
-
-    /// The deletion probability the loader must apply to the views (TSDAE:
-    /// its `deletion`; SimCSE: `None`, so the experiment's own text
-    /// augmentation applies).
-    pub fn view_deletion(&self) -> Option<f32> {
-        match self {
-            TextMethodConfig::Simcse(_) | TextMethodConfig::SkipGram(_) => None,
-            TextMethodConfig::Tsdae(c) => Some(c.deletion),
-        }
-    }
-
-    /// Checks the settings, naming the offending key.
-    pub fn validate(&self) -> Result<(), String> {
-        match self {
-            TextMethodConfig::Simcse(c) => c.validate(),
-            TextMethodConfig::Tsdae(c) => c.validate(),
-            TextMethodConfig::SkipGram(c) => c.validate(),
-        }
-    }
-
-    /// Checks that `encoder` is one the method can train, naming the keys.
-    pub fn check_encoder(&self, encoder: &TextEncoderConfig) -> Result<(), String> {
-        match self {
-            TextMethodConfig::SkipGram(c) => c.check_encoder(encoder),
-            TextMethodConfig::Simcse(_) | TextMethodConfig::Tsdae(_) => Ok(()),
-        }
-    }
-
-    /// Builds the method around a new encoder for ids below `vocab_size` and
-    /// sequences of at most `max_len` tokens.
-    pub fn init(
-        &self,
-        encoder: &TextEncoderConfig,
-        vocab_size: usize,
-        max_len: usize,
-        device: &Device,
-    ) -> TextMethod {
-        let encoder = encoder.init(vocab_size, max_len, device);
-        match self {
-            TextMethodConfig::Simcse(c) => TextMethod::Simcse(c.init(encoder)),
-            TextMethodConfig::Tsdae(c) => TextMethod::Tsdae(c.init(encoder, device)),
-            TextMethodConfig::SkipGram(c) => TextMethod::SkipGram(c.init(encoder, device)),
-        }
-    }
-}
-
-/// A text method of any registered kind.
-// One long-lived value per run, moved once per step: boxing buys nothing.
-#[allow(clippy::large_enum_variant)]
-#[derive(Module, Debug)]
-pub enum TextMethod {
-    /// See [`Simcse`].
-    Simcse(Simcse),
-    /// See [`Tsdae`].
-    Tsdae(Tsdae),
-    /// See [`SkipGram`].
-    SkipGram(SkipGram),
-}
-
-impl TextMethod {
-    /// One forward pass over a batch of sentences and its views.
-    ///
-    /// # Shapes
-    /// - `clean`: `[b, l]`
-    /// - `views`: as many `[b, l_v]` token batches as [`TextMethodConfig::views`]
-    pub fn forward(&self, clean: &Tokens, views: &[Tokens]) -> StepOutput {
-        match self {
-            TextMethod::Simcse(m) => m.forward(clean, views),
-            TextMethod::Tsdae(m) => m.forward(clean, views),
-            TextMethod::SkipGram(m) => m.forward(clean, views),
-        }
-    }
-
-    /// The encoder being pretrained.
-    pub fn encoder(&self) -> &TextEncoder {
-        match self {
-            TextMethod::Simcse(m) => &m.encoder,
-            TextMethod::Tsdae(m) => &m.encoder,
-            TextMethod::SkipGram(m) => &m.encoder,
-        }
-    }
-
-    /// Consumes the method, keeping only its encoder.
-    pub fn into_encoder(self) -> TextEncoder {
-        match self {
-            TextMethod::Simcse(m) => m.encoder,
-            TextMethod::Tsdae(m) => m.encoder,
-            TextMethod::SkipGram(m) => m.encoder,
-        }
     }
 }
 
@@ -203,5 +210,25 @@ mod tests {
         TextMethodConfig::Tsdae(TsdaeConfig::default())
             .validate()
             .unwrap();
+    }
+
+    #[test]
+    fn every_registered_name_is_the_name_its_config_is_read_by() {
+        let all = TextMethodConfig::every_default();
+        let mut names: Vec<_> = all.iter().map(TextMethodConfig::name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(
+            names.len(),
+            all.len(),
+            "two methods share a name: {names:?}"
+        );
+        for config in all {
+            let written = toml::to_string(&config).unwrap();
+            let table: toml::Table = written.parse().unwrap();
+            assert_eq!(table["name"].as_str(), Some(config.name()), "{written}");
+            let back: TextMethodConfig = toml::from_str(&written).unwrap();
+            assert_eq!(back, config);
+        }
     }
 }

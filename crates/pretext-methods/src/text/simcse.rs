@@ -5,9 +5,11 @@
 //! sentences of the batch. No projection head is trained on top (the paper
 //! drops its MLP at test time; here there is none).
 use burn::module::Module;
+use burn::tensor::Device;
 use pretext_nn::text::{TextEncoder, Tokens};
 use serde::{Deserialize, Serialize};
 
+use super::{TextMethodModel, TextMethodSettings};
 use crate::StepOutput;
 use crate::loss::simcse;
 use crate::method::checks::check_temperature;
@@ -27,11 +29,6 @@ impl Default for SimcseConfig {
 }
 
 impl SimcseConfig {
-    /// Checks the settings.
-    pub fn validate(&self) -> Result<(), String> {
-        check_temperature(self.temperature)
-    }
-
     /// Builds the method around `encoder`.
     pub fn init(&self, encoder: TextEncoder) -> Simcse {
         Simcse {
@@ -49,7 +46,24 @@ pub struct Simcse {
     temperature: f64,
 }
 
-impl Simcse {
+impl TextMethodSettings for SimcseConfig {
+    type Model = Simcse;
+
+    const NAME: &'static str = "simcse";
+
+    const VIEWS: usize = 2;
+
+    /// Checks the settings.
+    fn validate(&self) -> Result<(), String> {
+        check_temperature(self.temperature)
+    }
+
+    fn init(&self, encoder: TextEncoder, _device: &Device) -> Simcse {
+        SimcseConfig::init(self, encoder)
+    }
+}
+
+impl TextMethodModel for Simcse {
     /// Encodes `views[0]` and `views[1]` (by default two copies of `clean`;
     /// with no views, `clean` itself twice), each with its own dropout masks
     /// when the device records gradients.
@@ -57,7 +71,7 @@ impl Simcse {
     /// # Shapes
     /// - `clean`: `[b, l]`; `views`: none or two `[b, l_v]` batches
     /// - embeddings: `[b, out_dim]`, the first encoding
-    pub fn forward(&self, clean: &Tokens, views: &[Tokens]) -> StepOutput {
+    fn forward(&self, clean: &Tokens, views: &[Tokens]) -> StepOutput {
         let (a, b) = match views {
             [] => (clean, clean),
             [a, b] => (a, b),
@@ -70,6 +84,14 @@ impl Simcse {
             embeddings: h1,
             keys: None,
         }
+    }
+
+    fn encoder(&self) -> &TextEncoder {
+        &self.encoder
+    }
+
+    fn into_encoder(self) -> TextEncoder {
+        self.encoder
     }
 }
 

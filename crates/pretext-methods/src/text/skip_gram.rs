@@ -17,6 +17,7 @@ use pretext_nn::TextEncoderConfig;
 use pretext_nn::text::{TextEncoder, Tokens, masked_mean};
 use serde::{Deserialize, Serialize};
 
+use super::{TextMethodModel, TextMethodSettings};
 use crate::StepOutput;
 use crate::loss::skip_gram;
 
@@ -43,30 +44,6 @@ impl Default for SkipGramConfig {
 }
 
 impl SkipGramConfig {
-    /// Checks the settings.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.window == 0 || self.negatives == 0 {
-            return Err(format!(
-                "method.window and method.negatives must be at least 1, got {} and {}",
-                self.window, self.negatives
-            ));
-        }
-        Ok(())
-    }
-
-    /// Checks that `encoder` is one skip-gram trains: a bag of embeddings
-    /// with no hidden layer (the layer would stay untrained).
-    pub fn check_encoder(&self, encoder: &TextEncoderConfig) -> Result<(), String> {
-        match encoder {
-            TextEncoderConfig::BagOfEmbeddings(c) if c.hidden.is_none() => Ok(()),
-            _ => Err(
-                "method skip_gram trains token embeddings: it needs encoder.kind = \
-                 \"bag_of_embeddings\" without encoder.hidden"
-                    .into(),
-            ),
-        }
-    }
-
     /// Builds the method around `encoder`, drawing its token vectors again.
     ///
     /// # Panics
@@ -106,14 +83,50 @@ pub struct SkipGram {
     negatives: usize,
 }
 
-impl SkipGram {
+impl TextMethodSettings for SkipGramConfig {
+    type Model = SkipGram;
+
+    const NAME: &'static str = "skip_gram";
+
+    const VIEWS: usize = 0;
+
+    /// Checks the settings.
+    fn validate(&self) -> Result<(), String> {
+        if self.window == 0 || self.negatives == 0 {
+            return Err(format!(
+                "method.window and method.negatives must be at least 1, got {} and {}",
+                self.window, self.negatives
+            ));
+        }
+        Ok(())
+    }
+
+    fn init(&self, encoder: TextEncoder, device: &Device) -> SkipGram {
+        SkipGramConfig::init(self, encoder, device)
+    }
+
+    /// Checks that `encoder` is one skip-gram trains: a bag of embeddings
+    /// with no hidden layer (the layer would stay untrained).
+    fn check_encoder(&self, encoder: &TextEncoderConfig) -> Result<(), String> {
+        match encoder {
+            TextEncoderConfig::BagOfEmbeddings(c) if c.hidden.is_none() => Ok(()),
+            _ => Err(
+                "method skip_gram trains token embeddings: it needs encoder.kind = \
+                 \"bag_of_embeddings\" without encoder.hidden"
+                    .into(),
+            ),
+        }
+    }
+}
+
+impl TextMethodModel for SkipGram {
     /// The skip-gram loss over `clean` (views are not used); the embeddings
     /// are the encoder's sentence vectors.
     ///
     /// # Shapes
     /// - `clean`: `[b, l]`
     /// - embeddings: `[b, width]`
-    pub fn forward(&self, clean: &Tokens, views: &[Tokens]) -> StepOutput {
+    fn forward(&self, clean: &Tokens, views: &[Tokens]) -> StepOutput {
         assert!(views.is_empty(), "skip_gram takes no views");
         let TextEncoder::BagOfEmbeddings(bag) = &self.encoder else {
             unreachable!("built around a bag of embeddings");
@@ -143,6 +156,14 @@ impl SkipGram {
             embeddings,
             keys: None,
         }
+    }
+
+    fn encoder(&self) -> &TextEncoder {
+        &self.encoder
+    }
+
+    fn into_encoder(self) -> TextEncoder {
+        self.encoder
     }
 }
 

@@ -15,6 +15,7 @@ use pretext_nn::text::{TextEncoder, Tokens};
 use serde::{Deserialize, Serialize};
 
 use super::decoder::SentenceDecoder;
+use super::{TextMethodModel, TextMethodSettings};
 use crate::StepOutput;
 use crate::loss::token_cross_entropy;
 
@@ -41,20 +42,6 @@ impl Default for TsdaeConfig {
 }
 
 impl TsdaeConfig {
-    /// Checks the settings.
-    pub fn validate(&self) -> Result<(), String> {
-        if !(0.0..1.0).contains(&self.deletion) {
-            return Err(format!(
-                "method.deletion must be in [0, 1), got {}",
-                self.deletion
-            ));
-        }
-        if self.decoder_depth == 0 || self.heads == 0 {
-            return Err("method.decoder_depth and method.heads must be at least 1".into());
-        }
-        Ok(())
-    }
-
     /// Builds the method around `encoder`; the decoder's width is the
     /// encoder's output width and its vocabulary and positions are the encoder's.
     ///
@@ -83,13 +70,43 @@ pub struct Tsdae {
     decoder: SentenceDecoder,
 }
 
-impl Tsdae {
+impl TextMethodSettings for TsdaeConfig {
+    type Model = Tsdae;
+
+    const NAME: &'static str = "tsdae";
+
+    const VIEWS: usize = 1;
+
+    /// Checks the settings.
+    fn validate(&self) -> Result<(), String> {
+        if !(0.0..1.0).contains(&self.deletion) {
+            return Err(format!(
+                "method.deletion must be in [0, 1), got {}",
+                self.deletion
+            ));
+        }
+        if self.decoder_depth == 0 || self.heads == 0 {
+            return Err("method.decoder_depth and method.heads must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    fn init(&self, encoder: TextEncoder, device: &Device) -> Tsdae {
+        TsdaeConfig::init(self, encoder, device)
+    }
+
+    fn view_deletion(&self) -> Option<f32> {
+        Some(self.deletion)
+    }
+}
+
+impl TextMethodModel for Tsdae {
     /// Encodes the corrupted `views[0]` and reconstructs `clean` from it.
     ///
     /// # Shapes
     /// - `clean`: `[b, l]`; `views`: one `[b, l_v]` batch (tokens deleted)
     /// - embeddings: `[b, out_dim]`, the sentence vectors
-    pub fn forward(&self, clean: &Tokens, views: &[Tokens]) -> StepOutput {
+    fn forward(&self, clean: &Tokens, views: &[Tokens]) -> StepOutput {
         assert_eq!(
             views.len(),
             1,
@@ -105,6 +122,14 @@ impl Tsdae {
             embeddings: h,
             keys: None,
         }
+    }
+
+    fn encoder(&self) -> &TextEncoder {
+        &self.encoder
+    }
+
+    fn into_encoder(self) -> TextEncoder {
+        self.encoder
     }
 }
 

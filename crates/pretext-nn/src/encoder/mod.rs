@@ -46,6 +46,17 @@ impl Default for EncoderConfig {
 }
 
 impl EncoderConfig {
+    /// The kind as written in configs (`kind = "..."`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EncoderConfig::SmallCnn(_) => "small_cnn",
+            EncoderConfig::ResNet18(_) => "resnet18",
+            EncoderConfig::ResNet9(_) => "resnet9",
+            EncoderConfig::Mlp(_) => "mlp",
+            EncoderConfig::Vit(_) => "vit",
+        }
+    }
+
     /// Builds the encoder for images of `input` shape on `device`.
     pub fn init(&self, input: InputShape, device: &Device) -> Encoder {
         match self {
@@ -246,5 +257,20 @@ heads = 2"#,
         );
         let err = toml::from_str::<EncoderConfig>("kind = \"small_cnn\"\nwidth = [8]").unwrap_err();
         assert!(err.to_string().contains("unknown field `width`"), "{err}");
+    }
+
+    #[test]
+    fn each_kind_is_the_name_its_config_is_read_by() {
+        let all = [
+            EncoderConfig::SmallCnn(SmallCnnConfig::default()),
+            EncoderConfig::ResNet18(ResNetConfig::default()),
+            EncoderConfig::ResNet9(ResNet9Config::default()),
+            EncoderConfig::Mlp(MlpConfig::default()),
+            EncoderConfig::Vit(VitConfig::default()),
+        ];
+        for config in all {
+            let table: toml::Table = toml::to_string(&config).unwrap().parse().unwrap();
+            assert_eq!(table["kind"].as_str(), Some(config.kind()));
+        }
     }
 }
