@@ -56,7 +56,9 @@ macro_rules! registry {
         $(#[$doc:meta])*
         $variant:ident($settings:ty) => $model_variant:ident $(($model:ty))?
     ),* $(,)?) => {
-        /// Which method to pretrain with (`name = "simclr" | "nnclr" | "moco" | "byol" | "simsiam" | "barlow_twins" | "vicreg" | "scan" | "self_label" | "autoencoder" | "denoising_autoencoder" | "vae" | "mae"`).
+        /// Which method to pretrain with: `name = "<method>"`, the variant's
+        /// name in snake case (`"simclr"`, `"barlow_twins"`, ...), with the
+        /// method's settings beside it.
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
         #[serde(tag = "name", rename_all = "snake_case")]
         pub enum MethodConfig {

@@ -36,7 +36,9 @@ macro_rules! text_registry {
         $(#[$doc:meta])*
         $variant:ident($settings:ty) => $model:ty
     ),* $(,)?) => {
-        /// Which text method to pretrain with (`name = "simcse" | "tsdae" | "skip_gram"`).
+        /// Which text method to pretrain with: `name = "<method>"`, the
+        /// variant's name in snake case (`"simcse"`, `"skip_gram"`, ...), with
+        /// the method's settings beside it.
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
         #[serde(tag = "name", rename_all = "snake_case")]
         pub enum TextMethodConfig {
