@@ -8,6 +8,7 @@ use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 use pretext::data::transform::Preset;
 use pretext::data::{AugmentConfig, BatchLoader, ChannelStats, DatasetConfig, LoaderConfig};
+use pretext::methods::method::DclConfig;
 use pretext::methods::{InputSpec, MethodConfig, StepProgress};
 use pretext::nn::encoder::SmallCnnConfig;
 use pretext::nn::{EncoderConfig, InputShape, random_streams};
@@ -93,6 +94,18 @@ fn loss_falls(method: MethodConfig) {
 #[test]
 fn simclr_loss_falls() {
     loss_falls(MethodConfig::Simclr(Default::default()));
+}
+
+#[test]
+fn dcl_loss_falls() {
+    // DCL's loss goes below zero: at best the positive's cosine is 1 and
+    // every negative's -1, so it is at least -2/t + ln(2b - 2) for b = 64.
+    let t = DclConfig::default().temperature;
+    loss_falls_towards(
+        MethodConfig::Dcl(DclConfig::default()),
+        -2.0 / t + (2.0 * 64.0 - 2.0f32).ln(),
+        true,
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Losses: pure functions of tensors, one per file.
 mod barlow_twins;
 mod byol;
+mod dcl;
 mod gaussian_kl;
 mod info_nce;
 mod masked_mse;
@@ -19,6 +20,7 @@ mod vicreg;
 
 pub use barlow_twins::barlow_twins;
 pub use byol::byol;
+pub use dcl::dcl;
 pub use gaussian_kl::gaussian_kl;
 pub use info_nce::info_nce;
 pub use masked_mse::masked_mse;

@@ -15,6 +15,7 @@ mod barlow_twins;
 mod byol;
 pub(crate) mod checks;
 mod cluster_head;
+mod dcl;
 mod mae;
 mod moco;
 mod model;
@@ -34,6 +35,7 @@ mod vicreg;
 pub use autoencoder::{Autoencoder, AutoencoderConfig, DenoisingAutoencoderConfig, Noise};
 pub use barlow_twins::{BarlowTwins, BarlowTwinsConfig};
 pub use byol::{Byol, ByolConfig};
+pub use dcl::{Dcl, DclConfig};
 pub use mae::{Mae, MaeConfig, patchify, unpatchify};
 pub use moco::{Moco, MocoConfig};
 pub use model::MethodModel;
@@ -253,6 +255,8 @@ macro_rules! registry {
 registry! {
     /// SimCLR: two augmented views, a projection head, NT-Xent.
     Simclr(SimclrConfig) => Simclr(Simclr),
+    /// DCL: SimCLR with the positive pair out of the loss's denominator.
+    Dcl(DclConfig) => Dcl(Dcl),
     /// NNCLR: SimCLR with each positive taken from a support set of nearest neighbours.
     Nnclr(NnclrConfig) => Nnclr(Nnclr),
     /// MoCo v2: a momentum key encoder and a queue of negatives, InfoNCE.
