@@ -24,6 +24,34 @@ pub fn l2_normalize(z: Tensor<2>) -> Tensor<2> {
     z / norm
 }
 
+/// The temperature-scaled cosine similarities of the `2n` projections of two
+/// views (`z1` then `z2`, normalised), and each one's positive: the index of
+/// the other view of its image (`i + n` in the first half, `i - n` in the
+/// second).
+///
+/// # Shapes
+/// - `z1`, `z2`: `[n, d]`
+/// - output: `[2n, 2n]` similarities, `[2n, 1]` positive indices
+pub(crate) fn pair_similarities(
+    z1: Tensor<2>,
+    z2: Tensor<2>,
+    temperature: f32,
+) -> (Tensor<2>, Tensor<2, Int>) {
+    let [n, _] = z1.dims();
+    let device = z1.device();
+    let z = l2_normalize(Tensor::cat(vec![z1, z2], 0)); // [2n, d]
+    let sim = z.clone().matmul(z.transpose()) / temperature; // [2n, 2n]
+    let positives = Tensor::cat(
+        vec![
+            Tensor::<1, Int>::arange(n as i64..2 * n as i64, &device),
+            Tensor::<1, Int>::arange(0..n as i64, &device),
+        ],
+        0,
+    )
+    .reshape([2 * n, 1]);
+    (sim, positives)
+}
+
 /// The NT-Xent loss of two batches of projections, where row `i` of `z1` and
 /// row `i` of `z2` are two views of one image.
 ///
@@ -42,27 +70,19 @@ pub fn nt_xent(z1: Tensor<2>, z2: Tensor<2>, temperature: f32) -> Tensor<1> {
     assert!(temperature > 0.0, "nt_xent: temperature must be positive");
     let [n, _] = z1.dims();
     let device = z1.device();
-    let z = l2_normalize(Tensor::cat(vec![z1, z2], 0)); // [2n, d]
-    let sim = z.clone().matmul(z.transpose()) / temperature; // [2n, 2n]
+    let (sim, positives) = pair_similarities(z1, z2, temperature);
     // `diag_mask` is false on the diagonal: invert it to mask self-similarity.
     let self_mask = Tensor::<2, Bool>::diag_mask([2 * n, 2 * n], 0, &device).bool_not();
     let sim = sim.mask_fill(self_mask, -1e9);
     let log_prob = log_softmax(sim, 1); // [2n, 2n]
-    // The positive of anchor i is i + n (first half) or i - n (second half).
-    let positives = Tensor::<1, Int>::arange(n as i64..2 * n as i64, &device);
-    let positives = Tensor::cat(
-        vec![positives, Tensor::<1, Int>::arange(0..n as i64, &device)],
-        0,
-    )
-    .reshape([2 * n, 1]);
     -log_prob.gather(1, positives).mean()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::loss::testing::descend;
-    use burn::tensor::{Device, Distribution, TensorData};
+    use crate::loss::testing::descend_pair;
+    use burn::tensor::{Device, TensorData};
 
     fn device() -> Device {
         Device::flex()
@@ -116,11 +136,7 @@ mod tests {
 
     #[test]
     fn falls_under_gradient_steps() {
-        let d = device().autodiff();
-        let _streams = pretext_nn::random_streams::hold_seeded(&d, 3);
-        let z1 = Tensor::<2>::random([8, 4], Distribution::Normal(0.0, 1.0), &d);
-        let z2 = Tensor::<2>::random([8, 4], Distribution::Normal(0.0, 1.0), &d);
-        let (first, last) = descend(|z| nt_xent(z, z2.clone(), 0.5), z1, 1.0);
+        let (first, last) = descend_pair(|z1, z2| nt_xent(z1, z2, 0.5), 1.0);
         assert!(last < first * 0.8, "first {first}, last {last}");
     }
 }

@@ -66,6 +66,16 @@ pub(crate) fn descend(
     (values[0], values[19])
 }
 
+/// A two-view loss `loss(z1, z2)` on random `[8, 4]` batches: descends on
+/// `z1` as [`descend`] does and returns the first and last loss.
+pub(crate) fn descend_pair(loss: fn(Tensor<2>, Tensor<2>) -> Tensor<1>, lr: f32) -> (f32, f32) {
+    let d = Device::flex().autodiff();
+    let _streams = pretext_nn::random_streams::hold_seeded(&d, 3);
+    let z1 = Tensor::<2>::random([8, 4], Distribution::Normal(0.0, 1.0), &d);
+    let z2 = Tensor::<2>::random([8, 4], Distribution::Normal(0.0, 1.0), &d);
+    descend(|z| loss(z, z2.clone()), z1, lr)
+}
+
 /// A predictor loss `loss(p1, p2, z1, z2)` (BYOL, SimSiam) on random
 /// `[16, 8]` batches, `p1 = p2 = p` and `z1 = z2 = z`: asserts that no
 /// gradient reaches `z` (the stop-gradient), then descends on `p` as

@@ -4,11 +4,11 @@
 //! clean image.
 use burn::module::Module;
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
-use pretext_nn::{ConvDecoder, ConvDecoderConfig, Encoder, EncoderConfig, Footprint, InputShape};
+use pretext_nn::{ConvDecoder, ConvDecoderConfig, Encoder, Footprint, InputShape};
 use serde::{Deserialize, Serialize};
 
-use super::model::MethodModel;
-use super::settings::{MethodSettings, decoder_footprint};
+use super::model::{MethodModel, encoder_field};
+use super::settings::{Build, MethodSettings, decoder_footprint};
 use crate::loss::{ReconstructionLoss, reconstruction};
 use crate::{InputSpec, StepOutput};
 
@@ -205,14 +205,8 @@ impl MethodSettings for AutoencoderConfig {
         decoder_footprint(&self.decoder.widths, embed, encoder)
     }
 
-    fn init_around(
-        &self,
-        encoder: Encoder,
-        _config: &EncoderConfig,
-        input: &InputSpec,
-        device: &Device,
-    ) -> Autoencoder {
-        self.init(encoder, input, device)
+    fn init_around(&self, encoder: Encoder, at: &Build<'_>) -> Autoencoder {
+        self.init(encoder, at.input, at.device)
     }
 }
 
@@ -245,14 +239,8 @@ impl MethodSettings for DenoisingAutoencoderConfig {
         decoder_footprint(&self.decoder.widths, embed, encoder)
     }
 
-    fn init_around(
-        &self,
-        encoder: Encoder,
-        _config: &EncoderConfig,
-        input: &InputSpec,
-        device: &Device,
-    ) -> Autoencoder {
-        self.init(encoder, input, device)
+    fn init_around(&self, encoder: Encoder, at: &Build<'_>) -> Autoencoder {
+        self.init(encoder, at.input, at.device)
     }
 }
 
@@ -271,13 +259,7 @@ impl MethodModel for Autoencoder {
         }
     }
 
-    fn encoder(&self) -> &Encoder {
-        &self.encoder
-    }
-
-    fn into_encoder(self) -> Encoder {
-        self.encoder
-    }
+    encoder_field!();
 
     fn reconstruct_pixels(&self, x: Tensor<4>) -> Option<Tensor<4>> {
         Some(Autoencoder::reconstruct_pixels(self, x))

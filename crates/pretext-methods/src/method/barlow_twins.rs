@@ -4,18 +4,15 @@
 //! negatives, no momentum encoder: redundancy reduction alone prevents
 //! collapse.
 use burn::module::Module;
-use burn::tensor::{Device, Tensor};
-use pretext_nn::{
-    Encoder, EncoderConfig, Footprint, InputShape, ProjectionHead, ProjectionHeadConfig,
-};
+use burn::tensor::Device;
+use pretext_nn::{Encoder, Footprint, InputShape, ProjectionHead, ProjectionHeadConfig};
 use serde::{Deserialize, Serialize};
 
-use super::model::MethodModel;
-use super::replica::StepReplicas;
-use super::settings::MethodSettings;
-use super::two_views::{TwoViewMethod, TwoViews, forward_two_views_replicated};
+use super::checks::check_projection;
+use super::settings::{Build, MethodSettings};
+use super::two_views::{TwoViewMethod, TwoViews};
+use crate::StepOutput;
 use crate::loss::barlow_twins;
-use crate::{InputSpec, StepOutput};
 
 /// Settings of [`BarlowTwins`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,6 +62,10 @@ impl TwoViewMethod for BarlowTwins {
         (&self.encoder, &self.projection)
     }
 
+    fn into_encoder(self) -> Encoder {
+        self.encoder
+    }
+
     fn output(&self, v: TwoViews) -> StepOutput {
         StepOutput {
             loss: barlow_twins(v.z1, v.z2, self.lambda as f32),
@@ -87,42 +88,14 @@ impl MethodSettings for BarlowTwinsConfig {
                 self.lambda
             ));
         }
-        self.projection
-            .validate()
-            .map_err(|e| format!("method.projection: {e}"))
+        check_projection(&self.projection)
     }
 
     fn footprint(&self, _encoder: Footprint, embed: usize, _input: InputShape) -> Footprint {
         self.projection.footprint(embed)
     }
 
-    fn init_around(
-        &self,
-        encoder: Encoder,
-        _config: &EncoderConfig,
-        _input: &InputSpec,
-        device: &Device,
-    ) -> BarlowTwins {
-        self.init(encoder, device)
-    }
-}
-
-impl MethodModel for BarlowTwins {
-    /// # Shapes
-    /// - `views`: two `[b, c, h, w]` tensors
-    fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
-        self.forward_two_views(views)
-    }
-
-    fn encoder(&self) -> &Encoder {
-        &self.encoder
-    }
-
-    fn into_encoder(self) -> Encoder {
-        self.encoder
-    }
-
-    fn forward_replicated(replicas: StepReplicas<'_, Self>, views: &[Tensor<4>]) -> StepOutput {
-        forward_two_views_replicated(replicas, views)
+    fn init_around(&self, encoder: Encoder, at: &Build<'_>) -> BarlowTwins {
+        self.init(encoder, at.device)
     }
 }

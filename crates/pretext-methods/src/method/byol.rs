@@ -6,18 +6,16 @@
 //! negatives are used.
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
-use pretext_nn::{
-    Encoder, EncoderConfig, Footprint, InputShape, ProjectionHead, ProjectionHeadConfig,
-};
+use pretext_nn::{Encoder, Footprint, InputShape, ProjectionHead, ProjectionHeadConfig};
 use serde::{Deserialize, Serialize};
 
 use super::checks::check_momentum;
-use super::model::MethodModel;
+use super::model::{MethodModel, encoder_field};
 use super::momentum::{StepProgress, cosine_momentum, ema_update};
-use super::settings::{MethodSettings, params_only};
+use super::settings::{Build, MethodSettings, params_only};
 use super::two_views::{check_heads, encode_two_views};
+use crate::StepOutput;
 use crate::loss::byol;
-use crate::{InputSpec, StepOutput};
 
 /// Settings of [`Byol`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -102,15 +100,9 @@ impl MethodSettings for ByolConfig {
         head + self.predictor.footprint(self.projection.out_dim) + params_only(encoder + head)
     }
 
-    fn init_around(
-        &self,
-        encoder: Encoder,
-        config: &EncoderConfig,
-        input: &InputSpec,
-        device: &Device,
-    ) -> Byol {
-        let target = config.init(input.shape, device);
-        self.init(encoder, target, device)
+    fn init_around(&self, encoder: Encoder, at: &Build<'_>) -> Byol {
+        let target = at.encoder.init(at.input.shape, at.device);
+        self.init(encoder, target, at.device)
     }
 }
 
@@ -129,13 +121,7 @@ impl MethodModel for Byol {
         }
     }
 
-    fn encoder(&self) -> &Encoder {
-        &self.encoder
-    }
-
-    fn into_encoder(self) -> Encoder {
-        self.encoder
-    }
+    encoder_field!();
 
     fn after_step(self, _keys: Option<Tensor<2>>, progress: StepProgress) -> Self {
         Byol::after_step(self, progress)

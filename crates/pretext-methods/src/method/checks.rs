@@ -38,3 +38,36 @@ pub(crate) fn check_clusters(clusters: usize) -> Result<(), String> {
         ))
     }
 }
+
+/// `method.projection`: a valid projection head (every projecting method).
+pub(crate) fn check_projection(
+    projection: &pretext_nn::ProjectionHeadConfig,
+) -> Result<(), String> {
+    projection
+        .validate()
+        .map_err(|e| format!("method.projection: {e}"))
+}
+
+/// Checks a registry: every method's name is its own, and is the name its
+/// default config is written and read back by (`name = "..."`).
+#[cfg(test)]
+pub(crate) fn check_registry<C>(all: Vec<C>, name: fn(&C) -> &'static str)
+where
+    C: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let mut names: Vec<_> = all.iter().map(name).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(
+        names.len(),
+        all.len(),
+        "two methods share a name: {names:?}"
+    );
+    for config in all {
+        let written = toml::to_string(&config).unwrap();
+        let table: toml::Table = written.parse().unwrap();
+        assert_eq!(table["name"].as_str(), Some(name(&config)), "{written}");
+        let back: C = toml::from_str(&written).unwrap();
+        assert_eq!(back, config);
+    }
+}

@@ -3,19 +3,14 @@
 //! pair taken out of the loss's denominator, so that small batches learn as
 //! fast as large ones.
 use burn::module::Module;
-use burn::tensor::{Device, Tensor};
-use pretext_nn::{
-    Encoder, EncoderConfig, Footprint, InputShape, ProjectionHead, ProjectionHeadConfig,
-};
+use pretext_nn::{Encoder, Footprint, InputShape, ProjectionHead, ProjectionHeadConfig};
 use serde::{Deserialize, Serialize};
 
-use super::checks::check_temperature;
-use super::model::MethodModel;
-use super::replica::StepReplicas;
-use super::settings::MethodSettings;
-use super::two_views::{TwoViewMethod, TwoViews, forward_two_views_replicated};
+use super::checks::{check_projection, check_temperature};
+use super::settings::{Build, MethodSettings};
+use super::two_views::{TwoViewMethod, TwoViews};
+use crate::StepOutput;
 use crate::loss::dcl;
-use crate::{InputSpec, StepOutput};
 
 /// Settings of [`Dcl`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,24 +48,16 @@ impl MethodSettings for DclConfig {
 
     fn validate(&self) -> Result<(), String> {
         check_temperature(self.temperature)?;
-        self.projection
-            .validate()
-            .map_err(|e| format!("method.projection: {e}"))
+        check_projection(&self.projection)
     }
 
     fn footprint(&self, _encoder: Footprint, embed: usize, _input: InputShape) -> Footprint {
         self.projection.footprint(embed)
     }
 
-    fn init_around(
-        &self,
-        encoder: Encoder,
-        _config: &EncoderConfig,
-        _input: &InputSpec,
-        device: &Device,
-    ) -> Dcl {
+    fn init_around(&self, encoder: Encoder, at: &Build<'_>) -> Dcl {
         Dcl {
-            projection: self.projection.init(encoder.out_dim(), device),
+            projection: self.projection.init(encoder.out_dim(), at.device),
             encoder,
             temperature: self.temperature as f64,
         }
@@ -86,33 +73,15 @@ impl TwoViewMethod for Dcl {
         (&self.encoder, &self.projection)
     }
 
+    fn into_encoder(self) -> Encoder {
+        self.encoder
+    }
+
     fn output(&self, v: TwoViews) -> StepOutput {
         StepOutput {
             loss: dcl(v.z1, v.z2, self.temperature as f32),
             embeddings: v.h1,
             keys: None,
         }
-    }
-}
-
-impl MethodModel for Dcl {
-    /// # Shapes
-    /// - `views`: two `[b, c, h, w]` tensors
-    fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
-        self.forward_two_views(views)
-    }
-
-    fn encoder(&self) -> &Encoder {
-        &self.encoder
-    }
-
-    fn into_encoder(self) -> Encoder {
-        self.encoder
-    }
-
-    /// The negatives span the whole batch: the projections are gathered on
-    /// the first device.
-    fn forward_replicated(replicas: StepReplicas<'_, Self>, views: &[Tensor<4>]) -> StepOutput {
-        forward_two_views_replicated(replicas, views)
     }
 }

@@ -10,11 +10,11 @@ use burn::nn::transformer::{TransformerEncoder, TransformerEncoderInput};
 use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::{Device, Distribution, Int, Tensor};
 use pretext_nn::encoder::{Vit, transformer_blocks};
-use pretext_nn::{Encoder, EncoderConfig, Footprint, InputShape};
+use pretext_nn::{Encoder, Footprint, InputShape};
 use serde::{Deserialize, Serialize};
 
-use super::model::MethodModel;
-use super::settings::{MethodSettings, Needs};
+use super::model::{MethodModel, encoder_field};
+use super::settings::{Build, MethodSettings, Needs};
 use crate::loss::masked_mse;
 use crate::{InputSpec, StepOutput};
 
@@ -244,14 +244,8 @@ impl MethodSettings for MaeConfig {
         )
     }
 
-    fn init_around(
-        &self,
-        encoder: Encoder,
-        _config: &EncoderConfig,
-        input: &InputSpec,
-        device: &Device,
-    ) -> Mae {
-        self.init(encoder, input, device)
+    fn init_around(&self, encoder: Encoder, at: &Build<'_>) -> Mae {
+        self.init(encoder, at.input, at.device)
     }
 
     fn needs(&self) -> Needs {
@@ -285,13 +279,7 @@ impl MethodModel for Mae {
         }
     }
 
-    fn encoder(&self) -> &Encoder {
-        &self.encoder
-    }
-
-    fn into_encoder(self) -> Encoder {
-        self.encoder
-    }
+    encoder_field!();
 
     fn reconstruct_pixels(&self, x: Tensor<4>) -> Option<Tensor<4>> {
         Some(Mae::reconstruct_pixels(self, x))

@@ -10,18 +10,16 @@
 //! batch norm across GPUs has nothing to shuffle; it is left out.
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Distribution, Tensor};
-use pretext_nn::{
-    Encoder, EncoderConfig, Footprint, InputShape, ProjectionHead, ProjectionHeadConfig,
-};
+use pretext_nn::{Encoder, Footprint, InputShape, ProjectionHead, ProjectionHeadConfig};
 use serde::{Deserialize, Serialize};
 
-use super::checks::{check_momentum, check_temperature};
-use super::model::MethodModel;
+use super::checks::{check_momentum, check_projection, check_temperature};
+use super::model::{MethodModel, encoder_field};
 use super::momentum::{StepProgress, ema_update};
 use super::queue::push_newest;
-use super::settings::{MethodSettings, params_only, rows};
+use super::settings::{Build, MethodSettings, params_only, rows};
+use crate::StepOutput;
 use crate::loss::{info_nce, l2_normalize};
-use crate::{InputSpec, StepOutput};
 
 /// Settings of [`Moco`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -122,9 +120,7 @@ impl MethodSettings for MocoConfig {
         if self.queue_size == 0 {
             return Err("method.queue_size must be at least 1".into());
         }
-        self.projection
-            .validate()
-            .map_err(|e| format!("method.projection: {e}"))
+        check_projection(&self.projection)
     }
 
     fn footprint(&self, encoder: Footprint, embed: usize, _input: InputShape) -> Footprint {
@@ -132,15 +128,9 @@ impl MethodSettings for MocoConfig {
         head + params_only(encoder + head) + rows(self.queue_size, self.projection.out_dim)
     }
 
-    fn init_around(
-        &self,
-        encoder: Encoder,
-        config: &EncoderConfig,
-        input: &InputSpec,
-        device: &Device,
-    ) -> Moco {
-        let key = config.init(input.shape, device);
-        self.init(encoder, key, device)
+    fn init_around(&self, encoder: Encoder, at: &Build<'_>) -> Moco {
+        let key = at.encoder.init(at.input.shape, at.device);
+        self.init(encoder, key, at.device)
     }
 }
 
@@ -164,13 +154,7 @@ impl MethodModel for Moco {
         }
     }
 
-    fn encoder(&self) -> &Encoder {
-        &self.encoder
-    }
-
-    fn into_encoder(self) -> Encoder {
-        self.encoder
-    }
+    encoder_field!();
 
     fn after_step(self, keys: Option<Tensor<2>>, _progress: StepProgress) -> Self {
         Moco::after_step(self, keys)

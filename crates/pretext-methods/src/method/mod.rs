@@ -44,7 +44,7 @@ pub use nnclr::{Nnclr, NnclrConfig};
 pub use replica::{Replica, StepReplicas, row_ranges};
 pub use scan::{Scan, ScanConfig};
 pub use self_label::{SelfLabel, SelfLabelConfig};
-pub use settings::{MethodSettings, Needs};
+pub use settings::{Build, MethodSettings, Needs};
 pub use simclr::{Simclr, SimclrConfig};
 pub use simsiam::{Simsiam, SimsiamConfig};
 pub use vae::{Vae, VaeConfig};
@@ -146,8 +146,9 @@ macro_rules! registry {
                 input: &InputSpec,
                 device: &Device,
             ) -> Method {
+                let at = Build { encoder: config, input, device };
                 match self {
-                    $( Self::$variant(c) => Method::$model_variant(c.init_from(source, config, input, device)), )*
+                    $( Self::$variant(c) => Method::$model_variant(c.init_from(source, &at)), )*
                 }
             }
 
@@ -162,8 +163,9 @@ macro_rules! registry {
                 input: &InputSpec,
                 device: &Device,
             ) -> Method {
+                let at = Build { encoder: config, input, device };
                 match self {
-                    $( Self::$variant(c) => Method::$model_variant(c.init_around(encoder, config, input, device)), )*
+                    $( Self::$variant(c) => Method::$model_variant(c.init_around(encoder, &at)), )*
                 }
             }
 
@@ -339,21 +341,6 @@ mod tests {
 
     #[test]
     fn every_registered_name_is_the_name_its_config_is_read_by() {
-        let all = MethodConfig::every_default();
-        let mut names: Vec<_> = all.iter().map(MethodConfig::name).collect();
-        names.sort();
-        names.dedup();
-        assert_eq!(
-            names.len(),
-            all.len(),
-            "two methods share a name: {names:?}"
-        );
-        for config in all {
-            let written = toml::to_string(&config).unwrap();
-            let table: toml::Table = written.parse().unwrap();
-            assert_eq!(table["name"].as_str(), Some(config.name()), "{written}");
-            let back: MethodConfig = toml::from_str(&written).unwrap();
-            assert_eq!(back, config);
-        }
+        crate::method::checks::check_registry(MethodConfig::every_default(), MethodConfig::name);
     }
 }

@@ -48,6 +48,21 @@ pub trait MethodModel: Sized {
     }
 }
 
+/// `encoder` and `into_encoder` of a [`MethodModel`] whose encoder is its
+/// `encoder` field: `encoder_field!();` in the impl.
+macro_rules! encoder_field {
+    () => {
+        fn encoder(&self) -> &pretext_nn::Encoder {
+            &self.encoder
+        }
+
+        fn into_encoder(self) -> pretext_nn::Encoder {
+            self.encoder
+        }
+    };
+}
+pub(crate) use encoder_field;
+
 /// Each replica runs the whole method on its rows: for losses that are a mean
 /// over images, the rows-weighted mean of the replicas' losses is the batch's.
 fn forward_each<M: MethodModel>(replicas: StepReplicas<'_, M>, views: &[Tensor<4>]) -> StepOutput {

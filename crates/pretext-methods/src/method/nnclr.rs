@@ -12,20 +12,15 @@
 //! step on they are real. The paper's prediction head is left out.
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor};
-use pretext_nn::{
-    Encoder, EncoderConfig, Footprint, InputShape, ProjectionHead, ProjectionHeadConfig,
-};
+use pretext_nn::{Encoder, Footprint, InputShape, ProjectionHead, ProjectionHeadConfig};
 use serde::{Deserialize, Serialize};
 
-use super::checks::check_temperature;
-use super::model::MethodModel;
-use super::momentum::StepProgress;
+use super::checks::{check_projection, check_temperature};
 use super::queue::push_newest;
-use super::replica::StepReplicas;
-use super::settings::{MethodSettings, rows};
-use super::two_views::{TwoViewMethod, TwoViews, forward_two_views_replicated};
+use super::settings::{Build, MethodSettings, rows};
+use super::two_views::{TwoViewMethod, TwoViews};
+use crate::StepOutput;
 use crate::loss::{l2_normalize, nnclr};
-use crate::{InputSpec, StepOutput};
 
 /// Settings of [`Nnclr`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -101,6 +96,14 @@ impl TwoViewMethod for Nnclr {
         (&self.encoder, &self.projection)
     }
 
+    fn into_encoder(self) -> Encoder {
+        self.encoder
+    }
+
+    fn after_step(self, keys: Option<Tensor<2>>) -> Self {
+        Nnclr::after_step(self, keys)
+    }
+
     fn output(&self, v: TwoViews) -> StepOutput {
         StepOutput {
             loss: nnclr(
@@ -126,52 +129,21 @@ impl MethodSettings for NnclrConfig {
         if self.support_size == 0 {
             return Err("method.support_size must be at least 1".into());
         }
-        self.projection
-            .validate()
-            .map_err(|e| format!("method.projection: {e}"))
+        check_projection(&self.projection)
     }
 
     fn footprint(&self, _encoder: Footprint, embed: usize, _input: InputShape) -> Footprint {
         self.projection.footprint(embed) + rows(self.support_size, self.projection.out_dim)
     }
 
-    fn init_around(
-        &self,
-        encoder: Encoder,
-        _config: &EncoderConfig,
-        _input: &InputSpec,
-        device: &Device,
-    ) -> Nnclr {
-        self.init(encoder, device)
-    }
-}
-
-impl MethodModel for Nnclr {
-    /// # Shapes
-    /// - `views`: two `[b, c, h, w]` tensors
-    fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
-        self.forward_two_views(views)
-    }
-
-    fn encoder(&self) -> &Encoder {
-        &self.encoder
-    }
-
-    fn into_encoder(self) -> Encoder {
-        self.encoder
-    }
-
-    fn after_step(self, keys: Option<Tensor<2>>, _progress: StepProgress) -> Self {
-        Nnclr::after_step(self, keys)
-    }
-
-    fn forward_replicated(replicas: StepReplicas<'_, Self>, views: &[Tensor<4>]) -> StepOutput {
-        forward_two_views_replicated(replicas, views)
+    fn init_around(&self, encoder: Encoder, at: &Build<'_>) -> Nnclr {
+        self.init(encoder, at.device)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::method::MethodModel;
     use pretext_nn::encoder::MlpConfig;
     use pretext_nn::{EncoderConfig, InputShape};
 

@@ -19,17 +19,15 @@
 //! of a random network.
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
-use pretext_nn::{Encoder, EncoderConfig, Footprint, InputShape};
+use pretext_nn::{Encoder, Footprint, InputShape};
 use serde::{Deserialize, Serialize};
 
 use super::checks::check_clusters;
 use super::cluster_head::ClusterHead;
-use super::model::MethodModel;
-use super::replica::StepReplicas;
-use super::settings::{MethodSettings, Needs};
-use super::two_views::{TwoViewMethod, TwoViews, ViewHead, forward_two_views_replicated};
+use super::settings::{Build, MethodSettings, Needs};
+use super::two_views::{TwoViewMethod, TwoViews, ViewHead};
+use crate::StepOutput;
 use crate::loss::scan;
-use crate::{InputSpec, StepOutput};
 
 /// Settings of [`Scan`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -113,6 +111,10 @@ impl TwoViewMethod for Scan {
         (&self.encoder, self)
     }
 
+    fn into_encoder(self) -> Encoder {
+        self.encoder
+    }
+
     /// The mean of the heads' SCAN losses, each on its own share of the columns.
     fn output(&self, v: TwoViews) -> StepOutput {
         let heads = 1 + self.more_heads.len();
@@ -165,14 +167,8 @@ impl MethodSettings for ScanConfig {
         )
     }
 
-    fn init_around(
-        &self,
-        encoder: Encoder,
-        _config: &EncoderConfig,
-        _input: &InputSpec,
-        device: &Device,
-    ) -> Scan {
-        self.init(encoder, device)
+    fn init_around(&self, encoder: Encoder, at: &Build<'_>) -> Scan {
+        self.init(encoder, at.device)
     }
 
     fn needs(&self) -> Needs {
@@ -183,28 +179,9 @@ impl MethodSettings for ScanConfig {
     }
 }
 
-impl MethodModel for Scan {
-    /// # Shapes
-    /// - `views`: two `[b, c, h, w]` tensors, the images and their neighbours
-    fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
-        self.forward_two_views(views)
-    }
-
-    fn encoder(&self) -> &Encoder {
-        &self.encoder
-    }
-
-    fn into_encoder(self) -> Encoder {
-        self.encoder
-    }
-
-    fn forward_replicated(replicas: StepReplicas<'_, Self>, views: &[Tensor<4>]) -> StepOutput {
-        forward_two_views_replicated(replicas, views)
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use crate::method::MethodModel;
     use burn::tensor::Distribution;
     use pretext_nn::{EncoderConfig, InputShape};
 

@@ -8,19 +8,17 @@
 //! It starts from a `scan` run (the experiment's `init`), whose `clusters`
 //! and `hidden_dim` it repeats so that its head has the same shape.
 use burn::module::Module;
-use burn::tensor::{Device, Tensor};
-use pretext_nn::{Encoder, EncoderConfig, Footprint, InputShape};
+use burn::tensor::Device;
+use pretext_nn::{Encoder, Footprint, InputShape};
 use serde::{Deserialize, Serialize};
 
 use super::checks::check_clusters;
 use super::cluster_head::ClusterHead;
-use super::model::MethodModel;
-use super::replica::StepReplicas;
 use super::scan::Scan;
-use super::settings::{MethodSettings, Needs};
-use super::two_views::{TwoViewMethod, TwoViews, forward_two_views_replicated};
+use super::settings::{Build, MethodSettings, Needs};
+use super::two_views::{TwoViewMethod, TwoViews};
 use crate::loss::self_label;
-use crate::{InputSpec, Method, MethodConfig, StepOutput};
+use crate::{Method, MethodConfig, StepOutput};
 
 /// Settings of [`SelfLabel`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -84,6 +82,10 @@ impl TwoViewMethod for SelfLabel {
         (&self.encoder, &self.head)
     }
 
+    fn into_encoder(self) -> Encoder {
+        self.encoder
+    }
+
     fn output(&self, v: TwoViews) -> StepOutput {
         StepOutput {
             loss: self_label(v.z1, v.z2, self.threshold as f32),
@@ -115,14 +117,8 @@ impl MethodSettings for SelfLabelConfig {
             + Footprint::linear(self.hidden_dim.max(1), self.clusters)
     }
 
-    fn init_around(
-        &self,
-        encoder: Encoder,
-        _config: &EncoderConfig,
-        _input: &InputSpec,
-        device: &Device,
-    ) -> SelfLabel {
-        self.init(encoder, device)
+    fn init_around(&self, encoder: Encoder, at: &Build<'_>) -> SelfLabel {
+        self.init(encoder, at.device)
     }
 
     fn needs(&self) -> Needs {
@@ -152,43 +148,17 @@ impl MethodSettings for SelfLabelConfig {
     }
 
     /// A SCAN model's encoder and cluster head, continued.
-    fn init_from(
-        &self,
-        source: Method,
-        config: &EncoderConfig,
-        input: &InputSpec,
-        device: &Device,
-    ) -> SelfLabel {
+    fn init_from(&self, source: Method, at: &Build<'_>) -> SelfLabel {
         match source {
             Method::Scan(scan) => self.continue_scan(scan),
-            other => self.init_around(other.into_encoder(), config, input, device),
+            other => self.init_around(other.into_encoder(), at),
         }
-    }
-}
-
-impl MethodModel for SelfLabel {
-    /// # Shapes
-    /// - `views`: two `[b, c, h, w]` tensors: the first labels, the second is trained
-    fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
-        self.forward_two_views(views)
-    }
-
-    fn encoder(&self) -> &Encoder {
-        &self.encoder
-    }
-
-    fn into_encoder(self) -> Encoder {
-        self.encoder
-    }
-
-    fn forward_replicated(replicas: StepReplicas<'_, Self>, views: &[Tensor<4>]) -> StepOutput {
-        forward_two_views_replicated(replicas, views)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use burn::tensor::Distribution;
+    use burn::tensor::{Distribution, Tensor};
     use pretext_nn::{EncoderConfig, InputShape};
 
     use super::*;

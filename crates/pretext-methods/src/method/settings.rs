@@ -31,14 +31,8 @@ pub trait MethodSettings {
     fn footprint(&self, encoder: Footprint, embed: usize, input: InputShape) -> Footprint;
 
     /// Builds the model around `encoder`, an encoder of architecture
-    /// `config` (new, or trained by an earlier run): its heads are new.
-    fn init_around(
-        &self,
-        encoder: Encoder,
-        config: &EncoderConfig,
-        input: &InputSpec,
-        device: &Device,
-    ) -> Self::Model;
+    /// `at.encoder` (new, or trained by an earlier run): its heads are new.
+    fn init_around(&self, encoder: Encoder, at: &Build<'_>) -> Self::Model;
 
     /// What the method needs from the experiment beyond its own table.
     fn needs(&self) -> Needs {
@@ -53,15 +47,21 @@ pub trait MethodSettings {
 
     /// Builds the model from `source`, the trained method of the run it
     /// starts from: by default its encoder, with new heads.
-    fn init_from(
-        &self,
-        source: Method,
-        config: &EncoderConfig,
-        input: &InputSpec,
-        device: &Device,
-    ) -> Self::Model {
-        self.init_around(source.into_encoder(), config, input, device)
+    fn init_from(&self, source: Method, at: &Build<'_>) -> Self::Model {
+        self.init_around(source.into_encoder(), at)
     }
+}
+
+/// What a method is built for: the encoder's architecture, the input, and
+/// the device its new parts go on.
+#[derive(Debug, Clone, Copy)]
+pub struct Build<'a> {
+    /// The encoder's settings (a momentum network is a new one of them).
+    pub encoder: &'a EncoderConfig,
+    /// The images' shape and normalisation.
+    pub input: &'a InputSpec,
+    /// Where the new parts go.
+    pub device: &'a Device,
 }
 
 /// What a method needs from the experiment around it; each need says why,

@@ -3,19 +3,15 @@
 //! small MLP head, and pull the two views of each image together against every
 //! other image in the batch with NT-Xent.
 use burn::module::Module;
-use burn::tensor::{Device, Tensor};
-use pretext_nn::{
-    Encoder, EncoderConfig, Footprint, InputShape, ProjectionHead, ProjectionHeadConfig,
-};
+use burn::tensor::Device;
+use pretext_nn::{Encoder, Footprint, InputShape, ProjectionHead, ProjectionHeadConfig};
 use serde::{Deserialize, Serialize};
 
-use super::checks::check_temperature;
-use super::model::MethodModel;
-use super::replica::StepReplicas;
-use super::settings::MethodSettings;
-use super::two_views::{TwoViewMethod, TwoViews, forward_two_views_replicated};
+use super::checks::{check_projection, check_temperature};
+use super::settings::{Build, MethodSettings};
+use super::two_views::{TwoViewMethod, TwoViews};
+use crate::StepOutput;
 use crate::loss::nt_xent;
-use crate::{InputSpec, StepOutput};
 
 /// Settings of [`Simclr`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,6 +61,10 @@ impl TwoViewMethod for Simclr {
         (&self.encoder, &self.projection)
     }
 
+    fn into_encoder(self) -> Encoder {
+        self.encoder
+    }
+
     fn output(&self, v: TwoViews) -> StepOutput {
         StepOutput {
             loss: nt_xent(v.z1, v.z2, self.temperature as f32),
@@ -82,42 +82,14 @@ impl MethodSettings for SimclrConfig {
     /// Checks the settings.
     fn validate(&self) -> Result<(), String> {
         check_temperature(self.temperature)?;
-        self.projection
-            .validate()
-            .map_err(|e| format!("method.projection: {e}"))
+        check_projection(&self.projection)
     }
 
     fn footprint(&self, _encoder: Footprint, embed: usize, _input: InputShape) -> Footprint {
         self.projection.footprint(embed)
     }
 
-    fn init_around(
-        &self,
-        encoder: Encoder,
-        _config: &EncoderConfig,
-        _input: &InputSpec,
-        device: &Device,
-    ) -> Simclr {
-        self.init(encoder, device)
-    }
-}
-
-impl MethodModel for Simclr {
-    /// # Shapes
-    /// - `views`: two `[b, c, h, w]` tensors
-    fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
-        self.forward_two_views(views)
-    }
-
-    fn encoder(&self) -> &Encoder {
-        &self.encoder
-    }
-
-    fn into_encoder(self) -> Encoder {
-        self.encoder
-    }
-
-    fn forward_replicated(replicas: StepReplicas<'_, Self>, views: &[Tensor<4>]) -> StepOutput {
-        forward_two_views_replicated(replicas, views)
+    fn init_around(&self, encoder: Encoder, at: &Build<'_>) -> Simclr {
+        self.init(encoder, at.device)
     }
 }

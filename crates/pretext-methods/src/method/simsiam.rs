@@ -4,16 +4,14 @@
 //! no momentum network.
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
-use pretext_nn::{
-    Encoder, EncoderConfig, Footprint, InputShape, ProjectionHead, ProjectionHeadConfig,
-};
+use pretext_nn::{Encoder, Footprint, InputShape, ProjectionHead, ProjectionHeadConfig};
 use serde::{Deserialize, Serialize};
 
-use super::model::MethodModel;
-use super::settings::MethodSettings;
+use super::model::{MethodModel, encoder_field};
+use super::settings::{Build, MethodSettings};
 use super::two_views::{check_heads, encode_two_views};
+use crate::StepOutput;
 use crate::loss::simsiam;
-use crate::{InputSpec, StepOutput};
 
 /// Settings of [`Simsiam`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,14 +71,8 @@ impl MethodSettings for SimsiamConfig {
         self.projection.footprint(embed) + self.predictor.footprint(self.projection.out_dim)
     }
 
-    fn init_around(
-        &self,
-        encoder: Encoder,
-        _config: &EncoderConfig,
-        _input: &InputSpec,
-        device: &Device,
-    ) -> Simsiam {
-        self.init(encoder, device)
+    fn init_around(&self, encoder: Encoder, at: &Build<'_>) -> Simsiam {
+        self.init(encoder, at.device)
     }
 }
 
@@ -98,11 +90,5 @@ impl MethodModel for Simsiam {
         }
     }
 
-    fn encoder(&self) -> &Encoder {
-        &self.encoder
-    }
-
-    fn into_encoder(self) -> Encoder {
-        self.encoder
-    }
+    encoder_field!();
 }

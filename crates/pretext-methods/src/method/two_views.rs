@@ -8,6 +8,8 @@ use pretext_nn::{Encoder, ProjectionHead, ProjectionHeadConfig};
 
 use crate::StepOutput;
 
+use super::model::MethodModel;
+use super::momentum::StepProgress;
 use super::replica::{StepReplicas, gather, rows_on};
 
 /// A head on the encoder's embeddings whose output a two-view loss reads.
@@ -62,8 +64,12 @@ pub(crate) fn encode_two_views<H: ViewHead>(
 }
 
 /// A method that encodes two views through one encoder and one head and
-/// computes its loss from the pair (SimCLR, NNCLR, Barlow Twins, VICReg, SCAN).
-pub(crate) trait TwoViewMethod {
+/// computes its loss from the pair (SimCLR, DCL, NNCLR, Barlow Twins, VICReg,
+/// SCAN, self-labelling). Such a method is a [`MethodModel`] through the
+/// impl below: its step is [`TwoViewMethod::forward_two_views`], and over
+/// several devices its projections are gathered on the first, so the loss
+/// sees the whole batch.
+pub(crate) trait TwoViewMethod: Sized {
     /// The method's name in messages.
     const LABEL: &'static str;
 
@@ -76,6 +82,15 @@ pub(crate) trait TwoViewMethod {
     /// The loss and outputs of a step from the encoded views.
     fn output(&self, v: TwoViews) -> StepOutput;
 
+    /// Consumes the method, keeping only its encoder.
+    fn into_encoder(self) -> Encoder;
+
+    /// The update that follows each optimiser step (NNCLR's support set
+    /// takes the step's `keys`); the identity by default.
+    fn after_step(self, _keys: Option<Tensor<2>>) -> Self {
+        self
+    }
+
     /// One step on one device.
     ///
     /// # Shapes
@@ -86,12 +101,36 @@ pub(crate) trait TwoViewMethod {
     }
 }
 
+impl<M: TwoViewMethod> MethodModel for M {
+    /// # Shapes
+    /// - `views`: two `[b, c, h, w]` tensors
+    fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
+        self.forward_two_views(views)
+    }
+
+    fn encoder(&self) -> &Encoder {
+        self.towers().0
+    }
+
+    fn into_encoder(self) -> Encoder {
+        TwoViewMethod::into_encoder(self)
+    }
+
+    fn after_step(self, keys: Option<Tensor<2>>, _progress: StepProgress) -> Self {
+        TwoViewMethod::after_step(self, keys)
+    }
+
+    fn forward_replicated(replicas: StepReplicas<'_, Self>, views: &[Tensor<4>]) -> StepOutput {
+        forward_two_views_replicated(replicas, views)
+    }
+}
+
 /// One step with the batch split by rows over `replicas`: each copy encodes
 /// both views of its rows, so its batch norm sees both views as on one
 /// device, and the outputs are gathered on the first device in the batch's
 /// order. The loss sees every image of the batch, as on one device:
 /// contrastive negatives span the whole batch.
-pub(crate) fn forward_two_views_replicated<M: TwoViewMethod>(
+fn forward_two_views_replicated<M: TwoViewMethod>(
     replicas: StepReplicas<'_, M>,
     views: &[Tensor<4>],
 ) -> StepOutput {
@@ -126,9 +165,7 @@ pub(crate) fn check_heads(
     projection: &ProjectionHeadConfig,
     predictor: &ProjectionHeadConfig,
 ) -> Result<(), String> {
-    projection
-        .validate()
-        .map_err(|e| format!("method.projection: {e}"))?;
+    super::checks::check_projection(projection)?;
     predictor
         .validate()
         .map_err(|e| format!("method.predictor: {e}"))?;

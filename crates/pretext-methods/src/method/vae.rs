@@ -9,11 +9,11 @@
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Distribution, Tensor};
-use pretext_nn::{ConvDecoder, ConvDecoderConfig, Encoder, EncoderConfig, Footprint, InputShape};
+use pretext_nn::{ConvDecoder, ConvDecoderConfig, Encoder, Footprint, InputShape};
 use serde::{Deserialize, Serialize};
 
-use super::model::MethodModel;
-use super::settings::{MethodSettings, decoder_footprint};
+use super::model::{MethodModel, encoder_field};
+use super::settings::{Build, MethodSettings, decoder_footprint};
 use crate::loss::{ReconstructionLoss, gaussian_kl, reconstruction};
 use crate::{InputSpec, StepOutput};
 
@@ -129,14 +129,8 @@ impl MethodSettings for VaeConfig {
             + Footprint::linear(embed, self.latent_dim)
     }
 
-    fn init_around(
-        &self,
-        encoder: Encoder,
-        _config: &EncoderConfig,
-        input: &InputSpec,
-        device: &Device,
-    ) -> Vae {
-        self.init(encoder, input, device)
+    fn init_around(&self, encoder: Encoder, at: &Build<'_>) -> Vae {
+        self.init(encoder, at.input, at.device)
     }
 }
 
@@ -164,13 +158,7 @@ impl MethodModel for Vae {
         }
     }
 
-    fn encoder(&self) -> &Encoder {
-        &self.encoder
-    }
-
-    fn into_encoder(self) -> Encoder {
-        self.encoder
-    }
+    encoder_field!();
 
     fn reconstruct_pixels(&self, x: Tensor<4>) -> Option<Tensor<4>> {
         Some(Vae::reconstruct_pixels(self, x))

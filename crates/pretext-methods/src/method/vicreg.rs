@@ -3,18 +3,15 @@
 //! augmented views, project them, and make the projections agree while each
 //! dimension keeps its variance and the dimensions stay decorrelated.
 use burn::module::Module;
-use burn::tensor::{Device, Tensor};
-use pretext_nn::{
-    Encoder, EncoderConfig, Footprint, InputShape, ProjectionHead, ProjectionHeadConfig,
-};
+use burn::tensor::Device;
+use pretext_nn::{Encoder, Footprint, InputShape, ProjectionHead, ProjectionHeadConfig};
 use serde::{Deserialize, Serialize};
 
-use super::model::MethodModel;
-use super::replica::StepReplicas;
-use super::settings::MethodSettings;
-use super::two_views::{TwoViewMethod, TwoViews, forward_two_views_replicated};
+use super::checks::check_projection;
+use super::settings::{Build, MethodSettings};
+use super::two_views::{TwoViewMethod, TwoViews};
+use crate::StepOutput;
 use crate::loss::{VicregWeights, vicreg};
-use crate::{InputSpec, StepOutput};
 
 /// Settings of [`Vicreg`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,6 +72,10 @@ impl TwoViewMethod for Vicreg {
         (&self.encoder, &self.projection)
     }
 
+    fn into_encoder(self) -> Encoder {
+        self.encoder
+    }
+
     fn output(&self, v: TwoViews) -> StepOutput {
         let weights = VicregWeights {
             invariance: self.invariance as f32,
@@ -105,42 +106,14 @@ impl MethodSettings for VicregConfig {
                 return Err(format!("method.{key} must be 0 or more, got {w}"));
             }
         }
-        self.projection
-            .validate()
-            .map_err(|e| format!("method.projection: {e}"))
+        check_projection(&self.projection)
     }
 
     fn footprint(&self, _encoder: Footprint, embed: usize, _input: InputShape) -> Footprint {
         self.projection.footprint(embed)
     }
 
-    fn init_around(
-        &self,
-        encoder: Encoder,
-        _config: &EncoderConfig,
-        _input: &InputSpec,
-        device: &Device,
-    ) -> Vicreg {
-        self.init(encoder, device)
-    }
-}
-
-impl MethodModel for Vicreg {
-    /// # Shapes
-    /// - `views`: two `[b, c, h, w]` tensors
-    fn forward(&self, views: &[Tensor<4>]) -> StepOutput {
-        self.forward_two_views(views)
-    }
-
-    fn encoder(&self) -> &Encoder {
-        &self.encoder
-    }
-
-    fn into_encoder(self) -> Encoder {
-        self.encoder
-    }
-
-    fn forward_replicated(replicas: StepReplicas<'_, Self>, views: &[Tensor<4>]) -> StepOutput {
-        forward_two_views_replicated(replicas, views)
+    fn init_around(&self, encoder: Encoder, at: &Build<'_>) -> Vicreg {
+        self.init(encoder, at.device)
     }
 }
