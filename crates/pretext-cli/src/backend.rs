@@ -1,7 +1,6 @@
 //! The one place that names concrete backends: `--backend flex|ndarray|wgpu|tch`
 //! becomes a burn `Device`.
 use std::net::{TcpStream, ToSocketAddrs};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -23,15 +22,29 @@ pub struct Compute {
 }
 
 impl Compute {
-    /// The inference device (see [`Backend::device_at`]).
-    pub fn device(self) -> Result<Device> {
-        self.backend.device_at(self.device)
+    /// Opens the device of `--backend` and `--device`. A command opens it
+    /// once and computes every stage on it (pretraining, evaluation, the
+    /// report): wgpu's runtime refuses to register an adapter twice.
+    pub fn open(self) -> Result<Opened> {
+        Ok(Opened {
+            device: self.backend.device_at(self.device)?,
+            name: self.name(),
+        })
     }
 
     /// The backend's name, as run records hold it.
     pub fn name(self) -> &'static str {
         self.backend.name()
     }
+}
+
+/// A [`Compute`] opened: its device, and the backend's name for run records.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    /// The inference device; training takes its autodiff twin.
+    pub device: Device,
+    /// The backend's name (`flex`, `wgpu`, ...).
+    pub name: &'static str,
 }
 
 /// A compute backend.
@@ -67,23 +80,14 @@ impl Backend {
     }
 
     /// As [`Backend::device`], with `index` choosing the wgpu adapter (its
-    /// number in `pretext devices`).
-    /// A wgpu device is initialised once per process (burn's runtime refuses a
-    /// second registration) and reused by every later call.
+    /// number in `pretext devices`). Opening wgpu says in one line that its
+    /// first steps compile shaders; a process opens each adapter once (the
+    /// commands open their device once and pass it on).
     pub fn device_at(self, index: Option<usize>) -> Result<Device> {
-        static OPENED: Mutex<Vec<(Option<usize>, Device)>> = Mutex::new(Vec::new());
-        if self != Backend::Wgpu {
-            return self.open(index);
-        }
-        let mut opened = OPENED.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((_, device)) = opened.iter().find(|(i, _)| *i == index) {
-            return Ok(device.clone());
-        }
         let device = self.open(index)?;
-        if opened.is_empty() {
+        if self == Backend::Wgpu {
             eprintln!("{WGPU_FIRST_STEPS}");
         }
-        opened.push((index, device.clone()));
         Ok(device)
     }
 
@@ -188,13 +192,13 @@ pub struct Devices {
 }
 
 impl Devices {
-    /// The one device of `--backend`/`--device`.
-    pub fn of(compute: Compute) -> Result<Self> {
-        Ok(Self {
-            list: vec![compute.device()?],
-            name: compute.name().into(),
+    /// The one device of `--backend`/`--device`, opened.
+    pub fn of(opened: &Opened) -> Self {
+        Self {
+            list: vec![opened.device.clone()],
+            name: opened.name.into(),
             specs: Vec::new(),
-        })
+        }
     }
 
     /// The devices of `--devices` (comma-separated): `flex`, `ndarray`,
@@ -203,7 +207,7 @@ impl Devices {
     /// training. Without a list, the one device of `compute`.
     pub fn parse(specs: &[String], compute: Compute) -> Result<Self> {
         if specs.is_empty() {
-            return Self::of(compute);
+            return Ok(Self::of(&compute.open()?));
         }
         let mut list = Vec::new();
         for (i, spec) in specs.iter().enumerate() {

@@ -646,6 +646,8 @@ fn a_sweep_pretrains_and_evaluates_every_member_once_and_compares_them() {
         "{table}"
     );
     assert!(table.contains("knn-5 @ 1/class"), "{table}");
+    // The table names the task it was scored on, not "test" for any task.
+    assert!(table.contains("on the scored set of task tiny"), "{table}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("mean ± std over 2 pretraining seeds"));
     for f in ["comparison.json", "comparison.png", "comparison.svg"] {
         assert!(dir.join("runs/cmp").join(f).is_file(), "{f}");

@@ -55,7 +55,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let labels_out = labels_path(&args)?;
     let config = RunDir::open(&args.run)?.config_path();
-    let device = args.compute.device()?;
+    let device = args.compute.open()?.device;
     let (embeddings, labels, dim) = match Experiment::modality_of_file(&config)? {
         Modality::Image => {
             if args.text_column.is_some()

@@ -2,6 +2,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use burn::tensor::Device;
 use pretext::eval::{
     EvalResults, TaskConfig, TextTaskConfig, evaluate, evaluate_text, plan_evaluation,
 };
@@ -42,7 +43,7 @@ pub fn run(args: Args) -> Result<()> {
                 args.run.display()
             );
         }
-        let device = args.compute.device()?;
+        let device = args.compute.open()?.device;
         let results = evaluate_text(&args.run, &task, &device, &mut |line| eprintln!("  {line}"))?;
         println!("\n{}", results.markdown());
         println!(
@@ -54,7 +55,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     let task = TaskConfig::load(&task_path, &args.overrides)?;
     if args.dry_run {
-        let device = args.compute.device()?;
+        let device = args.compute.open()?.device;
         let estimate =
             plan_evaluation(&args.run, &task, &device, &mut |line| eprintln!("  {line}"))?;
         for line in estimate.lines() {
@@ -63,8 +64,9 @@ pub fn run(args: Args) -> Result<()> {
         println!("dry run: nothing was written");
         return Ok(());
     }
-    evaluate_and_print(&args.run, &task, args.compute)?;
-    super::report::write(&args.run, args.compute)?;
+    let device = args.compute.open()?.device;
+    evaluate_and_print(&args.run, &task, &device)?;
+    super::report::write(&args.run, &device)?;
     Ok(())
 }
 
@@ -94,9 +96,8 @@ fn run_task(run: &Path) -> Result<PathBuf> {
 }
 
 /// Evaluates, streaming one line per head to stderr, then prints the table.
-pub fn evaluate_and_print(run: &Path, task: &TaskConfig, compute: Compute) -> Result<EvalResults> {
-    let device = compute.device()?;
-    let results = evaluate(run, task, &device, &mut |line| eprintln!("  {line}"))?;
+pub fn evaluate_and_print(run: &Path, task: &TaskConfig, device: &Device) -> Result<EvalResults> {
+    let results = evaluate(run, task, device, &mut |line| eprintln!("  {line}"))?;
     println!("\n{}", results.markdown());
     println!(
         "results in {}/eval/{}/: results.json, results.md, splits/ (the label draws)",

@@ -39,7 +39,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let modality = Experiment::modality_of_file(&RunDir::open(&args.run)?.config_path())?;
-    let device = args.compute.device()?;
+    let device = args.compute.open()?.device;
     let out = args.out.unwrap_or_else(|| args.run.join("export"));
     let Format::Safetensors = args.format;
     match modality {

@@ -22,7 +22,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let device = args.compute.device()?;
+    let device = args.compute.open()?.device;
     let start = Instant::now();
     let mined = mine_neighbours(&args.run, args.k, &device)?;
     let agreement = match mined.label_agreement {

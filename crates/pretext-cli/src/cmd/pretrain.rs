@@ -7,7 +7,7 @@ use pretext::train::{
     Experiment, ExperimentConfig, RunInfo, Summary, TrainError, pretrain, pretrain_text, resume,
 };
 
-use crate::backend::{Compute, Devices, TOKEN_VAR, token};
+use crate::backend::{Compute, Devices, Opened, TOKEN_VAR, token};
 use crate::progress::Progress;
 
 /// Arguments of `pretext pretrain`.
@@ -79,13 +79,20 @@ pub fn run(args: Args) -> Result<()> {
         },
         (None, None) => unreachable!("clap requires an experiment or --resume"),
     };
-    super::report::write(&summary.run_dir, args.run.compute)?;
+    // The report computes where the run did, unless that was a list of
+    // devices (workers among them): then on --backend's device.
+    let report = if args.devices.is_empty() {
+        devices.list[0].clone()
+    } else {
+        args.run.compute.open()?.device
+    };
+    super::report::write(&summary.run_dir, &report)?;
     Ok(())
 }
 
 /// Runs `config` on `backend` with a progress bar and prints where the outputs are.
-pub fn train(config: &ExperimentConfig, compute: Compute, out: &Path) -> Result<Summary> {
-    train_on(config, &Devices::of(compute)?, out)
+pub fn train(config: &ExperimentConfig, opened: &Opened, out: &Path) -> Result<Summary> {
+    train_on(config, &Devices::of(opened), out)
 }
 
 /// [`train`] on `devices`.

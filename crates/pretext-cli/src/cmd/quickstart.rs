@@ -36,15 +36,17 @@ pub fn run(args: Args) -> Result<()> {
         },
         args.run.compute.name()
     );
-    let summary = super::pretrain::train(&config, args.run.compute, &args.run.out)?;
+    // One device for pretraining, evaluation and the report.
+    let opened = args.run.compute.open()?;
+    let summary = super::pretrain::train(&config, &opened, &args.run.out)?;
     // Then the promise, tested: the frozen encoder with few labels, against
     // raw pixels and a random encoder on the same labels.
     if let Some(task_path) = &config.task {
         println!("\nevaluating with few labels ({})", task_path.display());
         let task = TaskConfig::load(task_path, &[])?;
-        super::evaluate::evaluate_and_print(&summary.run_dir, &task, args.run.compute)?;
+        super::evaluate::evaluate_and_print(&summary.run_dir, &task, &opened.device)?;
     }
     println!();
-    super::report::write(&summary.run_dir, args.run.compute)?;
+    super::report::write(&summary.run_dir, &opened.device)?;
     Ok(())
 }

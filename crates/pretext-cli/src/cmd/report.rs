@@ -24,21 +24,20 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    write(&args.run, args.compute)?;
+    write(&args.run, &args.compute.open()?.device)?;
     Ok(())
 }
 
 /// Writes the report of the run at `run`, saying where it is and what it
 /// could not show.
-pub fn write(run: &Path, compute: Compute) -> Result<Report> {
+pub fn write(run: &Path, device: &Device) -> Result<Report> {
     let mut inputs = ReportInputs::read(run)?;
-    let device = compute.device()?;
     let inspected = match inputs.modality {
         Modality::Image => {
-            inspect_encoder(run, &inputs, &device).map(|i| inputs.inspection = Some(i))
+            inspect_encoder(run, &inputs, device).map(|i| inputs.inspection = Some(i))
         }
         Modality::Text => {
-            inspect_text_encoder(run, &inputs, &device).map(|i| inputs.text_inspection = Some(i))
+            inspect_text_encoder(run, &inputs, device).map(|i| inputs.text_inspection = Some(i))
         }
     };
     if let Err(e) = inspected {

@@ -9,7 +9,7 @@ use pretext::eval::{EvalResults, MethodComparison, TaskConfig};
 use pretext::report::render_method_comparison;
 use pretext::train::{RunDir, SweepConfig, SweepMember, resume};
 
-use crate::backend::{Compute, Devices};
+use crate::backend::{Compute, Devices, Opened};
 use crate::progress::Progress;
 
 /// Arguments of `pretext sweep`.
@@ -30,6 +30,8 @@ pub fn run(args: Args) -> Result<()> {
     let members = sweep.members(&args.sweep)?;
     let dir = args.out.join(&sweep.name);
     std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    // One device for every member's pretraining and evaluation.
+    let opened = args.compute.open()?;
     let mut results = Vec::new();
     let mut failed = Vec::new();
     for (i, member) in members.iter().enumerate() {
@@ -41,7 +43,7 @@ pub fn run(args: Args) -> Result<()> {
             member.label,
             member.seed
         );
-        match run_member(member, &run, &sweep.evaluate, args.compute, &dir) {
+        match run_member(member, &run, &sweep.evaluate, &opened, &dir) {
             Ok(r) => results.push((member.label.clone(), r)),
             Err(e) => {
                 eprintln!("  {}: {e:#}", run.display());
@@ -51,8 +53,14 @@ pub fn run(args: Args) -> Result<()> {
     }
     let comparison = MethodComparison::from_runs(&results);
     let seeds = sweep.seeds.len();
+    // The task decides what the figures are: a validation task (a share of
+    // the training set held out) chooses, a test task reports.
+    let mut tasks: Vec<&str> = results.iter().map(|(_, r)| r.task.as_str()).collect();
+    tasks.sort();
+    tasks.dedup();
     let table = format!(
-        "Test accuracy (%) of the pretrained encoder, mean ± std over {seeds} pretraining seed{}; sweep {} ({}).\n\n{}",
+        "Accuracy (%) of the pretrained encoder on the scored set of task {}, mean ± std over {seeds} pretraining seed{}; sweep {} ({}).\n\n{}",
+        tasks.join(", "),
         if seeds == 1 { "" } else { "s" },
         sweep.name,
         args.sweep.display(),
@@ -96,7 +104,7 @@ fn run_member(
     member: &SweepMember,
     run: &Path,
     evaluate: &[String],
-    compute: Compute,
+    opened: &Opened,
     dir: &Path,
 ) -> Result<EvalResults> {
     let status = RunDir::open(run).ok().and_then(|r| r.status().ok());
@@ -104,7 +112,7 @@ fn run_member(
         Some("finished") => eprintln!("  pretrained already"),
         Some(_) => {
             eprintln!("  resuming");
-            let devices = Devices::of(compute)?;
+            let devices = Devices::of(opened);
             let mut progress = Progress::new();
             resume(
                 run,
@@ -114,7 +122,7 @@ fn run_member(
             )?;
         }
         None => {
-            super::pretrain::train(&member.config, compute, dir)?;
+            super::pretrain::train(&member.config, opened, dir)?;
         }
     }
     let task_path = member
@@ -128,5 +136,5 @@ fn run_member(
         eprintln!("  evaluated already");
         return Ok(EvalResults::load(&results)?);
     }
-    super::evaluate::evaluate_and_print(run, &task, compute)
+    super::evaluate::evaluate_and_print(run, &task, &opened.device)
 }

@@ -70,7 +70,7 @@ pub fn run(args: Args) -> Result<()> {
         ),
         (Some(_), _) => DataPeers::Only(resolve_peers(&args.peers)?),
     };
-    let device = args.compute.device()?;
+    let device = args.compute.open()?.device;
     let listener = TcpListener::bind(args.listen)
         .with_context(|| format!("--listen {}: cannot listen there", args.listen))?;
     let bound = listener.local_addr()?;
