@@ -70,11 +70,15 @@ impl Default for DenoisingAutoencoderConfig {
 impl DenoisingAutoencoderConfig {
     /// Builds the method around `encoder`.
     pub fn init(&self, encoder: Encoder, input: &InputSpec, device: &Device) -> Autoencoder {
-        let plain = AutoencoderConfig {
+        Autoencoder::new(encoder, &self.plain(), Some(self.noise), input, device)
+    }
+
+    /// The plain autoencoder it corrupts the input of: its loss and decoder.
+    fn plain(&self) -> AutoencoderConfig {
+        AutoencoderConfig {
             loss: self.loss,
             decoder: self.decoder.clone(),
-        };
-        Autoencoder::new(encoder, &plain, Some(self.noise), input, device)
+        }
     }
 }
 
@@ -230,13 +234,11 @@ impl MethodSettings for DenoisingAutoencoderConfig {
             }
             _ => {}
         }
-        self.decoder
-            .validate()
-            .map_err(|e| format!("method.decoder: {e}"))
+        self.plain().validate()
     }
 
-    fn footprint(&self, encoder: Footprint, embed: usize, _input: InputShape) -> Footprint {
-        decoder_footprint(&self.decoder.widths, embed, encoder)
+    fn footprint(&self, encoder: Footprint, embed: usize, input: InputShape) -> Footprint {
+        self.plain().footprint(encoder, embed, input)
     }
 
     fn init_around(&self, encoder: Encoder, at: &Build<'_>) -> Autoencoder {

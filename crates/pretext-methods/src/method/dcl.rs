@@ -1,18 +1,15 @@
 //! Decoupled contrastive learning (Yeh et al., 2022, "Decoupled Contrastive
 //! Learning"): SimCLR's two views and projection head, with the positive
 //! pair taken out of the loss's denominator, so that small batches learn as
-//! fast as large ones.
-use burn::module::Module;
-use pretext_nn::{Encoder, Footprint, InputShape, ProjectionHead, ProjectionHeadConfig};
+//! fast as large ones. It trains SimCLR's model ([`Simclr`]) with that loss.
+use pretext_nn::{Encoder, Footprint, InputShape, ProjectionHeadConfig};
 use serde::{Deserialize, Serialize};
 
 use super::checks::{check_projection, check_temperature};
 use super::settings::{Build, MethodSettings};
-use super::two_views::{TwoViewMethod, TwoViews};
-use crate::StepOutput;
-use crate::loss::dcl;
+use super::simclr::Simclr;
 
-/// Settings of [`Dcl`].
+/// Settings of DCL.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DclConfig {
@@ -32,17 +29,8 @@ impl Default for DclConfig {
     }
 }
 
-/// A DCL model: encoder plus projection head.
-#[derive(Module, Debug)]
-pub struct Dcl {
-    /// The encoder being pretrained.
-    pub encoder: Encoder,
-    projection: ProjectionHead,
-    temperature: f64,
-}
-
 impl MethodSettings for DclConfig {
-    type Model = Dcl;
+    type Model = Simclr;
 
     const NAME: &'static str = "dcl";
 
@@ -55,33 +43,46 @@ impl MethodSettings for DclConfig {
         self.projection.footprint(embed)
     }
 
-    fn init_around(&self, encoder: Encoder, at: &Build<'_>) -> Dcl {
-        Dcl {
-            projection: self.projection.init(encoder.out_dim(), at.device),
-            encoder,
-            temperature: self.temperature as f64,
-        }
+    fn init_around(&self, encoder: Encoder, at: &Build<'_>) -> Simclr {
+        Simclr::new(encoder, &self.projection, self.temperature, true, at.device)
     }
 }
 
-impl TwoViewMethod for Dcl {
-    const LABEL: &'static str = "dcl";
+#[cfg(test)]
+mod tests {
+    use burn::tensor::{Device, Distribution, Tensor};
+    use pretext_nn::{EncoderConfig, InputShape};
 
-    type Head = ProjectionHead;
+    use super::*;
+    use crate::InputSpec;
+    use crate::loss::{dcl, nt_xent};
+    use crate::method::two_views::{TwoViewMethod, encode_two_views};
 
-    fn towers(&self) -> (&Encoder, &ProjectionHead) {
-        (&self.encoder, &self.projection)
-    }
-
-    fn into_encoder(self) -> Encoder {
-        self.encoder
-    }
-
-    fn output(&self, v: TwoViews) -> StepOutput {
-        StepOutput {
-            loss: dcl(v.z1, v.z2, self.temperature as f32),
-            embeddings: v.h1,
-            keys: None,
-        }
+    #[test]
+    fn dcl_trains_simclrs_model_with_the_decoupled_loss() {
+        let device = Device::flex();
+        let shape = InputShape::new(1, 28, 28);
+        let encoder_config = EncoderConfig::default();
+        let input = InputSpec::new(shape);
+        let at = Build {
+            encoder: &encoder_config,
+            input: &input,
+            device: &device,
+        };
+        let config = DclConfig {
+            temperature: 0.5,
+            ..DclConfig::default()
+        };
+        let model = config.init_around(encoder_config.init(shape, &device), &at);
+        let views: Vec<Tensor<4>> = (0..2)
+            .map(|_| Tensor::random([6, 1, 28, 28], Distribution::Default, &device))
+            .collect();
+        let (encoder, head) = model.towers();
+        let v = encode_two_views(encoder, head, &views, "dcl");
+        let decoupled: f32 = dcl(v.z1.clone(), v.z2.clone(), 0.5).into_scalar();
+        let coupled: f32 = nt_xent(v.z1.clone(), v.z2.clone(), 0.5).into_scalar();
+        let got: f32 = model.output(v).loss.into_scalar();
+        assert!((got - decoupled).abs() < 1e-5, "{got} against {decoupled}");
+        assert!((got - coupled).abs() > 1e-3, "{got} is NT-Xent's {coupled}");
     }
 }

@@ -35,7 +35,7 @@ mod vicreg;
 pub use autoencoder::{Autoencoder, AutoencoderConfig, DenoisingAutoencoderConfig, Noise};
 pub use barlow_twins::{BarlowTwins, BarlowTwinsConfig};
 pub use byol::{Byol, ByolConfig};
-pub use dcl::{Dcl, DclConfig};
+pub use dcl::DclConfig;
 pub use mae::{Mae, MaeConfig, patchify, unpatchify};
 pub use moco::{Moco, MocoConfig};
 pub use model::MethodModel;
@@ -136,8 +136,8 @@ macro_rules! registry {
 
             /// Builds the method from `source`, the trained method of an
             /// earlier run: self-labelling continues a SCAN model's encoder
-            /// and cluster head; every other method takes its encoder, as
-            /// [`MethodConfig::init_around`]. The caller checks
+            /// and cluster head; every other method takes its encoder with
+            /// new heads. The caller checks
             /// [`MethodConfig::continues_from`] first.
             pub fn init_from(
                 &self,
@@ -156,7 +156,7 @@ macro_rules! registry {
             /// `config` (new, or trained by an earlier run): its heads are
             /// new, and a momentum network (MoCo's, BYOL's) starts as a copy
             /// of it.
-            pub fn init_around(
+            fn init_around(
                 &self,
                 encoder: Encoder,
                 config: &EncoderConfig,
@@ -170,7 +170,8 @@ macro_rules! registry {
             }
 
             /// Every method with its default settings, in registry order.
-            pub fn every_default() -> Vec<MethodConfig> {
+            #[cfg(test)]
+            pub(crate) fn every_default() -> Vec<MethodConfig> {
                 vec![$( Self::$variant(<$settings>::default()), )*]
             }
         }
@@ -257,8 +258,9 @@ macro_rules! registry {
 registry! {
     /// SimCLR: two augmented views, a projection head, NT-Xent.
     Simclr(SimclrConfig) => Simclr(Simclr),
-    /// DCL: SimCLR with the positive pair out of the loss's denominator.
-    Dcl(DclConfig) => Dcl(Dcl),
+    /// DCL: SimCLR with the positive pair out of the loss's denominator
+    /// (SimCLR's model, so no model of its own).
+    Dcl(DclConfig) => Simclr,
     /// NNCLR: SimCLR with each positive taken from a support set of nearest neighbours.
     Nnclr(NnclrConfig) => Nnclr(Nnclr),
     /// MoCo v2: a momentum key encoder and a queue of negatives, InfoNCE.

@@ -1,7 +1,8 @@
 //! SimCLR (Chen et al., 2020, "A Simple Framework for Contrastive Learning of
 //! Visual Representations"): encode two augmented views, project them with a
 //! small MLP head, and pull the two views of each image together against every
-//! other image in the batch with NT-Xent.
+//! other image in the batch with NT-Xent. The same model trains DCL (see
+//! `dcl.rs`), with the positive pair out of the loss's denominator.
 use burn::module::Module;
 use burn::tensor::Device;
 use pretext_nn::{Encoder, Footprint, InputShape, ProjectionHead, ProjectionHeadConfig};
@@ -11,7 +12,7 @@ use super::checks::{check_projection, check_temperature};
 use super::settings::{Build, MethodSettings};
 use super::two_views::{TwoViewMethod, TwoViews};
 use crate::StepOutput;
-use crate::loss::nt_xent;
+use crate::loss::{dcl, nt_xent};
 
 /// Settings of [`Simclr`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,21 +36,39 @@ impl Default for SimclrConfig {
 impl SimclrConfig {
     /// Builds the method around `encoder`.
     pub fn init(&self, encoder: Encoder, device: &Device) -> Simclr {
-        Simclr {
-            projection: self.projection.init(encoder.out_dim(), device),
-            encoder,
-            temperature: self.temperature as f64,
-        }
+        Simclr::new(encoder, &self.projection, self.temperature, false, device)
     }
 }
 
-/// A SimCLR model: encoder plus projection head.
+/// A SimCLR model: encoder plus projection head. DCL's is the same with
+/// `decoupled` set.
 #[derive(Module, Debug)]
 pub struct Simclr {
     /// The encoder being pretrained.
     pub encoder: Encoder,
     projection: ProjectionHead,
     temperature: f64,
+    /// DCL's loss (the positive out of the denominator) instead of NT-Xent.
+    #[module(skip)]
+    decoupled: bool,
+}
+
+impl Simclr {
+    /// Builds the model around `encoder`; `decoupled` picks DCL's loss.
+    pub(crate) fn new(
+        encoder: Encoder,
+        projection: &ProjectionHeadConfig,
+        temperature: f32,
+        decoupled: bool,
+        device: &Device,
+    ) -> Self {
+        Self {
+            projection: projection.init(encoder.out_dim(), device),
+            encoder,
+            temperature: temperature as f64,
+            decoupled,
+        }
+    }
 }
 
 impl TwoViewMethod for Simclr {
@@ -66,8 +85,9 @@ impl TwoViewMethod for Simclr {
     }
 
     fn output(&self, v: TwoViews) -> StepOutput {
+        let loss = if self.decoupled { dcl } else { nt_xent };
         StepOutput {
-            loss: nt_xent(v.z1, v.z2, self.temperature as f32),
+            loss: loss(v.z1, v.z2, self.temperature as f32),
             embeddings: v.h1,
             keys: None,
         }

@@ -110,7 +110,8 @@ macro_rules! text_registry {
             }
 
             /// Every text method with its default settings, in registry order.
-            pub fn every_default() -> Vec<TextMethodConfig> {
+            #[cfg(test)]
+            pub(crate) fn every_default() -> Vec<TextMethodConfig> {
                 vec![$( Self::$variant(<$settings>::default()), )*]
             }
         }
