@@ -232,6 +232,20 @@ impl Devices {
         })
     }
 
+    /// The device of `--backend`/`--device`: the list's own when the list
+    /// names it (an adapter is opened once per process: wgpu's runtime
+    /// refuses a second registration), else opened now.
+    pub fn or_open(&self, compute: Compute) -> Result<Device> {
+        if self.specs.is_empty() {
+            // The list is that device alone (`Devices::of`).
+            return Ok(self.list[0].clone());
+        }
+        match listed(&self.specs, compute) {
+            Some(i) => Ok(self.list[i].clone()),
+            None => Ok(compute.open()?.device),
+        }
+    }
+
     /// How many of the devices are `pretext serve` workers.
     pub fn workers(&self) -> usize {
         self.specs.iter().filter(|s| s.starts_with("ws://")).count()
@@ -254,6 +268,16 @@ impl Devices {
             .map(String::as_str)
             .collect()
     }
+}
+
+/// Where `compute`'s device stands in a `--devices` list (`flex`, `wgpu`,
+/// `wgpu:N`, any case), if it does.
+fn listed(specs: &[String], compute: Compute) -> Option<usize> {
+    let own = match compute.device {
+        Some(i) => format!("{}:{i}", compute.name()),
+        None => compute.name().to_string(),
+    };
+    specs.iter().position(|s| s.to_ascii_lowercase() == own)
 }
 
 /// One entry of `--devices`.
@@ -284,4 +308,21 @@ fn device_of(spec: &str) -> Result<Device> {
         )
     })?;
     backend.device_at(index)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backends_own_device_is_found_in_a_devices_list() {
+        let specs: Vec<String> = ["ws://10.0.0.2:4000", "WGPU:1", "flex"]
+            .map(String::from)
+            .to_vec();
+        let compute = |backend, device| Compute { backend, device };
+        assert_eq!(listed(&specs, compute(Backend::Flex, None)), Some(2));
+        assert_eq!(listed(&specs, compute(Backend::Wgpu, Some(1))), Some(1));
+        assert_eq!(listed(&specs, compute(Backend::Wgpu, None)), None);
+        assert_eq!(listed(&specs, compute(Backend::Ndarray, None)), None);
+    }
 }

@@ -79,14 +79,9 @@ pub fn run(args: Args) -> Result<()> {
         },
         (None, None) => unreachable!("clap requires an experiment or --resume"),
     };
-    // The report computes where the run did, unless that was a list of
-    // devices (workers among them): then on --backend's device.
-    let report = if args.devices.is_empty() {
-        devices.list[0].clone()
-    } else {
-        args.run.compute.open()?.device
-    };
-    super::report::write(&summary.run_dir, &report)?;
+    // The report computes on --backend's device, the run's own when the
+    // run opened it.
+    super::report::write(&summary.run_dir, &devices.or_open(args.run.compute)?)?;
     Ok(())
 }
 
