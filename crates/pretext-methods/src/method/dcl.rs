@@ -5,9 +5,8 @@
 use pretext_nn::{Encoder, Footprint, InputShape, ProjectionHeadConfig};
 use serde::{Deserialize, Serialize};
 
-use super::checks::{check_projection, check_temperature};
 use super::settings::{Build, MethodSettings};
-use super::simclr::Simclr;
+use super::simclr::{Simclr, SimclrConfig};
 
 /// Settings of DCL.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,18 +28,27 @@ impl Default for DclConfig {
     }
 }
 
+impl DclConfig {
+    /// SimCLR with the same settings: DCL's checks and size are its.
+    fn simclr(&self) -> SimclrConfig {
+        SimclrConfig {
+            temperature: self.temperature,
+            projection: self.projection,
+        }
+    }
+}
+
 impl MethodSettings for DclConfig {
     type Model = Simclr;
 
     const NAME: &'static str = "dcl";
 
     fn validate(&self) -> Result<(), String> {
-        check_temperature(self.temperature)?;
-        check_projection(&self.projection)
+        self.simclr().validate()
     }
 
-    fn footprint(&self, _encoder: Footprint, embed: usize, _input: InputShape) -> Footprint {
-        self.projection.footprint(embed)
+    fn footprint(&self, encoder: Footprint, embed: usize, input: InputShape) -> Footprint {
+        self.simclr().footprint(encoder, embed, input)
     }
 
     fn init_around(&self, encoder: Encoder, at: &Build<'_>) -> Simclr {
