@@ -2,6 +2,7 @@
 //! All run on the `flex` CPU backend on small slices of the bundled MNIST
 //! and of the committed review sentences (`datasets/reviews`).
 
+mod architecture;
 mod cifar;
 mod common;
 mod docs;

@@ -8,6 +8,38 @@ use std::path::Path;
 
 use crate::DataError;
 
+/// Checks a dataset's size against its labels: at least one sample, and
+/// one label per sample when labelled. `items` names the samples in the
+/// error (`images`, `documents`), which names `source`.
+pub(crate) fn check_len(
+    source: &Path,
+    len: usize,
+    labels: Option<&[u32]>,
+    items: &str,
+) -> Result<(), DataError> {
+    if len == 0 {
+        return Err(DataError::format(
+            source,
+            format!("the dataset holds no {items}"),
+        ));
+    }
+    if let Some(l) = labels
+        && l.len() != len
+    {
+        return Err(DataError::format(
+            source,
+            format!("{} labels for {len} {items}", l.len()),
+        ));
+    }
+    Ok(())
+}
+
+/// The labels of the samples `indices`, in order, when there are labels
+/// (a subset of a dataset).
+pub(crate) fn select(labels: Option<&[u32]>, indices: &[usize]) -> Option<Vec<u32>> {
+    labels.map(|l| indices.iter().map(|&i| l[i]).collect())
+}
+
 /// For each class of `own` (a dataset's class list, indexed by its labels),
 /// the index of the class of the same name in `target`. A class no label
 /// uses needs no place (it maps to `u32::MAX`); every used class missing from

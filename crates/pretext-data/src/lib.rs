@@ -28,6 +28,7 @@ mod loader_config;
 pub mod memory;
 mod modality;
 mod partners;
+mod readout;
 pub mod settings;
 mod split;
 mod stats;
@@ -42,8 +43,9 @@ pub use image::Image;
 #[cfg(feature = "tensor")]
 pub use loader::{Batch, BatchLoader};
 pub use loader_config::LoaderConfig;
-pub use modality::Modality;
+pub use modality::{Modality, experiment_format};
 pub use partners::Partners;
+pub use readout::Readout;
 pub use settings::from_toml_with_overrides;
 pub use split::{stratified_test_split, test_split, train_val_split};
 pub use stats::ChannelStats;

@@ -34,6 +34,9 @@ pub enum EvalError {
     /// Loading the run's checkpoint or config failed.
     #[error(transparent)]
     Train(#[from] pretext_train::TrainError),
+    /// A run file (results.json, run.json) could not be written or read.
+    #[error(transparent)]
+    Runs(#[from] pretext_runs::RunsError),
     /// A result or cache file could not be written or read.
     #[error("{path}: {cause}")]
     Io {

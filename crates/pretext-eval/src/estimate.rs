@@ -27,6 +27,7 @@ use crate::kmeans::{KmeansConfig, KmeansFeatures};
 use crate::knn::{KnnConfig, knn_predict};
 use crate::linear::{LinearProbeConfig, fit_linear};
 use crate::mlp::{MlpHeadConfig, fit_mlp};
+use crate::side::Images;
 
 /// One part of an evaluation: what it is, how many times it runs, and its
 /// seconds in the typical and in the longest case.
@@ -289,7 +290,7 @@ pub(crate) fn finetune_step_rate(
     stats: &ChannelStats,
     classes: usize,
     augment: &pretext_data::AugmentConfig,
-    config: &FinetuneConfig,
+    config: &FinetuneConfig<Images>,
     device: &Device,
 ) -> Option<f64> {
     let batch = config.batch_size.min(pool.len().saturating_sub(8));
@@ -313,10 +314,11 @@ pub(crate) fn finetune_step_rate(
         val: &val,
         test: &tiny,
         stats,
+        augment,
         classes,
     };
     let (outcome, seconds) =
-        timed(|| one_thread(|| finetune(encoder, false, &labelled, augment, &probe, 0, device)));
+        timed(|| one_thread(|| finetune(encoder, false, &labelled, &probe, 0, device)));
     outcome.ok().map(|_| seconds / steps as f64)
 }
 

@@ -7,71 +7,30 @@ use std::time::Instant;
 
 use burn::tensor::Device;
 use pretext_data::transform::derive_seed;
-use pretext_data::{ChannelStats, ImageDataset, LabelSplit, Modality};
-use pretext_methods::{InputSpec, Method};
-use pretext_nn::{Encoder, InputShape, Readout, random_streams};
-use pretext_train::{Checkpoint, ExperimentConfig, RunDir};
+use pretext_data::{ChannelStats, ImageDataset};
+use pretext_methods::Method;
+use pretext_nn::{Encoder, Readout, random_streams};
+use pretext_train::Checkpoint;
+
+use pretext_runs::{EvalResults, Source};
 
 use crate::EvalError;
 use crate::embed::{cached, embed_images, is_cached, pixel_features};
 use crate::estimate::{self, CostEstimate, PartCost, draw_sizes};
+use crate::evaluation::{Drawn, Evaluation, Finetuner, run_task, trained_budgets};
 use crate::features::Features;
 use crate::finetune::{LabelledImages, finetune};
-use crate::heads::{
-    FinetuneJobs, FrozenHeads, Recorder, draw_all, note_rerun, union, write_splits,
-};
 use crate::kmeans::KmeansFeatures;
-use crate::results::{EvalResults, Source};
+use crate::run::EvaluatedRun;
+use crate::side::Images;
 use crate::task::{Baseline, Head, TaskConfig, TaskImages};
-use crate::trained_checkpoint::TrainedCheckpoint;
 
 /// Streams of the seeds derived from a task's seed.
 pub(crate) const RANDOM_INIT_STREAM: u64 = 0x5241_4E44;
 pub(crate) const HEAD_STREAM: u64 = 0x4845_4144;
 pub(crate) const KMEANS_STREAM: u64 = 0x4B4D_4541;
 
-/// A run ready to be evaluated: its resolved experiment, the checkpoint and
-/// the input its encoder expects.
-pub struct EvaluatedRun {
-    /// The run directory.
-    pub dir: RunDir,
-    /// The run's resolved experiment.
-    pub config: ExperimentConfig,
-    /// Shape and normalisation of the encoder's input.
-    pub input: InputSpec,
-    /// The checkpoint used (its directory and epoch) and what the user
-    /// must be warned of.
-    pub trained: TrainedCheckpoint,
-}
-
 impl EvaluatedRun {
-    /// Opens the run at `path`; it must have a checkpoint.
-    pub fn open(path: &Path) -> Result<Self, EvalError> {
-        let dir = RunDir::open(path)?;
-        let trained = TrainedCheckpoint::of(&dir)?;
-        let config = ExperimentConfig::load(&dir.config_path(), &[])?;
-        let input = match trained.state.input.clone() {
-            Some(spec) => spec,
-            None => {
-                // Runs older than `state.input`: recompute from the pretraining data.
-                let data = config.data.load(&config.base_dir)?;
-                let (c, h, w) = data.shape();
-                InputSpec::normalized(InputShape::new(c, h, w), &ChannelStats::of(&data))
-            }
-        };
-        Ok(Self {
-            dir,
-            config,
-            input,
-            trained,
-        })
-    }
-
-    /// Where a task's results go: `<run>/eval/<task>`.
-    pub fn eval_dir(&self, task: &str) -> PathBuf {
-        self.dir.path().join("eval").join(task)
-    }
-
     /// Where embeddings are cached, shared by every task: `<run>/eval/cache`.
     pub fn cache_dir(&self) -> PathBuf {
         self.dir.path().join("eval").join("cache")
@@ -80,14 +39,9 @@ impl EvaluatedRun {
     /// The channel statistics inputs are normalised with.
     pub fn stats(&self) -> ChannelStats {
         ChannelStats {
-            mean: self.input.mean.clone(),
-            std: self.input.std.clone(),
+            mean: self.input().mean.clone(),
+            std: self.input().std.clone(),
         }
-    }
-
-    /// The pretrained encoder, loaded on `device`.
-    pub fn encoder(&self, device: &Device) -> Result<Encoder, EvalError> {
-        Ok(self.method(device)?.into_encoder())
     }
 
     /// The whole pretrained method (encoder, and projector or decoder),
@@ -98,14 +52,8 @@ impl EvaluatedRun {
         let method: Method = self
             .config
             .method
-            .init(&self.config.encoder, &self.input, device);
+            .init(&self.config.encoder, self.input(), device);
         Ok(Checkpoint::load_method(&self.trained.dir, method)?)
-    }
-
-    /// A randomly initialised encoder of the same architecture.
-    pub fn random_encoder(&self, seed: u64, device: &Device) -> Encoder {
-        let _streams = random_streams::hold_seeded(device, seed);
-        self.config.encoder.init(self.input.shape, device)
     }
 }
 
@@ -128,7 +76,7 @@ fn load_task_data(task: &TaskConfig, run: &EvaluatedRun) -> Result<TaskData, Eva
         test,
         held_out,
     } = task.load_images()?;
-    let shape = run.input.shape;
+    let shape = run.input().shape;
     let want = (shape.channels, shape.height, shape.width);
     for data in [&pool, &test] {
         if data.shape() != want {
@@ -188,27 +136,6 @@ pub(crate) fn absent_classes(names: &[String], test: &[u32]) -> Vec<String> {
         .collect()
 }
 
-/// Every draw of the task (its budgets and those of fine-tuning), in memory.
-fn draw_task_splits(task: &TaskConfig, data: &TaskData) -> Result<Vec<LabelSplit>, EvalError> {
-    draw_all(
-        data.pool.labels().expect("checked labelled"),
-        &data.class_names,
-        &union(&task.budgets, &finetune_budgets(task)),
-        &task.seed_list(),
-        data.pool.source(),
-    )
-}
-
-/// The budgets fine-tuning and the supervised baseline run at, when either
-/// runs.
-fn finetune_budgets(task: &TaskConfig) -> Vec<pretext_data::LabelBudget> {
-    if task.runs(Head::Finetune) || task.compares_with(Baseline::Supervised) {
-        task.finetune_budgets()
-    } else {
-        Vec::new()
-    }
-}
-
 /// The seed of the randomly initialised encoder a task compares with.
 fn random_init_seed(task: &TaskConfig) -> u64 {
     derive_seed(task.seed, RANDOM_INIT_STREAM)
@@ -224,10 +151,9 @@ pub(crate) fn fnv64(text: &str) -> u64 {
 /// Everything an evaluation reads before it writes anything: the run, the
 /// task's data, the pretrained encoder and the label draws.
 struct Prepared {
-    run: EvaluatedRun,
+    drawn: Drawn<Images>,
     data: TaskData,
     encoder: Encoder,
-    splits: Vec<LabelSplit>,
     /// The checkpoint's modification time, part of every cache key.
     model_stamp: String,
 }
@@ -263,7 +189,6 @@ impl Prepared {
                 path: task.path.clone(),
                 reason: format!("[readout] ({}): {why}", task.readout.describe()),
             })?;
-        let splits = draw_task_splits(task, &data)?;
         log(&format!(
             "task {}: {} labelled / {} test images, {} classes; {} budgets x {} seeds",
             task.name,
@@ -289,11 +214,18 @@ impl Prepared {
             log(&absent_line(&data.absent, "images"));
         }
         let model_stamp = run.trained.model_stamp();
-        Ok(Self {
+        let labels = |d: &ImageDataset| d.labels().expect("checked labelled").to_vec();
+        let drawn = Drawn::new(
             run,
+            task,
+            (data.class_names.clone(), data.pool.class_names().to_vec()),
+            (labels(&data.pool), labels(&data.test)),
+            data.pool.source(),
+        )?;
+        Ok(Self {
+            drawn,
             data,
             encoder,
-            splits,
             model_stamp,
         })
     }
@@ -321,12 +253,13 @@ impl Prepared {
         };
         let key = format!(
             "{which}|epoch {}|{}|{}|{}{part}",
-            self.run.trained.state.epoch,
+            self.drawn.run.trained.state.epoch,
             self.model_stamp,
             d.source().display(),
             d.len()
         );
         let path = self
+            .drawn
             .run
             .cache_dir()
             .join(format!("{name}-{:016x}.bin", fnv64(&key)));
@@ -359,9 +292,9 @@ impl Prepared {
         let t = Instant::now();
         let data = &self.data;
         let (test, classes) = (data.test.len(), data.classes);
-        let stats = self.run.stats();
+        let stats = self.drawn.run.stats();
         let mut parts = Vec::new();
-        let frozen = draw_sizes(&self.splits, &task.budgets);
+        let frozen = draw_sizes(&self.drawn.splits, &task.budgets);
         let mut forward = None;
         let mut forward_rate = |run: &Self| {
             *forward.get_or_insert_with(|| {
@@ -461,7 +394,7 @@ impl Prepared {
                 });
             }
         }
-        let tuned = draw_sizes(&self.splits, &finetune_budgets(task));
+        let tuned = draw_sizes(&self.drawn.splits, &trained_budgets(task));
         let jobs = [
             (
                 task.runs(Head::Finetune),
@@ -474,7 +407,7 @@ impl Prepared {
         ];
         if !tuned.is_empty() && jobs.iter().any(|(on, _)| *on) {
             let step = estimate::finetune_step_rate(
-                self.run.random_encoder(0, &device.clone().autodiff()),
+                self.drawn.run.random_encoder(0, &device.clone().autodiff()),
                 &data.pool,
                 &stats,
                 classes,
@@ -517,7 +450,7 @@ impl Prepared {
         task.finetune
             .augment
             .clone()
-            .unwrap_or_else(|| self.run.config.augment.clone())
+            .unwrap_or_else(|| self.drawn.run.config.augment.clone())
     }
 }
 
@@ -553,164 +486,113 @@ pub fn evaluate(
     for line in prepared.estimate(task, device).lines() {
         log(&line);
     }
-    let eval_dir = prepared.run.eval_dir(&task.name);
-    note_rerun(&eval_dir, log);
-    write_splits(&prepared.splits, &eval_dir)?;
-    let Prepared {
-        run,
-        data,
-        encoder,
-        splits,
-        ..
-    } = &prepared;
-    let stats = run.stats();
-    let pool_labels = data.pool.labels().expect("checked labelled").to_vec();
-    let test_labels = data.test.labels().expect("checked labelled").to_vec();
+    run_task(&prepared, task, device, log)
+}
 
-    // Frozen features of each source, for the pool and the test set.
-    let mut sources: Vec<(Source, Features, Features)> = Vec::new();
-    for (source, name, which) in prepared.frozen_sources(task) {
-        let t = Instant::now();
-        let embed = |encoder: &Encoder, d: &Arc<ImageDataset>| {
-            let (path, key) = prepared.cache_entry(name, &which, d, task.readout);
-            cached(&path, &key, || {
-                embed_images(encoder, d, &stats, task.readout, device)
-            })
-        };
-        match source {
-            Source::RawPixels => sources.push((
-                Source::RawPixels,
-                pixel_features(&data.pool, &stats),
-                pixel_features(&data.test, &stats),
-            )),
-            Source::Kmeans => {
-                let seed = derive_seed(task.seed, KMEANS_STREAM);
-                let fitted = KmeansFeatures::fit(&data.pool, &task.kmeans, seed, device).map_err(
-                    |reason| EvalError::Task {
-                        path: task.path.clone(),
-                        reason,
-                    },
-                )?;
-                sources.push((
-                    source,
-                    fitted.transform(&data.pool, device),
-                    fitted.transform(&data.test, device),
-                ));
-                log(&format!(
-                    "k-means features: {} centroids fitted on {} patches of the pool, {} \
-                     features for {} + {} images ({:.1} s)",
-                    task.kmeans.centroids,
-                    task.kmeans.patches,
-                    fitted.dim(),
-                    data.pool.len(),
-                    data.test.len(),
-                    t.elapsed().as_secs_f64()
-                ));
+impl Evaluation for Prepared {
+    type Side = Images;
+
+    fn drawn(&self) -> &Drawn<Images> {
+        &self.drawn
+    }
+
+    fn frozen_features(
+        &self,
+        task: &TaskConfig,
+        device: &Device,
+        log: &mut dyn FnMut(&str),
+    ) -> Result<Vec<(Source, Features, Features)>, EvalError> {
+        let (run, data) = (&self.drawn.run, &self.data);
+        let stats = run.stats();
+        let mut sources: Vec<(Source, Features, Features)> = Vec::new();
+        for (source, name, which) in self.frozen_sources(task) {
+            let t = Instant::now();
+            let embed = |encoder: &Encoder, d: &Arc<ImageDataset>| {
+                let (path, key) = self.cache_entry(name, &which, d, task.readout);
+                cached(&path, &key, || {
+                    embed_images(encoder, d, &stats, task.readout, device)
+                })
+            };
+            match source {
+                Source::RawPixels => sources.push((
+                    Source::RawPixels,
+                    pixel_features(&data.pool, &stats),
+                    pixel_features(&data.test, &stats),
+                )),
+                Source::Kmeans => {
+                    let seed = derive_seed(task.seed, KMEANS_STREAM);
+                    let fitted = KmeansFeatures::fit(&data.pool, &task.kmeans, seed, device)
+                        .map_err(|reason| EvalError::Task {
+                            path: task.path.clone(),
+                            reason,
+                        })?;
+                    sources.push((
+                        source,
+                        fitted.transform(&data.pool, device),
+                        fitted.transform(&data.test, device),
+                    ));
+                    log(&format!(
+                        "k-means features: {} centroids fitted on {} patches of the pool, {} \
+                         features for {} + {} images ({:.1} s)",
+                        task.kmeans.centroids,
+                        task.kmeans.patches,
+                        fitted.dim(),
+                        data.pool.len(),
+                        data.test.len(),
+                        t.elapsed().as_secs_f64()
+                    ));
+                }
+                Source::Pretrained => {
+                    sources.push((
+                        source,
+                        embed(&self.encoder, &data.pool)?,
+                        embed(&self.encoder, &data.test)?,
+                    ));
+                    log(&format!(
+                        "embedded {} + {} images with the pretrained encoder ({:.1} s)",
+                        data.pool.len(),
+                        data.test.len(),
+                        t.elapsed().as_secs_f64()
+                    ));
+                }
+                Source::RandomInit => {
+                    let random = run.random_encoder(random_init_seed(task), device);
+                    sources.push((
+                        source,
+                        embed(&random, &data.pool)?,
+                        embed(&random, &data.test)?,
+                    ));
+                }
+                Source::Tfidf => unreachable!("frozen_sources gives an image task no text source"),
             }
-            Source::Pretrained => {
-                sources.push((
-                    source,
-                    embed(encoder, &data.pool)?,
-                    embed(encoder, &data.test)?,
-                ));
-                log(&format!(
-                    "embedded {} + {} images with the pretrained encoder ({:.1} s)",
-                    data.pool.len(),
-                    data.test.len(),
-                    t.elapsed().as_secs_f64()
-                ));
-            }
-            Source::RandomInit => {
-                let random = run.random_encoder(random_init_seed(task), device);
-                sources.push((
-                    source,
-                    embed(&random, &data.pool)?,
-                    embed(&random, &data.test)?,
-                ));
-            }
-            Source::Tfidf => unreachable!("frozen_sources gives an image task no text source"),
         }
+        Ok(sources)
     }
 
-    let mut record = Recorder::new(&test_labels, data.classes, log);
-    let frozen = FrozenHeads {
-        heads: &task.heads,
-        linear: &task.linear,
-        knn: &task.knn,
-        mlp: &task.mlp,
-    };
-    for split in splits.iter().filter(|s| task.budgets.contains(&s.budget)) {
-        let head_seed = derive_seed(split.seed, HEAD_STREAM);
-        for (source, pool, test) in &sources {
-            frozen.run(
-                *source,
-                pool,
-                test,
-                split,
-                &pool_labels,
-                data.classes,
-                head_seed,
-                device,
-                &mut record,
-            );
-        }
-    }
-
-    let finetune_budgets = task.finetune_budgets();
-    let augment = prepared.augment(task);
-    let train_device = device.clone().autodiff();
-    FinetuneJobs {
-        budgets: &finetune_budgets,
-        pretrained: task.runs(Head::Finetune),
-        supervised: task.compares_with(Baseline::Supervised),
-        task_path: &task.path,
-    }
-    .run(
-        splits,
-        &mut record,
-        |source, seed| match source {
-            Source::Pretrained => run.encoder(&train_device),
-            _ => Ok(run.random_encoder(seed, &train_device)),
-        },
-        |encoder, pretrained, split, head_seed| {
+    fn finetuner<'a>(&'a self, task: &'a TaskConfig, device: &'a Device) -> Finetuner<'a, Encoder> {
+        let (data, stats, augment) = (&self.data, self.drawn.run.stats(), self.augment(task));
+        Box::new(move |encoder, pretrained, split, head_seed| {
             let labelled = LabelledImages {
                 pool: &data.pool,
                 train: &split.train,
                 val: &split.val,
                 test: &data.test,
                 stats: &stats,
+                augment: &augment,
                 classes: data.classes,
             };
             finetune(
                 encoder,
                 pretrained,
                 &labelled,
-                &augment,
                 &task.finetune,
                 head_seed,
                 device,
             )
-        },
-    )?;
+        })
+    }
 
-    let budgets = union(&task.budgets, &finetune_budgets);
-    let rows = record.rows;
-    let mut results = EvalResults {
-        run: run.dir.name(),
-        task: task.name.clone(),
-        task_file: task.path.display().to_string(),
-        checkpoint_epoch: run.trained.state.epoch,
-        classes: data.classes,
-        class_names: data.pool.class_names().to_vec(),
-        modality: Modality::Image,
-        pool_size: data.pool.len(),
-        test_size: data.test.len(),
-        budgets,
-        readout: task.readout,
-        rows,
-        summary: Vec::new(),
-    };
-    results.summarise();
-    results.save_merged(&eval_dir, log)?;
-    Ok(results)
+    fn readout(&self, task: &TaskConfig) -> Readout {
+        task.readout
+    }
 }

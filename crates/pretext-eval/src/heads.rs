@@ -17,8 +17,8 @@ use crate::knn::{KnnConfig, knn_predict};
 use crate::linear::{LinearProbeConfig, fit_linear};
 use crate::mlp::{MlpHeadConfig, fit_mlp};
 use crate::outcome::HeadOutcome;
-use crate::results::{ResultRow, Source};
 use crate::task::Head;
+use pretext_runs::{ResultRow, Source};
 
 /// Every (budget, seed) draw from a pool with `labels`, whose classes are
 /// `class_names`. `pool` names the pool in errors (a budget larger than a
@@ -94,13 +94,6 @@ pub(crate) struct FrozenHeads<'a> {
 }
 
 impl FrozenHeads<'_> {
-    /// Whether any frozen-feature head runs.
-    pub fn any(&self) -> bool {
-        [Head::Linear, Head::Knn, Head::Mlp]
-            .iter()
-            .any(|h| self.heads.contains(h))
-    }
-
     /// Runs every frozen head on one draw of one source's features; each
     /// result goes to `record`. The MLP head trains on a one-thread pool
     /// (see [`one_thread`]).

@@ -3,7 +3,6 @@
 //! nearest-neighbour grid), a preview of the run's augmentations and, for
 //! autoencoders, reconstructions. Tensors stay here; `pretext-report` draws
 //! from the result.
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use burn::tensor::Device;
@@ -11,8 +10,8 @@ use pretext_data::{Image, ImageDataset};
 use pretext_nn::Readout;
 
 use crate::embed::{embed_images, plain_loader};
-use crate::features::Features;
 use crate::{EvalError, EvaluatedRun, TaskConfig};
+use pretext_runs::Inspection;
 
 /// How much to sample.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -41,26 +40,6 @@ impl Default for InspectConfig {
     }
 }
 
-/// A sample of a dataset seen through a run's encoder.
-#[derive(Debug, Clone)]
-pub struct Inspection {
-    /// The file the images come from.
-    pub source: PathBuf,
-    /// The sampled images (pixels in `[0, 1]`).
-    pub images: Vec<Image>,
-    /// Their labels, when the dataset has them.
-    pub labels: Option<Vec<u32>>,
-    /// Class names (may be empty: classes are then named by number).
-    pub class_names: Vec<String>,
-    /// The encoder's embedding of each sampled image, in order.
-    pub embeddings: Features,
-    /// Previewed images, each followed by its augmented views (empty when
-    /// the run does not augment).
-    pub augmented: Vec<(Image, Vec<Image>)>,
-    /// Inputs and their reconstructions (autoencoders; empty otherwise).
-    pub reconstructions: Vec<(Image, Image)>,
-}
-
 /// Samples the test set of `task` (labelled: the maps are coloured by
 /// class), or the run's pretraining data without one, and passes it through
 /// the checkpoint's encoder on `device`.
@@ -74,7 +53,7 @@ pub fn inspect(
         Some(task) => task.load_images()?.test,
         None => run.config.data.load(&run.config.base_dir)?,
     };
-    let shape = run.input.shape;
+    let shape = run.input().shape;
     if data.shape() != (shape.channels, shape.height, shape.width) {
         let (c, h, w) = data.shape();
         return Err(EvalError::Mismatch {

@@ -20,12 +20,11 @@
 //! ```
 #![warn(missing_docs)]
 
-mod comparison;
 pub mod embed;
 mod error;
 mod estimate;
 mod evaluate;
-pub mod features;
+mod evaluation;
 pub mod finetune;
 mod finetune_loop;
 mod heads;
@@ -37,33 +36,32 @@ pub mod linear;
 pub mod mlp;
 mod neighbours;
 mod outcome;
-mod paired;
-mod results;
+mod run;
+mod side;
 mod task;
-pub mod text_embed;
-mod text_evaluate;
-pub mod text_finetune;
-mod text_inspect;
-mod text_task;
-mod tfidf;
+pub mod text;
 mod trained_checkpoint;
 
-pub use comparison::{Cell, ComparisonRow, MethodComparison};
 pub use error::EvalError;
 pub use estimate::{CostEstimate, PartCost};
-pub use evaluate::{EvaluatedRun, evaluate, plan_evaluation};
-pub use inspect::{InspectConfig, Inspection, inspect};
+pub use evaluate::{evaluate, plan_evaluation};
+pub use inspect::{InspectConfig, inspect};
 pub use neighbours::{MinedNeighbours, mine_neighbours};
-pub use outcome::{EpochPoint, HeadOutcome};
-pub use paired::{
-    PairedDifference, paired_caption, paired_cells, paired_differences, paired_markdown,
+pub use outcome::HeadOutcome;
+pub use run::{EvaluatedRun, Run, TextRun};
+pub use side::{FinetuneDefaults, Images, Side, Texts};
+pub use task::{Baseline, Head, Task, TaskConfig, TaskImages, TextTaskConfig};
+pub use text::{
+    SparseLinearModel, SparseRows, Tfidf, TfidfConfig, TfidfFit, evaluate_text, fit_tfidf_logistic,
+    inspect_text,
 };
-pub use results::{
-    EvalResults, ResultRow, Source, SummaryRow, compare_table, mean_std, results_files,
-};
-pub use task::{Baseline, Head, TaskConfig, TaskImages};
-pub use text_evaluate::{TextRun, evaluate_text};
-pub use text_inspect::{TextInspection, inspect_text};
-pub use text_task::TextTaskConfig;
-pub use tfidf::{SparseLinearModel, SparseRows, Tfidf, TfidfConfig, TfidfFit, fit_tfidf_logistic};
 pub use trained_checkpoint::TrainedCheckpoint;
+
+/// The records an evaluation writes and the feature matrices its heads
+/// take, defined in `pretext-runs` (plain data, no burn) and re-exported
+/// here, where callers of [`evaluate`] look for them.
+pub use pretext_runs::{
+    Cell, ComparisonRow, EpochPoint, EvalResults, Inspection, MethodComparison, PairedDifference,
+    ResultRow, Source, SummaryRow, TextInspection, compare_table, features, mean_std,
+    paired_caption, paired_cells, paired_differences, paired_markdown, results_files,
+};

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::features::{Features, Standardizer, accuracy, argmax};
 use crate::lbfgs::{Objective, dot, minimize};
-use crate::outcome::EpochPoint;
+use pretext_runs::EpochPoint;
 
 /// Samples per parallel task of the loss/gradient pass (fixed, so the sum's
 /// order does not depend on the thread count).

@@ -12,7 +12,8 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use crate::features::{Features, Standardizer, accuracy};
-use crate::outcome::{EpochPoint, HeadOutcome, labels_tensor, predict_rows};
+use crate::outcome::{HeadOutcome, labels_tensor, predict_rows};
+use pretext_runs::EpochPoint;
 
 /// Fewest optimiser steps in one epoch of the MLP head.
 pub(crate) const MIN_STEPS: usize = 10;

@@ -11,8 +11,8 @@ use pretext_nn::Readout;
 
 use crate::EvalError;
 use crate::embed::embed_images;
-use crate::evaluate::EvaluatedRun;
 use crate::knn::neighbours_within;
+use crate::run::EvaluatedRun;
 
 /// What [`mine_neighbours`] found and wrote.
 #[derive(Debug, Clone)]

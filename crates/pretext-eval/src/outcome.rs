@@ -1,18 +1,7 @@
 //! What every head reports, whatever its protocol: test predictions and, for
 //! trained heads, the validation curve and where it stopped improving.
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use serde::{Deserialize, Serialize};
-
-/// One epoch of a trained head.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct EpochPoint {
-    /// 1-based epoch (iteration for the linear probe).
-    pub epoch: usize,
-    /// Mean training loss of the epoch.
-    pub train_loss: f32,
-    /// Accuracy on the validation labels after the epoch.
-    pub val_accuracy: f32,
-}
+use pretext_runs::EpochPoint;
 
 /// The result of one head on one label draw.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,6 +1,8 @@
 //! An evaluation task is a TOML file: a labelled pool the heads learn from, a
 //! test set scored once per head, the label budgets and seeds, which heads
-//! and baselines to run, and their settings.
+//! and baselines to run, and their settings. One [`Task`] type serves images
+//! ([`TaskConfig`]) and text ([`TextTaskConfig`]); what differs between them
+//! is the [`Side`].
 //!
 //! ```toml
 //! name = "mnist"
@@ -17,8 +19,7 @@
 //! ```
 use std::path::{Path, PathBuf};
 
-use pretext_data::{DatasetConfig, ImageDataset, LabelBudget, stratified_test_split};
-use pretext_nn::Readout;
+use pretext_data::{ImageDataset, LabelBudget, Readout, stratified_test_split};
 use serde::{Deserialize, Serialize};
 
 use crate::EvalError;
@@ -27,6 +28,8 @@ use crate::kmeans::KmeansConfig;
 use crate::knn::KnnConfig;
 use crate::linear::LinearProbeConfig;
 use crate::mlp::MlpHeadConfig;
+use crate::side::{Images, Side, Texts};
+use crate::text::TfidfConfig;
 
 /// A head trained or fitted on frozen features.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -61,27 +64,28 @@ pub enum Baseline {
     Kmeans,
 }
 
-/// Everything one evaluation needs besides the run.
+/// Everything one evaluation needs besides the run: the task file, for
+/// images ([`TaskConfig`]) or text ([`TextTaskConfig`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TaskConfig {
+#[serde(deny_unknown_fields, bound = "")]
+pub struct Task<M: Side> {
     /// The task's name, used in result tables: results go to
     /// `<run>/eval/<name>/`.
     pub name: String,
     /// The labelled pool: budgets draw the heads' training and validation
     /// labels from it.
-    pub train: DatasetConfig,
+    pub train: M::Data,
     /// The test set, never seen before the final score. When absent,
     /// `test_fraction` of the pool is held out instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub test: Option<DatasetConfig>,
-    /// Without `test`: the share of each class of the pool held out as the
-    /// test set, drawn by `seed` (default 0.2); never drawn for training or
-    /// validation.
+    pub test: Option<M::Data>,
+    /// Without `test`: the share of the pool held out as the test set
+    /// (of each class, for images), drawn by `seed` (default 0.2); never
+    /// drawn for training or validation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_fraction: Option<f64>,
     /// Label budgets (`"10/class"`, `"1%"`, `"all"`).
-    #[serde(default = "default_budgets")]
+    #[serde(default = "M::default_budgets")]
     pub budgets: Vec<LabelBudget>,
     /// Number of seeds per budget: each draws other labels and initialises
     /// heads differently; results are reported as mean ± std.
@@ -91,10 +95,10 @@ pub struct TaskConfig {
     #[serde(default)]
     pub seed: u64,
     /// Heads to run on the pretrained encoder.
-    #[serde(default = "default_heads")]
+    #[serde(default = "M::default_heads")]
     pub heads: Vec<Head>,
     /// Baselines to run with the same heads and labels.
-    #[serde(default = "default_baselines")]
+    #[serde(default = "M::default_baselines")]
     pub baselines: Vec<Baseline>,
     /// Linear-probe settings.
     #[serde(default)]
@@ -107,14 +111,19 @@ pub struct TaskConfig {
     pub mlp: MlpHeadConfig,
     /// Fine-tuning (and supervised-baseline) settings.
     #[serde(default)]
-    pub finetune: FinetuneConfig,
-    /// Settings of the k-means baseline (used when `baselines` has `kmeans`).
-    #[serde(default)]
+    pub finetune: FinetuneConfig<M>,
+    /// Images: settings of the k-means baseline (used when `baselines` has
+    /// `kmeans`).
+    #[serde(default, skip_serializing_if = "is_default")]
     pub kmeans: KmeansConfig,
-    /// The frozen heads' features (linear, kNN, MLP), for the pretrained
-    /// and the random encoder alike (`[readout]`: `grid`, `stages`): the
-    /// default is the encoder's embedding. Convolutional encoders only;
-    /// fine-tuning always trains on the embedding.
+    /// Text: settings of the TF-IDF baseline (used when `baselines` has
+    /// `tfidf`).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub tfidf: TfidfConfig,
+    /// Images: the frozen heads' features (linear, kNN, MLP), for the
+    /// pretrained and the random encoder alike (`[readout]`: `grid`,
+    /// `stages`): the default is the encoder's embedding. Convolutional
+    /// encoders only; fine-tuning always trains on the embedding.
     #[serde(default, skip_serializing_if = "Readout::is_embedding")]
     pub readout: Readout,
     /// The directory relative data paths are read from; not part of the file.
@@ -123,6 +132,18 @@ pub struct TaskConfig {
     /// The file the task was read from; not part of the file.
     #[serde(skip)]
     pub path: PathBuf,
+}
+
+/// An image task (`experiments/tasks/mnist.toml`).
+pub type TaskConfig = Task<Images>;
+
+/// A text task (`experiments/tasks/trec.toml`): the test set is a file, or
+/// a seeded share of the pool when the set comes as one file, as MR, Subj
+/// and CR do.
+pub type TextTaskConfig = Task<Texts>;
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 /// A task's labelled images: the pool and the test set, the test labels
@@ -150,57 +171,30 @@ pub(crate) fn check_task_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn default_budgets() -> Vec<LabelBudget> {
-    [
-        "1/class",
-        "5/class",
-        "10/class",
-        "100/class",
-        "1%",
-        "10%",
-        "all",
-    ]
-    .iter()
-    .map(|b| b.parse().expect("valid default budget"))
-    .collect()
-}
-
 fn default_seeds() -> usize {
     3
 }
 
-fn default_heads() -> Vec<Head> {
-    vec![Head::Linear, Head::Knn, Head::Mlp, Head::Finetune]
-}
-
-fn default_baselines() -> Vec<Baseline> {
-    vec![
-        Baseline::RawPixels,
-        Baseline::RandomInit,
-        Baseline::Supervised,
-    ]
-}
-
-impl TaskConfig {
+impl<M: Side> Task<M> {
     /// Reads a task file and applies `key=value` overrides.
     pub fn load(path: &Path, overrides: &[String]) -> Result<Self, EvalError> {
         let text = std::fs::read_to_string(path).map_err(|e| EvalError::io(path, e))?;
         Self::from_toml(&text, path, overrides)
     }
 
-    /// Like [`TaskConfig::load`], from text; `path` names it in messages and
+    /// Like [`Task::load`], from text; `path` names it in messages and
     /// gives the base directory of relative data paths.
     pub fn from_toml(text: &str, path: &Path, overrides: &[String]) -> Result<Self, EvalError> {
         let err = |reason: String| EvalError::Task {
             path: path.to_path_buf(),
             reason,
         };
-        let mut task: TaskConfig =
+        let mut task: Task<M> =
             pretext_train::from_toml_with_overrides(text, overrides).map_err(err)?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let base = std::path::absolute(&base).unwrap_or(base);
-        task.train = task.train.resolved(&base);
-        task.test = task.test.map(|t| t.resolved(&base));
+        task.train = M::resolved(task.train, &base);
+        task.test = task.test.map(|t| M::resolved(t, &base));
         task.base_dir = base;
         task.path = path.to_path_buf();
         task.validate().map_err(err)?;
@@ -233,13 +227,7 @@ impl TaskConfig {
         if self.heads.is_empty() {
             return Err("heads must not be empty".into());
         }
-        self.readout.validate()?;
-        if self.compares_with(Baseline::Tfidf) {
-            return Err("baselines: tfidf is a text baseline; image tasks take raw_pixels, random_init, supervised and kmeans".into());
-        }
-        if self.compares_with(Baseline::Kmeans) {
-            self.kmeans.validate()?;
-        }
+        M::check(self)?;
         self.linear.validate()?;
         self.knn.validate()?;
         self.mlp.validate()?;
@@ -255,6 +243,32 @@ impl TaskConfig {
         }
     }
 
+    /// The seeds of each budget.
+    pub fn seed_list(&self) -> Vec<u64> {
+        (0..self.seeds as u64).map(|i| self.seed + i).collect()
+    }
+
+    /// Whether a head runs on the pretrained encoder.
+    pub fn runs(&self, head: Head) -> bool {
+        self.heads.contains(&head)
+    }
+
+    /// Whether a baseline runs.
+    pub fn compares_with(&self, baseline: Baseline) -> bool {
+        self.baselines.contains(&baseline)
+    }
+
+    /// The budgets fine-tuning and the supervised baseline run at: the task's
+    /// `finetune.budgets`, those of `budgets` when it names none.
+    pub fn finetune_budgets(&self) -> Vec<LabelBudget> {
+        self.finetune
+            .budgets
+            .clone()
+            .unwrap_or_else(|| self.budgets.clone())
+    }
+}
+
+impl Task<Images> {
     /// Reads the pool and the test set: the test data with its classes
     /// matched to the pool's by name (by value where they have none), or a
     /// class-stratified `test_fraction` of the pool held out by `seed`.
@@ -301,35 +315,12 @@ impl TaskConfig {
             }
         }
     }
-
-    /// The seeds of each budget.
-    pub fn seed_list(&self) -> Vec<u64> {
-        (0..self.seeds as u64).map(|i| self.seed + i).collect()
-    }
-
-    /// Whether a head runs on the pretrained encoder.
-    pub fn runs(&self, head: Head) -> bool {
-        self.heads.contains(&head)
-    }
-
-    /// Whether a baseline runs.
-    pub fn compares_with(&self, baseline: Baseline) -> bool {
-        self.baselines.contains(&baseline)
-    }
-
-    /// The budgets fine-tuning and the supervised baseline run at: the task's
-    /// `finetune.budgets`, those of `budgets` when it names none.
-    pub fn finetune_budgets(&self) -> Vec<LabelBudget> {
-        self.finetune
-            .budgets
-            .clone()
-            .unwrap_or_else(|| self.budgets.clone())
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pretext_data::DatasetConfig;
 
     const TASK: &str = r#"
 name = "t"
@@ -430,5 +421,60 @@ labels = "/abs/test-labels.gz"
         }
         let e = load(TASK, &["test_fraction=0.2"]).unwrap_err();
         assert!(e.contains("a task with [test] takes none"), "{e}");
+    }
+
+    const TEXT_TASK: &str = r#"
+name = "mr"
+[train]
+format = "label_text"
+path = "rt-polarity.all"
+"#;
+
+    fn load_text(text: &str, overrides: &[&str]) -> Result<TextTaskConfig, String> {
+        let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+        TextTaskConfig::from_toml(text, Path::new("tasks/mr.toml"), &o).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_text_task_defaults_to_the_issue_budgets_and_the_text_baselines() {
+        let t = load_text(TEXT_TASK, &[]).unwrap();
+        assert_eq!(t.budgets.len(), 3);
+        assert_eq!(t.seed_list(), [0, 1, 2]);
+        assert!(t.test.is_none());
+        assert!(t.compares_with(Baseline::Tfidf) && t.compares_with(Baseline::Supervised));
+        assert!(t.train.path().is_absolute());
+        assert_eq!(t.held_out_fraction(), Some(0.2));
+        assert_eq!((t.finetune.max_epochs, t.finetune.batch_size), (40, 32));
+    }
+
+    #[test]
+    fn bad_text_task_values_name_the_file_and_key() {
+        let e = load_text(TEXT_TASK, &["test_fraction=1.0"]).unwrap_err();
+        assert_eq!(
+            e,
+            "tasks/mr.toml: test_fraction must be above 0 and below 1, got 1"
+        );
+        let e = load_text(TEXT_TASK, &["baselines=[\"raw_pixels\"]"]).unwrap_err();
+        assert!(e.contains("raw_pixels is an image baseline"), "{e}");
+        let e = load_text(TEXT_TASK, &["name=\"../x\""]).unwrap_err();
+        assert!(e.contains("name must be letters"), "{e}");
+    }
+
+    #[test]
+    fn settings_of_the_other_kind_of_data_name_their_key() {
+        let e = load_text(TEXT_TASK, &["kmeans.centroids=10"]).unwrap_err();
+        assert!(
+            e.contains("kmeans: the k-means baseline is for image tasks"),
+            "{e}"
+        );
+        let e = load_text(TEXT_TASK, &["readout.grid=2"]).unwrap_err();
+        assert!(e.starts_with("tasks/mr.toml: readout:"), "{e}");
+        let e = load_text(TEXT_TASK, &["finetune.augment.preset=\"mnist\""]).unwrap_err();
+        assert!(e.contains("finetune.augment: text fine-tuning"), "{e}");
+        let e = load(TASK, &["tfidf.min_df=3"]).unwrap_err();
+        assert!(
+            e.contains("tfidf: the TF-IDF baseline is for text tasks"),
+            "{e}"
+        );
     }
 }

@@ -6,9 +6,10 @@ use thiserror::Error;
 /// A report could not be written.
 #[derive(Debug, Error)]
 pub enum ReportError {
-    /// The directory is not a run (the error names its `run.json`).
+    /// The directory is not a run (the error names its `run.json`), or a
+    /// run file could not be written.
     #[error(transparent)]
-    Run(#[from] pretext_train::TrainError),
+    Run(#[from] pretext_runs::RunsError),
     /// A figure could not be drawn.
     #[error("{path}: cannot draw figure: {reason}")]
     Draw {

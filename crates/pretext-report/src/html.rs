@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use base64::Engine;
-use pretext_eval::{paired_caption, paired_cells, paired_differences};
+use pretext_runs::{paired_caption, paired_cells, paired_differences};
 
 use crate::ReportInputs;
 

@@ -4,8 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use pretext_data::Modality;
-use pretext_eval::{EvalResults, Inspection, TextInspection};
-use pretext_train::{Experiment, RunDir, RunStatus};
+use pretext_runs::{EvalResults, Inspection, RunDir, RunStatus, TextInspection};
 
 use crate::{ReportError, RunLog};
 
@@ -30,10 +29,10 @@ pub struct ReportInputs {
     /// `eval/<task>/results.json`, one per task, by task name.
     pub evals: Vec<EvalResults>,
     /// Sampled images and embeddings (computed by the caller, which holds
-    /// the device; see [`pretext_eval::inspect`]).
+    /// the device; see [`pretext_runs::inspect`]).
     pub inspection: Option<Inspection>,
     /// Sampled texts and embeddings, for text runs (computed by the caller;
-    /// see [`pretext_eval::inspect_text`]).
+    /// see [`pretext_runs::inspect_text`]).
     pub text_inspection: Option<TextInspection>,
     /// What is missing or could not be read, one line each.
     pub notes: Vec<String>,
@@ -51,9 +50,9 @@ impl ReportInputs {
             .ok();
         let log = RunLog::read(&dir.metrics_path());
         notes.extend(log.problems.iter().cloned());
-        let modality = Experiment::modality_of_file(&dir.config_path()).unwrap_or_default();
+        let modality = dir.modality().unwrap_or_default();
         let eval_dir = dir.path().join("eval");
-        let files = pretext_eval::results_files(dir.path());
+        let files = pretext_runs::results_files(dir.path());
         let evals: Vec<EvalResults> = files
             .iter()
             .filter_map(|f| {

@@ -15,7 +15,7 @@
 //! println!("{}", report.html.display());
 //! ```
 //!
-//! [`Inspection`]: pretext_eval::Inspection
+//! [`Inspection`]: pretext_runs::Inspection
 #![warn(missing_docs)]
 
 mod error;

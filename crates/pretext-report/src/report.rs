@@ -6,9 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use pretext_data::Modality;
-use pretext_eval::features::Features;
-use pretext_eval::{Inspection, ResultRow, Source, TextInspection};
-use pretext_train::write_atomic;
+use pretext_runs::{Features, Inspection, ResultRow, Source, TextInspection, write_atomic};
 
 use crate::figure::{
     Cell, Collapse, Confusion, EmbeddingMap, Figure, HeadCurves, ImageGrid, LabelEfficiency,
@@ -192,10 +190,7 @@ pub fn write_report(inputs: &ReportInputs) -> Result<Report, ReportError> {
         std::fs::remove_dir_all(&final_dir).map_err(|e| ReportError::io(&final_dir, e))?;
     }
     std::fs::rename(&staging, &final_dir).map_err(|e| ReportError::io(&final_dir, e))?;
-    write_atomic(&html_path, html.as_bytes()).map_err(|e| ReportError::Io {
-        path: html_path.clone(),
-        source: std::io::Error::other(e.to_string()),
-    })?;
+    write_atomic(&html_path, html.as_bytes())?;
     let figures = figures
         .rendered
         .into_iter()

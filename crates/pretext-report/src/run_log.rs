@@ -4,7 +4,7 @@
 //! report.
 use std::path::Path;
 
-use pretext_train::{EpochRecord, StepRecord};
+use pretext_runs::{EpochRecord, StepRecord};
 use serde_json::Value;
 
 /// The usable lines of a run's metrics log.

@@ -16,8 +16,8 @@ use pretext_methods::InputSpec;
 use serde::{Deserialize, Serialize};
 
 use crate::TrainError;
-use crate::metrics::EpochRecord;
-use crate::run_dir::write_atomic;
+use pretext_runs::EpochRecord;
+use pretext_runs::write_atomic;
 
 /// The loop's position when the checkpoint was taken.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -163,7 +163,7 @@ impl Checkpoint {
         ]);
         let json = serde_json::to_vec_pretty(&state).expect("state always serialises");
         write_atomic(&tmp.join(STATE), &json)?;
-        write_atomic(&tmp.join(CONFIG), config.as_bytes())
+        Ok(write_atomic(&tmp.join(CONFIG), config.as_bytes())?)
     }
 
     /// Checks the checkpoint in `dir`: its state parses and every weight

@@ -36,12 +36,10 @@ pub enum TrainError {
         /// What went wrong.
         reason: String,
     },
-    /// Another process holds the run's lock.
-    #[error("{path}: another pretext process is training this run (it holds {path}/lock)")]
-    Busy {
-        /// The run directory.
-        path: PathBuf,
-    },
+    /// A run file (run.json, metrics.jsonl, the resolved config) could
+    /// not be written or read, or another process trains the run.
+    #[error(transparent)]
+    Run(#[from] pretext_runs::RunsError),
     /// The loss became NaN or infinite.
     #[error(
         "the loss became {value} at step {step} (epoch {epoch}); {kept}; try a lower train.optimizer.lr or gradient clipping (train.grad_clip)"

@@ -25,37 +25,18 @@ pub enum Experiment {
     Text(TextExperimentConfig),
 }
 
-/// Text when the experiment's `data.format` is one of [`TEXT_FORMATS`].
-fn modality_of(text: &str, overrides: &[String]) -> Modality {
-    match data_format(text, overrides) {
-        Some(f) if TEXT_FORMATS.contains(&f.as_str()) => Modality::Text,
-        _ => Modality::Image,
-    }
-}
-
-/// The `data.format` of an experiment's text, after overrides, if it has one.
-fn data_format(text: &str, overrides: &[String]) -> Option<String> {
-    let value: toml::Value = pretext_data::from_toml_with_overrides(text, overrides).ok()?;
-    Some(value.get("data")?.get("format")?.as_str()?.to_string())
-}
-
 impl Experiment {
     /// Reads an experiment file of either modality, applies `key=value`
     /// overrides and validates the result.
     pub fn load(path: &Path, overrides: &[String]) -> Result<Self, TrainError> {
         let text = std::fs::read_to_string(path).map_err(|e| TrainError::io(path, e))?;
-        Ok(if modality_of(&text, overrides) == Modality::Text {
-            Experiment::Text(TextExperimentConfig::from_toml(&text, path, overrides)?)
-        } else {
-            Experiment::Image(ExperimentConfig::from_toml(&text, path, overrides)?)
-        })
-    }
-
-    /// Whether the experiment file at `path` is about images or text (its
-    /// `data.format`), without validating the rest.
-    pub fn modality_of_file(path: &Path) -> Result<Modality, TrainError> {
-        let text = std::fs::read_to_string(path).map_err(|e| TrainError::io(path, e))?;
-        Ok(modality_of(&text, &[]))
+        Ok(
+            if Modality::of_experiment(&text, overrides) == Modality::Text {
+                Experiment::Text(TextExperimentConfig::from_toml(&text, path, overrides)?)
+            } else {
+                Experiment::Image(ExperimentConfig::from_toml(&text, path, overrides)?)
+            },
+        )
     }
 
     /// The run's name.
@@ -270,7 +251,7 @@ impl ExperimentConfig {
             path: path.to_path_buf(),
             reason,
         };
-        if let Some(format) = data_format(text, overrides)
+        if let Some(format) = pretext_data::experiment_format(text, overrides)
             && TEXT_FORMATS.contains(&format.as_str())
         {
             return Err(err(format!(

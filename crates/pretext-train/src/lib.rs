@@ -20,18 +20,15 @@ mod eigen;
 mod error;
 mod experiment;
 mod fits;
-mod image_setup;
-mod metrics;
 mod monitor;
 mod observer;
 mod optimizer;
 mod pretraining;
 mod replicas;
-mod run_dir;
 mod schedule;
+mod setup;
 mod sweep;
-mod text_experiment;
-mod text_setup;
+mod text;
 mod time_budget;
 mod trainer;
 mod warm_start;
@@ -43,14 +40,17 @@ pub use eigen::symmetric_eigen;
 pub use error::TrainError;
 pub use experiment::{Experiment, ExperimentConfig, TEXT_FORMATS, TrainConfig, check_name};
 pub use fits::check_fits;
-pub use metrics::{EpochRecord, MetricsLog, StepRecord, truncate_after};
-pub use monitor::{DEFAULT_MONITOR_SIZE, KnnReading, MonitorConfig, leave_one_out_knn};
+pub use monitor::{DEFAULT_MONITOR_SIZE, MonitorConfig, leave_one_out_knn};
 pub use observer::{NoObserver, Observer, Plan};
 pub use optimizer::{OptimizerConfig, OptimizerKind};
 pub use pretext_data::from_toml_with_overrides;
-pub use run_dir::{INTERRUPTED, RUNNING, RunDir, RunInfo, RunLock, RunStatus, write_atomic};
+/// The run records this crate writes, defined in `pretext-runs` (plain data,
+/// no burn) and re-exported where callers of the loop look for them.
+pub use pretext_runs::{
+    EpochRecord, INTERRUPTED, KnnReading, MetricsLog, RUNNING, RunDir, RunInfo, RunLock, RunStatus,
+    StepRecord, truncate_after, write_atomic,
+};
 pub use schedule::ScheduleConfig;
 pub use sweep::{SweepConfig, SweepMember};
-pub use text_experiment::TextExperimentConfig;
-pub use text_setup::TOKENIZER_FILE;
+pub use text::{TOKENIZER_FILE, TextExperimentConfig};
 pub use trainer::{Summary, pretrain, pretrain_text, resume};

@@ -17,6 +17,7 @@ use burn::tensor::{Device, Tensor};
 use pretext_data::{BatchLoader, ChannelStats, ImageDataset};
 use pretext_methods::loss::l2_normalize;
 use pretext_nn::Encoder;
+use pretext_runs::KnnReading;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
@@ -83,16 +84,6 @@ impl MonitorConfig {
         }
         Ok(())
     }
-}
-
-/// The monitor's accuracy at one `k`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct KnnReading {
-    /// Neighbours that voted (the `k` asked for, or every other slice image
-    /// where the slice is smaller).
-    pub k: usize,
-    /// Fraction of the slice classified correctly, in [0, 1].
-    pub accuracy: f32,
 }
 
 /// Whether a run has a monitor, and if not, why.

@@ -1,12 +1,16 @@
 //! What the pretraining loop needs from one kind of data (images, text) and
 //! the model trained on it. The loop in `trainer.rs` is written once against
-//! this trait; `image_setup.rs` and `text_setup.rs` implement it.
+//! this trait; `setup.rs` and `text/setup.rs` implement it.
+use std::path::Path;
+
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
-use pretext_data::Modality;
+use pretext_data::{LoaderConfig, Modality, train_val_split};
 use pretext_methods::{InputSpec, StepOutput, StepProgress, StepReplicas};
 
-use crate::monitor::KnnReading;
+use pretext_runs::KnnReading;
+
+use crate::{TrainConfig, TrainError};
 
 /// Sizes of a run, derived from its experiment so a resumed run gets the same.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +43,64 @@ impl Counts {
             val_samples,
         }
     }
+}
+
+/// The training and validation indices of `samples` samples
+/// (`train.val_fraction` held out, drawn by `seed`), refusing a training
+/// split smaller than one batch. `source` names the data in the error and
+/// `items` its samples (`images`, `documents`).
+pub(crate) fn split_for_training(
+    samples: usize,
+    t: &TrainConfig,
+    seed: u64,
+    source: &Path,
+    items: &str,
+) -> Result<(Vec<usize>, Vec<usize>), TrainError> {
+    let (train, val) = train_val_split(samples, t.val_fraction, seed);
+    if train.len() < t.batch_size {
+        return Err(TrainError::Config {
+            path: source.to_path_buf(),
+            reason: format!(
+                "train.batch_size ({}) is larger than the training split ({} {items})",
+                t.batch_size,
+                train.len()
+            ),
+        });
+    }
+    Ok((train, val))
+}
+
+/// The training and validation loaders of a run and its sizes.
+/// `loader(indices, settings)` builds a loader of `train.batch_size`,
+/// seeded by `seed`: the training one shuffled, dropping a last partial
+/// batch; the validation one in order, its views drawn once (epoch 0's
+/// seed) so epochs compare alike, and none for a validation split of one
+/// sample (a batch of one breaks batch statistics).
+pub(crate) fn loaders<L>(
+    (train, val): (Vec<usize>, Vec<usize>),
+    t: &TrainConfig,
+    seed: u64,
+    loader: impl Fn(Vec<usize>, LoaderConfig) -> L,
+    batches_per_epoch: impl Fn(&L) -> usize,
+) -> (L, Option<L>, Counts) {
+    let settings = |shuffle: bool| LoaderConfig {
+        batch_size: t.batch_size,
+        shuffle,
+        drop_last: shuffle,
+        seed,
+        prefetch: 2,
+    };
+    let (train_samples, val_samples) = (train.len(), val.len());
+    let train_loader = loader(train, settings(true));
+    let val_loader = (val_samples >= 2).then(|| loader(val, settings(false)));
+    let counts = Counts::new(
+        train_samples,
+        val_samples,
+        batches_per_epoch(&train_loader),
+        t.max_steps_per_epoch,
+        t.epochs,
+    );
+    (train_loader, val_loader, counts)
 }
 
 /// Batches and a forward pass for one modality.

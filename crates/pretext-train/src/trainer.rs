@@ -14,17 +14,17 @@ use pretext_nn::random_streams;
 
 use crate::checkpoint::{Checkpoint, CheckpointState, GoodCheckpoint, Needs};
 use crate::collapse::{Collapse, effective_rank, embedding_std};
-use crate::image_setup::ImageSetup;
 use crate::pretraining::Pretraining;
 use crate::replicas::Replicas;
-use crate::run_dir::{RUNNING, now_unix};
-use crate::text_setup::{TOKENIZER_FILE, TextSetup};
+use crate::setup::ImageSetup;
+use crate::text::setup::{TOKENIZER_FILE, TextSetup};
 use crate::time_budget::{Budget, BudgetCall, with_epochs};
 use crate::warm_start::method_from_run;
 use crate::{
     EpochRecord, Experiment, ExperimentConfig, MetricsLog, Observer, Plan, RunDir, RunInfo,
     RunStatus, StepRecord, TextExperimentConfig, TrainConfig, TrainError,
 };
+use pretext_runs::{RUNNING, now_unix};
 
 /// What a finished run reports.
 #[derive(Debug, Clone)]
@@ -187,7 +187,7 @@ pub(crate) fn start_fresh<P: Pretraining>(
     devices: &[Device],
     observer: &mut dyn Observer,
 ) -> Result<Summary, TrainError> {
-    crate::run_dir::write_atomic(&run.config_path(), settings.toml.as_bytes())?;
+    pretext_runs::write_atomic(&run.config_path(), settings.toml.as_bytes())?;
     let optimizer = settings.train.optimizer.init(settings.train.grad_clip);
     let status = fresh_status(run, settings, info);
     let start = Start {
@@ -312,7 +312,7 @@ pub(crate) fn continue_run<P: Pretraining>(
     let method = Checkpoint::load_method(&good.dir, method)?;
     let optimizer = settings.train.optimizer.init(settings.train.grad_clip);
     let optimizer = Checkpoint::load_optimizer(&good.dir, optimizer)?;
-    let kept = crate::metrics::truncate_after(
+    let kept = pretext_runs::truncate_after(
         &run.metrics_path(),
         state.step,
         state.epoch,
@@ -539,7 +539,7 @@ fn train<P: Pretraining>(
                     path: run.config_path(),
                     reason,
                 })?;
-                crate::run_dir::write_atomic(&run.config_path(), toml.as_bytes())?;
+                pretext_runs::write_atomic(&run.config_path(), toml.as_bytes())?;
                 status.epochs = decided;
                 status.budget = Some(note.clone());
                 observer.on_message(&note);

@@ -1,22 +1,23 @@
 //! A pretrained encoder as other programs use it: loaded from a run (or an
 //! export) with its own preprocessing, embedding images in batches.
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Tensor, TensorData};
 use image::DynamicImage;
 use pretext_data::ImageDataset;
-use pretext_eval::EvaluatedRun;
+use pretext_eval::Images;
 use pretext_methods::InputSpec;
-use pretext_nn::EncoderConfig;
 
 use crate::Error;
+use crate::pretrained::Pretrained;
 
 /// Images per forward pass.
 const BATCH: usize = 256;
 
-/// A frozen encoder with the preprocessing it was trained with: images are
-/// converted to its input size (bilinear resize) and normalised with the
-/// pretraining data's channel statistics.
+/// A frozen image encoder with the preprocessing it was trained with:
+/// images are converted to its input size (bilinear resize) and normalised
+/// with the pretraining data's channel statistics. Loading, its parts and
+/// its warnings are [`Pretrained`]'s.
 ///
 /// ```no_run
 /// use burn::tensor::Device;
@@ -25,95 +26,12 @@ const BATCH: usize = 256;
 /// let embeddings = encoder.embed_paths(&["digit.png"]).unwrap();
 /// println!("{} numbers per image", embeddings[0].len());
 /// ```
-#[derive(Debug)]
-pub struct Encoder {
-    encoder: pretext_nn::Encoder,
-    config: EncoderConfig,
-    input: InputSpec,
-    device: Device,
-    source: PathBuf,
-    warnings: Vec<String>,
-}
+pub type Encoder = Pretrained<Images>;
 
-impl Encoder {
-    /// Loads the encoder of the run at `run` (its last good checkpoint) on
-    /// `device`. When the latest checkpoint is damaged and the one before it
-    /// is used, or the run is still training, it says so in one line on
-    /// stderr, and [`Encoder::warnings`] holds the lines;
-    /// [`Encoder::load_strict`] refuses a damaged checkpoint instead.
-    pub fn load(run: impl AsRef<Path>, device: &Device) -> Result<Self, Error> {
-        Self::load_checked(run.as_ref(), device, false)
-    }
-
-    /// Loads the encoder of the run at `run` as [`Encoder::load`] does, but
-    /// fails when its latest checkpoint is damaged rather than use an older
-    /// one.
-    pub fn load_strict(run: impl AsRef<Path>, device: &Device) -> Result<Self, Error> {
-        Self::load_checked(run.as_ref(), device, true)
-    }
-
-    fn load_checked(run: &Path, device: &Device, strict: bool) -> Result<Self, Error> {
-        let run = EvaluatedRun::open(run)?;
-        let warnings = crate::stale::check(&run.trained, strict)?;
-        let mut encoder = Self::from_parts(
-            run.encoder(device)?,
-            run.config.encoder.clone(),
-            run.input.clone(),
-            device,
-            run.trained.dir.clone(),
-        );
-        encoder.warnings = warnings;
-        Ok(encoder)
-    }
-
-    /// An encoder from its parts (a run's, or an import's).
-    pub(crate) fn from_parts(
-        encoder: pretext_nn::Encoder,
-        config: EncoderConfig,
-        input: InputSpec,
-        device: &Device,
-        source: PathBuf,
-    ) -> Self {
-        Self {
-            encoder,
-            config,
-            input,
-            device: device.clone(),
-            source,
-            warnings: Vec::new(),
-        }
-    }
-
-    /// Numbers per embedding.
-    pub fn dim(&self) -> usize {
-        self.encoder.out_dim()
-    }
-
+impl Pretrained<Images> {
     /// The input the encoder takes: shape and normalisation.
     pub fn input(&self) -> &InputSpec {
-        &self.input
-    }
-
-    /// The architecture.
-    pub fn config(&self) -> &EncoderConfig {
-        &self.config
-    }
-
-    /// The network itself.
-    pub fn network(&self) -> &pretext_nn::Encoder {
-        &self.encoder
-    }
-
-    /// Where the weights came from (a checkpoint or an export directory).
-    pub fn source(&self) -> &Path {
-        &self.source
-    }
-
-    /// What loading warned of, one line each: a damaged latest checkpoint
-    /// passed over for the previous one, a run still training. Empty when
-    /// the latest checkpoint of a finished run was loaded.
-    pub fn warnings(&self) -> &[String] {
-        &self.warnings
+        &self.preprocessing
     }
 
     /// The embedding of each image, in order. Images are resized to the
@@ -153,7 +71,7 @@ impl Encoder {
     /// The embedding of every image of `data`, whose images must already
     /// have the encoder's shape.
     pub fn embed_dataset(&self, data: &ImageDataset) -> Result<Vec<Vec<f32>>, Error> {
-        let shape = self.input.shape;
+        let shape = self.preprocessing.shape;
         let want = (shape.channels, shape.height, shape.width);
         if data.shape() != want {
             let (c, h, w) = data.shape();
@@ -171,7 +89,7 @@ impl Encoder {
 
     /// Channel-first `u8` pixels of `img` at the encoder's input size.
     fn pixels(&self, img: &DynamicImage, what: &str) -> Result<Vec<u8>, Error> {
-        let shape = self.input.shape;
+        let shape = self.preprocessing.shape;
         let channels = if img.color().has_color() { 3 } else { 1 };
         if channels != shape.channels {
             return Err(Error::Image {
@@ -208,7 +126,7 @@ impl Encoder {
 
     /// Embeds channel-first `u8` images of the input shape, in batches.
     fn embed_pixels(&self, images: &[Vec<u8>]) -> Vec<Vec<f32>> {
-        let shape = self.input.shape;
+        let shape = self.preprocessing.shape;
         let plane = shape.height * shape.width;
         let dim = self.dim();
         let mut out = Vec::with_capacity(images.len());
@@ -217,7 +135,8 @@ impl Encoder {
             for img in chunk {
                 for (c, pixels) in img.chunks_exact(plane).enumerate() {
                     // As the batch loader does, so embeddings match evaluation's.
-                    let (mean, inv_std) = (self.input.mean[c], 1.0 / self.input.std[c]);
+                    let input = &self.preprocessing;
+                    let (mean, inv_std) = (input.mean[c], 1.0 / input.std[c]);
                     values.extend(pixels.iter().map(|&p| (p as f32 / 255.0 - mean) * inv_std));
                 }
             }
@@ -229,7 +148,7 @@ impl Encoder {
                 &self.device,
             );
             let h: Vec<f32> = self
-                .encoder
+                .network
                 .forward(x) // [b, dim]
                 .into_data()
                 .try_into_vec()

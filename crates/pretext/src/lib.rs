@@ -7,8 +7,9 @@
 //! ([`export_text_safetensors`]). The facade also re-exports the crates pretext is built from:
 //! [`data`] (datasets, augmentations, batches), [`nn`] (encoders, heads,
 //! decoders), [`methods`] (SimCLR, autoencoders), [`train`] (the pretraining
-//! loop and run directories), [`eval`] (few-label evaluation against
-//! baselines) and [`report`] (figures and the HTML report of a run). The
+//! loop), [`eval`] (few-label evaluation against baselines), [`runs`] (what
+//! a run leaves on disk, as plain data) and [`report`] (figures and the HTML
+//! report of a run). The
 //! backend is a run-time `burn::tensor::Device`.
 //!
 //! Pretrain a (tiny) encoder, load it, embed images, export and import it:
@@ -47,19 +48,20 @@ mod encoder;
 mod error;
 pub mod export;
 pub mod npy;
+mod pretrained;
 mod stale;
-mod text_encoder;
-pub mod text_export;
+pub mod text;
 
 pub use encoder::Encoder;
 pub use error::Error;
 pub use export::{export_safetensors, import_safetensors};
-pub use text_encoder::TextEncoder;
-pub use text_export::{export_text_safetensors, import_text_safetensors};
+pub use pretrained::Pretrained;
+pub use text::{TextEncoder, export_text_safetensors, import_text_safetensors};
 
 pub use pretext_data as data;
 pub use pretext_eval as eval;
 pub use pretext_methods as methods;
 pub use pretext_nn as nn;
 pub use pretext_report as report;
+pub use pretext_runs as runs;
 pub use pretext_train as train;

@@ -7,7 +7,7 @@ use anyhow::{Result, bail};
 use pretext::data::text::TextDataConfig;
 use pretext::data::{DatasetConfig, Modality, TextEncoding};
 use pretext::npy::{write_f32_matrix, write_i64_vector};
-use pretext::train::{Experiment, RunDir};
+use pretext::train::RunDir;
 use pretext::{Encoder, TextEncoder};
 
 use crate::backend::Compute;
@@ -54,9 +54,9 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let labels_out = labels_path(&args)?;
-    let config = RunDir::open(&args.run)?.config_path();
+    let run = RunDir::open(&args.run)?;
     let device = args.compute.open()?.device;
-    let (embeddings, labels, dim) = match Experiment::modality_of_file(&config)? {
+    let (embeddings, labels, dim) = match run.modality()? {
         Modality::Image => {
             if args.text_column.is_some()
                 || args.label_column.is_some()

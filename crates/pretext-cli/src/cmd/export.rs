@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use pretext::data::Modality;
-use pretext::train::{Experiment, RunDir};
+use pretext::train::RunDir;
 use pretext::{Encoder, TextEncoder, export_safetensors, export_text_safetensors};
 
 use crate::backend::Compute;
@@ -38,7 +38,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let modality = Experiment::modality_of_file(&RunDir::open(&args.run)?.config_path())?;
+    let modality = RunDir::open(&args.run)?.modality()?;
     let device = args.compute.open()?.device;
     let out = args.out.unwrap_or_else(|| args.run.join("export"));
     let Format::Safetensors = args.format;

@@ -48,17 +48,7 @@ impl ImageDataset {
             ));
         }
         let len = pixels.len() / per;
-        if len == 0 {
-            return Err(DataError::format(&source, "the dataset holds no images"));
-        }
-        if let Some(l) = &labels
-            && l.len() != len
-        {
-            return Err(DataError::format(
-                &source,
-                format!("{} labels for {len} images", l.len()),
-            ));
-        }
+        crate::classes::check_len(&source, len, labels.as_deref(), "images")?;
         Ok(Self {
             pixels,
             len,
@@ -222,10 +212,7 @@ impl ImageDataset {
             channels: self.channels,
             height: self.height,
             width: self.width,
-            labels: self
-                .labels
-                .as_ref()
-                .map(|l| indices.iter().map(|&i| l[i]).collect()),
+            labels: crate::classes::select(self.labels.as_deref(), indices),
             class_names: self.class_names.clone(),
             source: self.source.clone(),
             skipped_files: self.skipped_files,

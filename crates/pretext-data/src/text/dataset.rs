@@ -30,22 +30,14 @@ impl TextDataset {
         source: impl Into<PathBuf>,
     ) -> Result<Self, DataError> {
         let source = source.into();
-        if docs.is_empty() {
-            return Err(DataError::format(&source, "the dataset holds no documents"));
-        }
-        if let Some(labels) = &labels {
-            if labels.len() != docs.len() {
-                return Err(DataError::format(
-                    &source,
-                    format!("{} labels for {} documents", labels.len(), docs.len()),
-                ));
-            }
-            if let Some(&bad) = labels.iter().find(|&&l| l as usize >= class_names.len()) {
-                return Err(DataError::format(
-                    &source,
-                    format!("label {bad} but only {} classes", class_names.len()),
-                ));
-            }
+        crate::classes::check_len(&source, docs.len(), labels.as_deref(), "documents")?;
+        if let Some(labels) = &labels
+            && let Some(&bad) = labels.iter().find(|&&l| l as usize >= class_names.len())
+        {
+            return Err(DataError::format(
+                &source,
+                format!("label {bad} but only {} classes", class_names.len()),
+            ));
         }
         Ok(Self {
             docs,
@@ -116,10 +108,7 @@ impl TextDataset {
     pub fn subset(&self, indices: &[usize]) -> Self {
         Self {
             docs: indices.iter().map(|&i| self.docs[i].clone()).collect(),
-            labels: self
-                .labels
-                .as_ref()
-                .map(|l| indices.iter().map(|&i| l[i]).collect()),
+            labels: crate::classes::select(self.labels.as_deref(), indices),
             class_names: self.class_names.clone(),
             source: self.source.clone(),
             skipped_empty: self.skipped_empty,

@@ -15,7 +15,7 @@ mod small_cnn;
 mod vit;
 
 pub use mlp::{Mlp, MlpConfig};
-pub use readout::Readout;
+pub use pretext_data::Readout;
 pub use resnet::{BasicBlock, ResNet, ResNetConfig};
 pub use resnet9::{ResNet9, ResNet9Config};
 pub use small_cnn::{SmallCnn, SmallCnnConfig};

@@ -17,7 +17,7 @@ pub(crate) struct Collapse {
 
 fn series(
     log: &RunLog,
-    value: impl Fn(&pretext_train::EpochRecord) -> Option<f32>,
+    value: impl Fn(&pretext_runs::EpochRecord) -> Option<f32>,
 ) -> Vec<(f64, f64)> {
     log.epochs
         .iter()

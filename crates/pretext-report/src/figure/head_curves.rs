@@ -5,7 +5,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use pretext_eval::{EvalResults, ResultRow, Source};
+use pretext_runs::{EvalResults, ResultRow, Source};
 
 use super::{Drawn, Figure, label_style, legend, source_colour, title_style};
 

@@ -3,7 +3,7 @@
 //! over the method's pretraining seeds and the whisker ± one std.
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use pretext_eval::MethodComparison;
+use pretext_runs::MethodComparison;
 
 use super::{Drawn, Figure, colour, label_style, legend, title_style};
 

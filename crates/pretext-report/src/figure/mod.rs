@@ -55,7 +55,7 @@ pub struct Rendered {
 /// Draws a comparison of methods as `<dir>/comparison.png` and `.svg`, with
 /// `title` above it.
 pub fn render_method_comparison(
-    comparison: &pretext_eval::MethodComparison,
+    comparison: &pretext_runs::MethodComparison,
     title: &str,
     dir: &Path,
 ) -> Result<Rendered, ReportError> {
@@ -121,13 +121,13 @@ pub(crate) fn colour(i: usize) -> RGBColor {
 }
 
 /// The colour of each source, the same in every figure.
-pub(crate) fn source_colour(source: pretext_eval::Source) -> RGBColor {
+pub(crate) fn source_colour(source: pretext_runs::Source) -> RGBColor {
     match source {
-        pretext_eval::Source::Pretrained => colour(0),
-        pretext_eval::Source::RawPixels => colour(1),
-        pretext_eval::Source::RandomInit => colour(3),
-        pretext_eval::Source::Tfidf => colour(2),
-        pretext_eval::Source::Kmeans => colour(4),
+        pretext_runs::Source::Pretrained => colour(0),
+        pretext_runs::Source::RawPixels => colour(1),
+        pretext_runs::Source::RandomInit => colour(3),
+        pretext_runs::Source::Tfidf => colour(2),
+        pretext_runs::Source::Kmeans => colour(4),
     }
 }
 

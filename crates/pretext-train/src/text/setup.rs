@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use burn::tensor::{Device, Tensor};
 use pretext_data::text::{TextAugmentConfig, TextBatch, TextLoader, TextTokenizer};
-use pretext_data::{LoaderConfig, Modality, train_val_split};
+use pretext_data::{LoaderConfig, Modality};
 use pretext_methods::text::TextMethod;
 use pretext_methods::{InputSpec, StepOutput, StepProgress, StepReplicas};
 use pretext_nn::text::Tokens;
 
-use crate::pretraining::{Counts, Pretraining};
+use crate::pretraining::{Counts, Pretraining, loaders, split_for_training};
 use crate::{Observer, TextExperimentConfig, TrainError};
 
 /// The file a text run keeps its tokenizer in.
@@ -45,17 +45,8 @@ impl TextSetup {
                 data.skipped_empty()
             ));
         }
-        let (train_idx, val_idx) = train_val_split(data.len(), t.val_fraction, config.seed);
-        if train_idx.len() < t.batch_size {
-            return Err(TrainError::Config {
-                path: data.source().to_path_buf(),
-                reason: format!(
-                    "train.batch_size ({}) is larger than the training split ({} documents)",
-                    t.batch_size,
-                    train_idx.len()
-                ),
-            });
-        }
+        let (train_idx, val_idx) =
+            split_for_training(data.len(), t, config.seed, data.source(), "documents")?;
         let tokenizer = match tokenizer {
             Some(t) => t,
             None => {
@@ -82,31 +73,15 @@ impl TextSetup {
             None => config.augment,
         };
         let views = config.method.views();
-        let loader = |indices: Vec<usize>, shuffle: bool, drop_last: bool| {
-            TextLoader::new(
-                tokens.clone(),
-                None,
-                indices,
-                views,
-                augment,
-                LoaderConfig {
-                    batch_size: t.batch_size,
-                    shuffle,
-                    drop_last,
-                    seed: config.seed,
-                    prefetch: 2,
-                },
-            )
+        let loader = |indices: Vec<usize>, settings: LoaderConfig| {
+            TextLoader::new(tokens.clone(), None, indices, views, augment, settings)
         };
-        let (train_samples, val_samples) = (train_idx.len(), val_idx.len());
-        let train_loader = loader(train_idx, true, true);
-        let val_loader = (val_samples >= 2).then(|| loader(val_idx, false, false));
-        let counts = Counts::new(
-            train_samples,
-            val_samples,
-            train_loader.batches_per_epoch(),
-            t.max_steps_per_epoch,
-            t.epochs,
+        let (train_loader, val_loader, counts) = loaders(
+            (train_idx, val_idx),
+            t,
+            config.seed,
+            loader,
+            TextLoader::batches_per_epoch,
         );
         Ok(Self {
             train_loader,

@@ -4,15 +4,22 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use pretext_data::{LabelBudget, Modality};
-use pretext_nn::Readout;
+use pretext_data::{LabelBudget, Modality, Readout};
 use serde::{Deserialize, Serialize};
 
-use pretext_train::write_atomic;
-
-use crate::EvalError;
-use crate::outcome::EpochPoint;
 use crate::paired::{paired_differences, paired_markdown};
+use crate::{RunsError, write_atomic};
+
+/// One epoch of a trained head.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EpochPoint {
+    /// 1-based epoch (iteration for the linear probe).
+    pub epoch: usize,
+    /// Mean training loss of the epoch.
+    pub train_loss: f32,
+    /// Accuracy on the validation labels after the epoch.
+    pub val_accuracy: f32,
+}
 
 /// Which features or weights a head starts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -279,7 +286,7 @@ impl EvalResults {
     /// Merges the rows of the `results.json` already in `dir` that this
     /// evaluation did not redo (see [`EvalResults::merge_earlier`]), then
     /// saves; the number kept goes to `log`.
-    pub fn save_merged(&mut self, dir: &Path, log: &mut dyn FnMut(&str)) -> Result<(), EvalError> {
+    pub fn save_merged(&mut self, dir: &Path, log: &mut dyn FnMut(&str)) -> Result<(), RunsError> {
         let earlier_path = dir.join("results.json");
         if earlier_path.is_file()
             && let Ok(earlier) = EvalResults::load(&earlier_path)
@@ -295,8 +302,8 @@ impl EvalResults {
     }
 
     /// Writes `results.json` and `results.md` into `dir` (each atomically).
-    pub fn save(&self, dir: &Path) -> Result<(), EvalError> {
-        std::fs::create_dir_all(dir).map_err(|e| EvalError::io(dir, e))?;
+    pub fn save(&self, dir: &Path) -> Result<(), RunsError> {
+        std::fs::create_dir_all(dir).map_err(|e| RunsError::io(dir, e))?;
         let json = serde_json::to_string_pretty(self).expect("results always serialise");
         write_atomic(&dir.join("results.json"), json.as_bytes())?;
         write_atomic(&dir.join("results.md"), self.markdown().as_bytes())?;
@@ -304,9 +311,9 @@ impl EvalResults {
     }
 
     /// Reads `results.json`.
-    pub fn load(path: &Path) -> Result<Self, EvalError> {
-        let text = std::fs::read_to_string(path).map_err(|e| EvalError::io(path, e))?;
-        serde_json::from_str(&text).map_err(|e| EvalError::Run {
+    pub fn load(path: &Path) -> Result<Self, RunsError> {
+        let text = std::fs::read_to_string(path).map_err(|e| RunsError::io(path, e))?;
+        serde_json::from_str(&text).map_err(|e| RunsError::Malformed {
             path: path.to_path_buf(),
             reason: format!("not a results file: {e}"),
         })

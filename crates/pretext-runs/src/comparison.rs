@@ -145,7 +145,7 @@ mod tests {
             pool_size: 100,
             test_size: 10,
             budgets: vec![LabelBudget::PerClass(10), LabelBudget::All],
-            readout: pretext_nn::Readout::default(),
+            readout: pretext_data::Readout::default(),
             rows: vec![],
             summary: rows
                 .iter()

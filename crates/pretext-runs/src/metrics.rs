@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::TrainError;
-use crate::monitor::KnnReading;
+use crate::{RunsError, write_atomic};
 
 /// A line written every `log_every` steps.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,6 +24,16 @@ pub struct StepRecord {
     /// Images per second since the previous step line (each image counted once,
     /// whatever the number of views).
     pub images_per_sec: f64,
+}
+
+/// The accuracy monitor's kNN accuracy at one `k`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct KnnReading {
+    /// Neighbours that voted (the `k` asked for, or every other slice image
+    /// where the slice is smaller).
+    pub k: usize,
+    /// Fraction of the slice classified correctly, in [0, 1].
+    pub accuracy: f32,
 }
 
 /// A line written at the end of each epoch.
@@ -77,11 +86,11 @@ pub fn truncate_after(
     step: usize,
     epoch: usize,
     last: Option<&EpochRecord>,
-) -> Result<Vec<EpochRecord>, TrainError> {
+) -> Result<Vec<EpochRecord>, RunsError> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(TrainError::io(path, e)),
+        Err(e) => return Err(RunsError::io(path, e)),
     };
     let mut kept = String::new();
     let mut epochs = Vec::new();
@@ -118,7 +127,7 @@ pub fn truncate_after(
         kept.push('\n');
         epochs.push(record.clone());
     }
-    crate::run_dir::write_atomic(path, kept.as_bytes())?;
+    write_atomic(path, kept.as_bytes())?;
     Ok(epochs)
 }
 
@@ -131,12 +140,12 @@ pub struct MetricsLog {
 
 impl MetricsLog {
     /// Opens `path` for appending, creating it if needed.
-    pub fn append(path: &Path) -> Result<Self, TrainError> {
+    pub fn append(path: &Path) -> Result<Self, RunsError> {
         let file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
-            .map_err(|e| TrainError::io(path, e))?;
+            .map_err(|e| RunsError::io(path, e))?;
         Ok(Self {
             file,
             path: path.to_path_buf(),
@@ -144,13 +153,13 @@ impl MetricsLog {
     }
 
     /// Appends one record as a line and flushes it.
-    pub fn write<T: Serialize>(&mut self, record: &T) -> Result<(), TrainError> {
+    pub fn write<T: Serialize>(&mut self, record: &T) -> Result<(), RunsError> {
         let mut line = serde_json::to_string(record).expect("records always serialise");
         line.push('\n');
         self.file
             .write_all(line.as_bytes())
             .and_then(|_| self.file.flush())
-            .map_err(|e| TrainError::io(&self.path, e))
+            .map_err(|e| RunsError::io(&self.path, e))
     }
 }
 

@@ -1,11 +1,12 @@
 //! A run directory, `runs/<name>/`: the resolved `config.toml`, `run.json`
 //! (what ran, where it stands), `metrics.jsonl` and `checkpoint/`.
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::TrainError;
+use pretext_data::Modality;
+
+use crate::{RunsError, write_atomic};
 
 /// `run.json`'s state while a process trains the run.
 pub const RUNNING: &str = "running";
@@ -61,7 +62,7 @@ pub struct RunLock {
 }
 
 /// A run found by [`RunDir::list`], with its status or why it is unreadable.
-pub type ListedRun = (RunDir, Result<RunStatus, TrainError>);
+pub type ListedRun = (RunDir, Result<RunStatus, RunsError>);
 
 /// The directory of one run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,40 +71,18 @@ pub struct RunDir {
 }
 
 /// Seconds since the Unix epoch.
-pub(crate) fn now_unix() -> u64 {
+pub fn now_unix() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file beside it, fsync,
-/// rename. A reader sees the old file or the new one, never half of one.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
-    let tmp = path.with_extension(format!(
-        "{}tmp",
-        path.extension()
-            .map(|e| format!("{}.", e.to_string_lossy()))
-            .unwrap_or_default()
-    ));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(TrainError::io(path, e));
-    }
-    Ok(())
-}
-
 impl RunDir {
     /// Creates a fresh run directory `out/<name>`, or `out/<name>-2`, `-3`, …
     /// when that name is taken, so an earlier run is never overwritten.
-    pub fn create(out: &Path, name: &str) -> Result<Self, TrainError> {
-        std::fs::create_dir_all(out).map_err(|e| TrainError::io(out, e))?;
+    pub fn create(out: &Path, name: &str) -> Result<Self, RunsError> {
+        std::fs::create_dir_all(out).map_err(|e| RunsError::io(out, e))?;
         for i in 1.. {
             let candidate = if i == 1 {
                 out.join(name)
@@ -113,16 +92,16 @@ impl RunDir {
             match std::fs::create_dir(&candidate) {
                 Ok(()) => return Ok(Self { path: candidate }),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(TrainError::io(candidate, e)),
+                Err(e) => return Err(RunsError::io(candidate, e)),
             }
         }
         unreachable!("some suffix is always free")
     }
 
     /// An existing run directory.
-    pub fn open(path: &Path) -> Result<Self, TrainError> {
+    pub fn open(path: &Path) -> Result<Self, RunsError> {
         if !path.join("run.json").is_file() {
-            return Err(TrainError::io(
+            return Err(RunsError::io(
                 path.join("run.json"),
                 std::io::Error::new(
                     std::io::ErrorKind::NotFound,
@@ -168,22 +147,30 @@ impl RunDir {
         self.path.join("run.json")
     }
 
+    /// Whether the run is about images or text, as its resolved
+    /// `config.toml` says (`data.format`).
+    pub fn modality(&self) -> Result<Modality, RunsError> {
+        let path = self.config_path();
+        let text = std::fs::read_to_string(&path).map_err(|e| RunsError::io(&path, e))?;
+        Ok(Modality::of_experiment(&text, &[]))
+    }
+
     /// Takes the run's lock (`<run>/lock`), so two processes never train
     /// one run; fails at once, without waiting, if another holds it.
-    pub fn lock(&self) -> Result<RunLock, TrainError> {
+    pub fn lock(&self) -> Result<RunLock, RunsError> {
         let path = self.path.join("lock");
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&path)
-            .map_err(|e| TrainError::io(&path, e))?;
+            .map_err(|e| RunsError::io(&path, e))?;
         match file.try_lock() {
             Ok(()) => Ok(RunLock { _file: file }),
-            Err(std::fs::TryLockError::WouldBlock) => Err(TrainError::Busy {
+            Err(std::fs::TryLockError::WouldBlock) => Err(RunsError::Busy {
                 path: self.path.clone(),
             }),
-            Err(std::fs::TryLockError::Error(e)) => Err(TrainError::io(&path, e)),
+            Err(std::fs::TryLockError::Error(e)) => Err(RunsError::io(&path, e)),
         }
     }
 
@@ -203,7 +190,7 @@ impl RunDir {
     }
 
     /// Writes `run.json` atomically.
-    pub fn write_status(&self, status: &RunStatus) -> Result<(), TrainError> {
+    pub fn write_status(&self, status: &RunStatus) -> Result<(), RunsError> {
         let json = serde_json::to_vec_pretty(status).expect("status always serialises");
         write_atomic(&self.status_path(), &json)
     }
@@ -211,11 +198,11 @@ impl RunDir {
     /// Reads `run.json`. A run it marks `running` that no live process
     /// trains (killed, or its machine lost) reads as `interrupted`: `pretext
     /// pretrain --resume` continues it.
-    pub fn status(&self) -> Result<RunStatus, TrainError> {
+    pub fn status(&self) -> Result<RunStatus, RunsError> {
         let path = self.status_path();
-        let text = std::fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| RunsError::io(&path, e))?;
         let mut status: RunStatus =
-            serde_json::from_str(&text).map_err(|e| TrainError::Checkpoint {
+            serde_json::from_str(&text).map_err(|e| RunsError::Malformed {
                 path,
                 reason: e.to_string(),
             })?;
@@ -227,8 +214,8 @@ impl RunDir {
 
     /// Every run directory directly under `out`, sorted by name, with its status
     /// (or why it could not be read).
-    pub fn list(out: &Path) -> Result<Vec<ListedRun>, TrainError> {
-        let entries = std::fs::read_dir(out).map_err(|e| TrainError::io(out, e))?;
+    pub fn list(out: &Path) -> Result<Vec<ListedRun>, RunsError> {
+        let entries = std::fs::read_dir(out).map_err(|e| RunsError::io(out, e))?;
         let mut runs: Vec<RunDir> = entries
             .filter_map(|e| e.ok())
             .map(|e| e.path())
@@ -302,15 +289,5 @@ mod tests {
         assert_eq!(run.status().unwrap().state, RUNNING);
         drop(held);
         assert_eq!(run.status().unwrap().state, INTERRUPTED);
-    }
-
-    #[test]
-    fn atomic_write_replaces_and_leaves_no_temporary() {
-        let tmp = tempfile::tempdir().unwrap();
-        let p = tmp.path().join("run.json");
-        write_atomic(&p, b"one").unwrap();
-        write_atomic(&p, b"two").unwrap();
-        assert_eq!(std::fs::read(&p).unwrap(), b"two");
-        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
     }
 }

@@ -1,29 +1,13 @@
 //! What a text run's report shows of its encoder, as plain data: a sample
 //! of texts with their embeddings, for the embedding maps and the
 //! nearest-neighbour table. The text counterpart of `inspect.rs`.
-use std::path::PathBuf;
 
 use burn::tensor::Device;
 
-use crate::features::Features;
-use crate::text_embed::embed_texts;
-use crate::text_evaluate::load_task_data;
+use crate::text::embed::embed_texts;
+use crate::text::load_task_data;
 use crate::{EvalError, TextRun, TextTaskConfig};
-
-/// A sample of texts seen through a text run's encoder.
-#[derive(Debug, Clone)]
-pub struct TextInspection {
-    /// The file the texts come from.
-    pub source: PathBuf,
-    /// The sampled texts.
-    pub texts: Vec<String>,
-    /// Their labels, when the data has them.
-    pub labels: Option<Vec<u32>>,
-    /// Class names (may be empty: classes are then named by number).
-    pub class_names: Vec<String>,
-    /// The encoder's embedding of each sampled text, in order.
-    pub embeddings: Features,
-}
+use pretext_runs::TextInspection;
 
 /// Samples up to `samples` texts, evenly spaced, of the test set of `task`
 /// (labelled: the maps are coloured by class), or of the run's pretraining
@@ -47,7 +31,7 @@ pub fn inspect_text(
     let n = samples.clamp(1, data.len());
     let picked: Vec<usize> = (0..n).map(|i| i * data.len() / n).collect();
     let sample = data.subset(&picked);
-    let tokens = run.tokenizer.encode_all(sample.docs()).ids;
+    let tokens = run.tokenizer().encode_all(sample.docs()).ids;
     let encoder = run.encoder(device)?;
     Ok(TextInspection {
         source: data.source().to_path_buf(),

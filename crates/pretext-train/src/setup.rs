@@ -4,14 +4,15 @@
 use std::sync::Arc;
 
 use burn::tensor::{Device, Tensor};
-use pretext_data::{BatchLoader, ChannelStats, LoaderConfig, Modality, Partners, train_val_split};
+use pretext_data::{BatchLoader, ChannelStats, LoaderConfig, Modality, Partners};
 use pretext_methods::{InputSpec, Method, StepOutput, StepProgress, StepReplicas};
 use pretext_nn::InputShape;
 
 use crate::fits::check_fits;
-use crate::monitor::{KnnReading, MonitorPlan};
-use crate::pretraining::{Counts, Pretraining};
+use crate::monitor::MonitorPlan;
+use crate::pretraining::{Counts, Pretraining, loaders, split_for_training};
 use crate::{ExperimentConfig, Observer, TrainError};
+use pretext_runs::KnnReading;
 
 /// Loaders and input spec of an image run.
 pub(crate) struct ImageSetup {
@@ -44,17 +45,8 @@ impl ImageSetup {
                 reason,
             })?;
         check_fits(config, InputShape::new(channels, height, width))?;
-        let (train_idx, val_idx) = train_val_split(data.len(), t.val_fraction, config.seed);
-        if train_idx.len() < t.batch_size {
-            return Err(TrainError::Config {
-                path: data.source().to_path_buf(),
-                reason: format!(
-                    "train.batch_size ({}) is larger than the training split ({} images)",
-                    t.batch_size,
-                    train_idx.len()
-                ),
-            });
-        }
+        let (train_idx, val_idx) =
+            split_for_training(data.len(), t, config.seed, data.source(), "images")?;
         let stats = ChannelStats::of(&data);
         let views = Arc::new(
             config
@@ -65,19 +57,13 @@ impl ImageSetup {
                     reason,
                 })?,
         );
-        let loader = |indices: Vec<usize>, shuffle: bool, drop_last: bool| {
+        let loader = |indices: Vec<usize>, settings: LoaderConfig| {
             BatchLoader::new(
                 data.clone(),
                 indices,
                 views.clone(),
                 stats.clone(),
-                LoaderConfig {
-                    batch_size: t.batch_size,
-                    shuffle,
-                    drop_last,
-                    seed: config.seed,
-                    prefetch: 2,
-                },
+                settings,
             )
         };
         let monitor = MonitorPlan::new(
@@ -93,23 +79,18 @@ impl ImageSetup {
             path: data.source().to_path_buf(),
             reason,
         })?;
-        let (train_samples, val_samples) = (train_idx.len(), val_idx.len());
-        let mut train_loader = loader(train_idx, true, true);
+        let (mut train_loader, val_loader, counts) = loaders(
+            (train_idx, val_idx),
+            t,
+            config.seed,
+            loader,
+            BatchLoader::batches_per_epoch,
+        );
         if let Some(path) = &config.partners {
             let partners = Partners::read(path)?;
             partners.check_len(data.len(), path)?;
             train_loader = train_loader.with_partners(Arc::new(partners));
         }
-        // Validation views are drawn once (epoch 0's seed) so epochs compare alike;
-        // a last batch of one image would break batch statistics, so keep it only if ≥ 2.
-        let val_loader = (val_samples >= 2).then(|| loader(val_idx, false, false));
-        let counts = Counts::new(
-            train_samples,
-            val_samples,
-            train_loader.batches_per_epoch(),
-            t.max_steps_per_epoch,
-            t.epochs,
-        );
         Ok(Self {
             train_loader,
             val_loader,

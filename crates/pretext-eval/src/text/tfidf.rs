@@ -35,7 +35,7 @@ use crate::linear::{
     GridPoint, LinearProbeConfig, argmax_rows, check_label_range, params_to_f32, penalized_mean,
     select_l2, softmax_cross_entropy,
 };
-use crate::outcome::EpochPoint;
+use pretext_runs::EpochPoint;
 
 /// Settings of the TF-IDF baseline: the vectoriser, then the logistic
 /// regression (the same four keys as the linear probe's).

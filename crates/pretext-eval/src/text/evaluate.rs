@@ -1,0 +1,300 @@
+//! Text evaluation: the run's frozen text encoder and the baselines (TF-IDF
+//! with logistic regression, a random encoder, the encoder trained from
+//! scratch), each head, every label budget and seed; results into
+//! `<run>/eval/<task>/` (a text encoder is usually scored on several sets).
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use burn::tensor::Device;
+use pretext_data::text::TextDataset;
+use pretext_data::transform::derive_seed;
+use pretext_data::{LabelSplit, Readout, test_split};
+use pretext_nn::random_streams;
+use pretext_nn::text::TextEncoder;
+
+use pretext_runs::{EvalResults, Source};
+
+use crate::EvalError;
+use crate::embed::cached;
+use crate::evaluate::{RANDOM_INIT_STREAM, absent_classes, absent_line, fnv64};
+use crate::evaluation::{Drawn, Evaluation, Finetuner, run_task};
+use crate::features::Features;
+use crate::finetune::finetune;
+use crate::heads::Recorder;
+use crate::outcome::HeadOutcome;
+use crate::run::TextRun;
+use crate::side::Texts;
+use crate::task::{Baseline, Head, TextTaskConfig};
+use crate::text::embed::embed_texts;
+use crate::text::finetune::LabelledTexts;
+use crate::text::fit_tfidf_logistic;
+
+/// The task's labelled pool and test set, the test labels expressed in the
+/// pool's classes.
+pub(crate) fn load_task_data(
+    task: &TextTaskConfig,
+) -> Result<(TextDataset, TextDataset), EvalError> {
+    let pool = task.train.load(Path::new(""))?;
+    if pool.labels().is_none() {
+        return Err(EvalError::Mismatch {
+            path: pool.source().to_path_buf(),
+            reason: "has no labels; a task's train and test data must be labelled".into(),
+        });
+    }
+    match &task.test {
+        Some(test) => {
+            let test = test.load(Path::new(""))?;
+            if test.labels().is_none() {
+                return Err(EvalError::Mismatch {
+                    path: test.source().to_path_buf(),
+                    reason: "has no labels; a task's train and test data must be labelled".into(),
+                });
+            }
+            let test = test.with_classes(pool.class_names())?;
+            Ok((pool, test))
+        }
+        None => {
+            let fraction = task
+                .held_out_fraction()
+                .expect("a task without test data holds a share of its pool out");
+            let (keep, held) = test_split(pool.len(), fraction, task.seed);
+            Ok((pool.subset(&keep), pool.subset(&held)))
+        }
+    }
+}
+
+/// A text run and a task's documents, tokenized, with the label draws.
+struct TextEvaluation {
+    drawn: Drawn<Texts>,
+    pool: TextDataset,
+    test: TextDataset,
+    encoder: TextEncoder,
+    pool_tokens: Arc<Vec<Vec<u32>>>,
+    test_tokens: Vec<Vec<u32>>,
+}
+
+impl TextEvaluation {
+    /// Reads and checks everything; says what it found in `log`.
+    fn new(
+        run_path: &Path,
+        task: &TextTaskConfig,
+        device: &Device,
+        log: &mut dyn FnMut(&str),
+    ) -> Result<Self, EvalError> {
+        let run = TextRun::open(run_path)?;
+        for warning in run.trained.warnings() {
+            log(&warning);
+        }
+        let (pool, test) = load_task_data(task)?;
+        let classes = pool.num_classes().unwrap_or(0);
+        // Loaded before anything is written: a checkpoint that does not fit its
+        // experiment fails here, leaving no label splits behind.
+        let encoder = run.encoder(device)?;
+        let labels = |d: &TextDataset| d.labels().expect("checked labelled").to_vec();
+        let names = pool.class_names().to_vec();
+        let drawn = Drawn::new(
+            run,
+            task,
+            (names.clone(), names),
+            (labels(&pool), labels(&test)),
+            pool.source(),
+        )?;
+        let tokenizer = drawn.run.tokenizer();
+        let pool_encoded = tokenizer.encode_all(pool.docs());
+        let test_encoded = tokenizer.encode_all(test.docs());
+        log(&format!(
+            "task {}: {} labelled / {} test texts, {} classes; {} budgets x {} seeds; {} texts truncated to {} tokens",
+            task.name,
+            pool.len(),
+            test.len(),
+            classes,
+            task.budgets.len(),
+            task.seeds,
+            pool_encoded.truncated + test_encoded.truncated,
+            tokenizer.max_len()
+        ));
+        let absent = absent_classes(pool.class_names(), &drawn.test_labels);
+        if !absent.is_empty() {
+            log(&absent_line(&absent, "texts"));
+        }
+        Ok(Self {
+            drawn,
+            pool,
+            test,
+            encoder,
+            pool_tokens: Arc::new(pool_encoded.ids),
+            test_tokens: test_encoded.ids,
+        })
+    }
+}
+
+/// Runs the text task on the run at `run_path`, writing
+/// `eval/<task>/results.json`, `results.md` and the label splits. `log`
+/// receives one line per step. Holds `device`'s random streams throughout,
+/// as the image `evaluate` does.
+pub fn evaluate_text(
+    run_path: &Path,
+    task: &TextTaskConfig,
+    device: &Device,
+    log: &mut dyn FnMut(&str),
+) -> Result<EvalResults, EvalError> {
+    let _streams = random_streams::hold([device]);
+    let prepared = TextEvaluation::new(run_path, task, device, log)?;
+    run_task(&prepared, task, device, log)
+}
+
+impl Evaluation for TextEvaluation {
+    type Side = Texts;
+
+    fn drawn(&self) -> &Drawn<Texts> {
+        &self.drawn
+    }
+
+    fn frozen_features(
+        &self,
+        task: &TextTaskConfig,
+        device: &Device,
+        log: &mut dyn FnMut(&str),
+    ) -> Result<Vec<(Source, Features, Features)>, EvalError> {
+        let frozen = [Head::Linear, Head::Knn, Head::Mlp]
+            .iter()
+            .any(|&h| task.runs(h));
+        if !frozen {
+            return Ok(Vec::new());
+        }
+        let t = Instant::now();
+        let (run, eval_dir) = (&self.drawn.run, self.drawn.run.eval_dir(&task.name));
+        let model_stamp = run.trained.model_stamp();
+        let embed = |name: &str, which: &str, encoder: &TextEncoder, d: &TextDataset, tokens| {
+            let k = format!(
+                "{which}|epoch {}|{model_stamp}|{}|{}",
+                run.trained.state.epoch,
+                d.source().display(),
+                d.len()
+            );
+            let path = eval_dir.join(format!("cache/{name}-{:016x}.bin", fnv64(&k)));
+            cached(&path, &k, || embed_texts(encoder, tokens, device))
+        };
+        let (pool, test) = (&self.pool, &self.test);
+        let mut sources = vec![(
+            Source::Pretrained,
+            embed(
+                "pretrained",
+                "pretrained pool",
+                &self.encoder,
+                pool,
+                &self.pool_tokens,
+            )?,
+            embed(
+                "pretrained",
+                "pretrained test",
+                &self.encoder,
+                test,
+                &self.test_tokens,
+            )?,
+        )];
+        log(&format!(
+            "embedded {} + {} texts with the pretrained encoder ({:.1} s)",
+            pool.len(),
+            test.len(),
+            t.elapsed().as_secs_f64()
+        ));
+        if task.compares_with(Baseline::RandomInit) {
+            let seed = derive_seed(task.seed, RANDOM_INIT_STREAM);
+            let random = run.random_encoder(seed, device);
+            sources.push((
+                Source::RandomInit,
+                embed(
+                    "random",
+                    &format!("random {seed} pool"),
+                    &random,
+                    pool,
+                    &self.pool_tokens,
+                )?,
+                embed(
+                    "random",
+                    &format!("random {seed} test"),
+                    &random,
+                    test,
+                    &self.test_tokens,
+                )?,
+            ));
+        }
+        Ok(sources)
+    }
+
+    /// The TF-IDF baseline: logistic regression on the draw's documents.
+    fn own_heads(&self, task: &TextTaskConfig, split: &LabelSplit, record: &mut Recorder) {
+        if !task.compares_with(Baseline::Tfidf) {
+            return;
+        }
+        let t = Instant::now();
+        // The pool's documents by index, borrowed: TF-IDF reads them per draw.
+        let docs = |idx: &[usize]| -> Vec<&str> {
+            idx.iter().map(|&i| self.pool.docs()[i].as_str()).collect()
+        };
+        let test_docs: Vec<&str> = self.test.docs().iter().map(String::as_str).collect();
+        let y = |idx: &[usize]| -> Vec<u32> {
+            idx.iter().map(|&i| self.drawn.pool_labels[i]).collect()
+        };
+        let fit = fit_tfidf_logistic(
+            &docs(&split.train),
+            &y(&split.train),
+            &docs(&split.val),
+            &y(&split.val),
+            self.drawn.classes.len(),
+            &task.tfidf,
+        );
+        let outcome = HeadOutcome {
+            test_predictions: fit.predict(&test_docs),
+            val_accuracy: Some(fit.val_accuracy),
+            best_epoch: Some(fit.best_iteration),
+            epochs: Some(fit.iterations),
+            curve: fit.curve.clone(),
+            detail: Some(format!("l2={}", fit.l2)),
+        };
+        record.add(
+            Source::Tfidf,
+            "linear",
+            split,
+            outcome,
+            t.elapsed().as_secs_f64(),
+        );
+    }
+
+    fn finetuner<'a>(
+        &'a self,
+        task: &'a TextTaskConfig,
+        device: &'a Device,
+    ) -> Finetuner<'a, TextEncoder> {
+        let classes = self.drawn.classes.len();
+        let (pool, labels, test) = (
+            &self.pool_tokens,
+            &self.drawn.pool_labels,
+            &self.test_tokens,
+        );
+        Box::new(move |encoder, pretrained, split, head_seed| {
+            let labelled = LabelledTexts {
+                pool,
+                labels,
+                train: &split.train,
+                val: &split.val,
+                test,
+                classes,
+            };
+            finetune(
+                encoder,
+                pretrained,
+                &labelled,
+                &task.finetune,
+                head_seed,
+                device,
+            )
+        })
+    }
+
+    fn readout(&self, _task: &TextTaskConfig) -> Readout {
+        Readout::default()
+    }
+}
