@@ -143,6 +143,12 @@ pub(crate) trait Pretraining {
         progress: StepProgress,
     ) -> Self::Model;
 
+    /// Writes into a new run's directory `run` what a resume needs besides
+    /// the checkpoint (a text run's tokenizer); nothing by default.
+    fn save_into(&self, _run: &Path) -> Result<(), TrainError> {
+        Ok(())
+    }
+
     /// The input the encoder is trained on, recorded in checkpoints (images:
     /// shape and normalisation; text: `None`, the run's tokenizer says it).
     fn input(&self) -> Option<InputSpec>;

@@ -57,25 +57,26 @@ pub(crate) struct RunSettings<'a> {
     pub toml: String,
 }
 
+impl<'a> RunSettings<'a> {
+    fn new(seed: u64, method: &'static str, train: &'a TrainConfig, toml: String) -> Self {
+        Self {
+            seed,
+            method,
+            train,
+            toml,
+        }
+    }
+}
+
 impl ExperimentConfig {
     fn settings(&self) -> RunSettings<'_> {
-        RunSettings {
-            seed: self.seed,
-            method: self.method.name(),
-            train: &self.train,
-            toml: self.to_toml(),
-        }
+        RunSettings::new(self.seed, self.method.name(), &self.train, self.to_toml())
     }
 }
 
 impl TextExperimentConfig {
     fn settings(&self) -> RunSettings<'_> {
-        RunSettings {
-            seed: self.seed,
-            method: self.method.name(),
-            train: &self.train,
-            toml: self.to_toml(),
-        }
+        RunSettings::new(self.seed, self.method.name(), &self.train, self.to_toml())
     }
 }
 
@@ -110,12 +111,11 @@ pub fn pretrain(
                 .init(&config.encoder, &setup.spec, &train_device)
         }
     };
-    let run = RunDir::create(out, &config.name)?;
-    let _lock = run.lock()?;
+    let settings = config.settings();
     start_fresh(
-        &config.settings(),
+        &settings,
         &setup,
-        &run,
+        (out, &config.name),
         method,
         info,
         devices,
@@ -162,13 +162,11 @@ pub fn pretrain_text(
         setup.tokenizer.max_len(),
         &train_device,
     );
-    let run = RunDir::create(out, &config.name)?;
-    let _lock = run.lock()?;
-    setup.save_tokenizer(run.path())?;
+    let settings = config.settings();
     start_fresh(
-        &config.settings(),
+        &settings,
         &setup,
-        &run,
+        (out, &config.name),
         method,
         info,
         devices,
@@ -176,17 +174,24 @@ pub fn pretrain_text(
     )
 }
 
-/// Writes the resolved experiment and trains a new run from epoch 1.
+/// Creates the run directory `out/<name>` (or `<name>-2`, … when taken)
+/// and holds its lock, writes what the setup keeps beside the weights (a
+/// text run's tokenizer) and the resolved experiment, and trains the run
+/// from epoch 1.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn start_fresh<P: Pretraining>(
     settings: &RunSettings,
     setup: &P,
-    run: &RunDir,
+    (out, name): (&Path, &str),
     method: P::Model,
     info: &RunInfo,
     devices: &[Device],
     observer: &mut dyn Observer,
 ) -> Result<Summary, TrainError> {
+    let run = RunDir::create(out, name)?;
+    let _lock = run.lock()?;
+    setup.save_into(run.path())?;
+    let run = &run;
     pretext_runs::write_atomic(&run.config_path(), settings.toml.as_bytes())?;
     let optimizer = settings.train.optimizer.init(settings.train.grad_clip);
     let status = fresh_status(run, settings, info);

@@ -4,16 +4,7 @@
 //! `2 - 2 cos(p, z)`; the two directions are summed.
 use burn::tensor::Tensor;
 
-use super::l2_normalize;
-
-/// `mean_i (2 - 2 cos(p_i, z_i))`.
-///
-/// # Shapes
-/// `p`, `z`: `[n, d]` → `[1]`
-fn regression(p: Tensor<2>, z: Tensor<2>) -> Tensor<1> {
-    let cos = (l2_normalize(p) * l2_normalize(z)).sum_dim(1); // [n, 1]
-    (cos.neg() * 2.0 + 2.0).mean()
-}
+use super::predicted_cosines::predicted_cosines;
 
 /// The symmetrised BYOL loss: predictions `p1`, `p2` of the online network
 /// against the target projections `z2`, `z1` of the other view. The target
@@ -23,17 +14,9 @@ fn regression(p: Tensor<2>, z: Tensor<2>) -> Tensor<1> {
 /// - `p1`, `p2`, `z1`, `z2`: `[n, d]`
 /// - output: `[1]`, in `[0, 8]`
 pub fn byol(p1: Tensor<2>, p2: Tensor<2>, z1: Tensor<2>, z2: Tensor<2>) -> Tensor<1> {
-    assert_eq!(
-        p1.dims(),
-        z2.dims(),
-        "byol: prediction and target differ in shape"
-    );
-    assert_eq!(
-        p2.dims(),
-        z1.dims(),
-        "byol: prediction and target differ in shape"
-    );
-    regression(p1, z2.detach()) + regression(p2, z1.detach())
+    // Each direction is mean_i (2 - 2 cos(p_i, z_i)) = 2 - 2 mean_i cos.
+    let [c1, c2] = predicted_cosines("byol", [p1, p2], [z1, z2]);
+    (c1 + c2).neg() * 2.0 + 4.0
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ mod info_nce;
 mod masked_mse;
 mod nnclr;
 mod nt_xent;
+mod predicted_cosines;
 mod reconstruction;
 mod scan;
 mod self_label;

@@ -4,15 +4,7 @@
 //! on the projection, averaged over the two directions.
 use burn::tensor::Tensor;
 
-use super::l2_normalize;
-
-/// `-mean_i cos(p_i, z_i)`.
-///
-/// # Shapes
-/// `p`, `z`: `[n, d]` → `[1]`
-fn negative_cosine(p: Tensor<2>, z: Tensor<2>) -> Tensor<1> {
-    (l2_normalize(p) * l2_normalize(z)).sum_dim(1).mean().neg()
-}
+use super::predicted_cosines::predicted_cosines;
 
 /// `D(p1, stopgrad(z2)) / 2 + D(p2, stopgrad(z1)) / 2`.
 ///
@@ -20,17 +12,9 @@ fn negative_cosine(p: Tensor<2>, z: Tensor<2>) -> Tensor<1> {
 /// - `p1`, `p2`, `z1`, `z2`: `[n, d]`
 /// - output: `[1]`, in `[-1, 1]` (−1 when predictions and projections align)
 pub fn simsiam(p1: Tensor<2>, p2: Tensor<2>, z1: Tensor<2>, z2: Tensor<2>) -> Tensor<1> {
-    assert_eq!(
-        p1.dims(),
-        z2.dims(),
-        "simsiam: prediction and projection differ in shape"
-    );
-    assert_eq!(
-        p2.dims(),
-        z1.dims(),
-        "simsiam: prediction and projection differ in shape"
-    );
-    (negative_cosine(p1, z2.detach()) + negative_cosine(p2, z1.detach())) * 0.5
+    // D(p, z) = -mean_i cos(p_i, z_i).
+    let [c1, c2] = predicted_cosines("simsiam", [p1, p2], [z1, z2]);
+    (c1 + c2).neg() * 0.5
 }
 
 #[cfg(test)]

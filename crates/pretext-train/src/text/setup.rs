@@ -90,11 +90,6 @@ impl TextSetup {
             counts,
         })
     }
-
-    /// Saves the tokenizer into the run directory.
-    pub fn save_tokenizer(&self, run: &Path) -> Result<(), TrainError> {
-        Ok(self.tokenizer.save(&run.join(TOKENIZER_FILE))?)
-    }
 }
 
 /// The batch's token ids as tensors on `device`.
@@ -106,6 +101,11 @@ impl Pretraining for TextSetup {
     const MODALITY: Modality = Modality::Text;
     type Model = TextMethod;
     type Batch = TextBatch;
+
+    /// Saves the tokenizer into the run directory.
+    fn save_into(&self, run: &Path) -> Result<(), TrainError> {
+        Ok(self.tokenizer.save(&run.join(TOKENIZER_FILE))?)
+    }
 
     fn counts(&self) -> Counts {
         self.counts
