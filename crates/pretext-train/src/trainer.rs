@@ -68,13 +68,29 @@ impl<'a> RunSettings<'a> {
     }
 }
 
-impl ExperimentConfig {
+/// What the loop needs of an experiment file, image or text.
+pub(crate) trait RunExperiment {
+    /// The run's name (its directory's, unless taken).
+    fn name(&self) -> &str;
+    /// The settings the loop reads.
+    fn settings(&self) -> RunSettings<'_>;
+}
+
+impl RunExperiment for ExperimentConfig {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
     fn settings(&self) -> RunSettings<'_> {
         RunSettings::new(self.seed, self.method.name(), &self.train, self.to_toml())
     }
 }
 
-impl TextExperimentConfig {
+impl RunExperiment for TextExperimentConfig {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
     fn settings(&self) -> RunSettings<'_> {
         RunSettings::new(self.seed, self.method.name(), &self.train, self.to_toml())
     }
@@ -111,16 +127,7 @@ pub fn pretrain(
                 .init(&config.encoder, &setup.spec, &train_device)
         }
     };
-    let settings = config.settings();
-    start_fresh(
-        &settings,
-        &setup,
-        (out, &config.name),
-        method,
-        info,
-        devices,
-        observer,
-    )
+    start_fresh(config, &setup, out, method, info, devices, observer)
 }
 
 /// The first of a run's devices, which holds the method.
@@ -162,33 +169,25 @@ pub fn pretrain_text(
         setup.tokenizer.max_len(),
         &train_device,
     );
-    let settings = config.settings();
-    start_fresh(
-        &settings,
-        &setup,
-        (out, &config.name),
-        method,
-        info,
-        devices,
-        observer,
-    )
+    start_fresh(config, &setup, out, method, info, devices, observer)
 }
 
-/// Creates the run directory `out/<name>` (or `<name>-2`, … when taken)
-/// and holds its lock, writes what the setup keeps beside the weights (a
-/// text run's tokenizer) and the resolved experiment, and trains the run
-/// from epoch 1.
+/// Creates the run directory `out/<name>` of `config` (or `<name>-2`, …
+/// when taken) and holds its lock, writes what the setup keeps beside the
+/// weights (a text run's tokenizer) and the resolved experiment, and trains
+/// the run from epoch 1.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn start_fresh<P: Pretraining>(
-    settings: &RunSettings,
+    config: &impl RunExperiment,
     setup: &P,
-    (out, name): (&Path, &str),
+    out: &Path,
     method: P::Model,
     info: &RunInfo,
     devices: &[Device],
     observer: &mut dyn Observer,
 ) -> Result<Summary, TrainError> {
-    let run = RunDir::create(out, name)?;
+    let settings = &config.settings();
+    let run = RunDir::create(out, config.name())?;
     let _lock = run.lock()?;
     setup.save_into(run.path())?;
     let run = &run;
