@@ -254,11 +254,7 @@ impl MethodModel for Autoencoder {
         let x = views[0].clone();
         let h = self.encoder.forward(self.corrupt(x.clone())); // [b, d]
         let out = self.decoder.forward(h.clone()); // [b, c, h, w]
-        StepOutput {
-            loss: reconstruction(out, self.target(x), self.loss),
-            embeddings: h,
-            keys: None,
-        }
+        StepOutput::new(reconstruction(out, self.target(x), self.loss), h)
     }
 
     encoder_field!();

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::checks::check_projection;
 use super::settings::{Build, MethodSettings};
-use super::two_views::{TwoViewMethod, TwoViews};
+use super::two_views::{TwoViewMethod, TwoViews, projected_towers};
 use crate::StepOutput;
 use crate::loss::barlow_twins;
 
@@ -56,22 +56,10 @@ pub struct BarlowTwins {
 impl TwoViewMethod for BarlowTwins {
     const LABEL: &'static str = "barlow twins";
 
-    type Head = ProjectionHead;
-
-    fn towers(&self) -> (&Encoder, &ProjectionHead) {
-        (&self.encoder, &self.projection)
-    }
-
-    fn into_encoder(self) -> Encoder {
-        self.encoder
-    }
+    projected_towers!();
 
     fn output(&self, v: TwoViews) -> StepOutput {
-        StepOutput {
-            loss: barlow_twins(v.z1, v.z2, self.lambda as f32),
-            embeddings: v.h1,
-            keys: None,
-        }
+        StepOutput::new(barlow_twins(v.z1, v.z2, self.lambda as f32), v.h1)
     }
 }
 

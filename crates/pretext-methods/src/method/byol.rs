@@ -114,11 +114,7 @@ impl MethodModel for Byol {
         let target = encode_two_views(&self.target_encoder, &self.target_projection, views, "byol");
         let p1 = self.predictor.forward(online.z1);
         let p2 = self.predictor.forward(online.z2);
-        StepOutput {
-            loss: byol(p1, p2, target.z1, target.z2),
-            embeddings: online.h1,
-            keys: None,
-        }
+        StepOutput::new(byol(p1, p2, target.z1, target.z2), online.h1)
     }
 
     encoder_field!();

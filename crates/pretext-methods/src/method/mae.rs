@@ -272,11 +272,7 @@ impl MethodModel for Mae {
             target
         };
         let (pred, mask, summary) = self.predict(x);
-        StepOutput {
-            loss: masked_mse(pred, target, mask),
-            embeddings: summary,
-            keys: None,
-        }
+        StepOutput::new(masked_mse(pred, target, mask), summary)
     }
 
     encoder_field!();

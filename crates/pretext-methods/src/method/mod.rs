@@ -39,6 +39,7 @@ pub use dcl::DclConfig;
 pub use mae::{Mae, MaeConfig, patchify, unpatchify};
 pub use moco::{Moco, MocoConfig};
 pub use model::MethodModel;
+pub(crate) use model::encoder_field;
 pub use momentum::{StepProgress, cosine_momentum, ema_update};
 pub use nnclr::{Nnclr, NnclrConfig};
 pub use replica::{Replica, StepReplicas, row_ranges};
@@ -335,6 +336,18 @@ pub struct StepOutput {
     /// This step's keys, detached, for a method that queues them after the
     /// optimiser step ([`Method::after_step`]); `None` for the others.
     pub keys: Option<Tensor<2>>,
+}
+
+impl StepOutput {
+    /// The output of a step that queues nothing: its loss and the
+    /// embeddings of the first view.
+    pub fn new(loss: Tensor<1>, embeddings: Tensor<2>) -> Self {
+        Self {
+            loss,
+            embeddings,
+            keys: None,
+        }
+    }
 }
 
 #[cfg(test)]

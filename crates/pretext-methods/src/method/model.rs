@@ -48,15 +48,19 @@ pub trait MethodModel: Sized {
     }
 }
 
-/// `encoder` and `into_encoder` of a [`MethodModel`] whose encoder is its
-/// `encoder` field: `encoder_field!();` in the impl.
+/// `encoder` and `into_encoder` of a model whose encoder is its `encoder`
+/// field: `encoder_field!();` in a [`MethodModel`] impl,
+/// `encoder_field!(TextEncoder);` in a text method's.
 macro_rules! encoder_field {
     () => {
-        fn encoder(&self) -> &pretext_nn::Encoder {
+        encoder_field!(pretext_nn::Encoder);
+    };
+    ($encoder:ty) => {
+        fn encoder(&self) -> &$encoder {
             &self.encoder
         }
 
-        fn into_encoder(self) -> pretext_nn::Encoder {
+        fn into_encoder(self) -> $encoder {
             self.encoder
         }
     };

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::checks::{check_projection, check_temperature};
 use super::queue::push_newest;
 use super::settings::{Build, MethodSettings, rows};
-use super::two_views::{TwoViewMethod, TwoViews};
+use super::two_views::{TwoViewMethod, TwoViews, projected_towers};
 use crate::StepOutput;
 use crate::loss::{l2_normalize, nnclr};
 
@@ -90,15 +90,7 @@ impl Nnclr {
 impl TwoViewMethod for Nnclr {
     const LABEL: &'static str = "nnclr";
 
-    type Head = ProjectionHead;
-
-    fn towers(&self) -> (&Encoder, &ProjectionHead) {
-        (&self.encoder, &self.projection)
-    }
-
-    fn into_encoder(self) -> Encoder {
-        self.encoder
-    }
+    projected_towers!();
 
     fn after_step(self, keys: Option<Tensor<2>>) -> Self {
         Nnclr::after_step(self, keys)

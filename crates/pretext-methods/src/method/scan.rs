@@ -130,11 +130,7 @@ impl TwoViewMethod for Scan {
             .reduce(|a, b| a + b)
             .expect("at least one head")
             / heads as f32;
-        StepOutput {
-            loss,
-            embeddings: v.h1,
-            keys: None,
-        }
+        StepOutput::new(loss, v.h1)
     }
 }
 

@@ -87,11 +87,7 @@ impl TwoViewMethod for SelfLabel {
     }
 
     fn output(&self, v: TwoViews) -> StepOutput {
-        StepOutput {
-            loss: self_label(v.z1, v.z2, self.threshold as f32),
-            embeddings: v.h1,
-            keys: None,
-        }
+        StepOutput::new(self_label(v.z1, v.z2, self.threshold as f32), v.h1)
     }
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::checks::{check_projection, check_temperature};
 use super::settings::{Build, MethodSettings};
-use super::two_views::{TwoViewMethod, TwoViews};
+use super::two_views::{TwoViewMethod, TwoViews, projected_towers};
 use crate::StepOutput;
 use crate::loss::{dcl, nt_xent};
 
@@ -74,23 +74,11 @@ impl Simclr {
 impl TwoViewMethod for Simclr {
     const LABEL: &'static str = "simclr";
 
-    type Head = ProjectionHead;
-
-    fn towers(&self) -> (&Encoder, &ProjectionHead) {
-        (&self.encoder, &self.projection)
-    }
-
-    fn into_encoder(self) -> Encoder {
-        self.encoder
-    }
+    projected_towers!();
 
     fn output(&self, v: TwoViews) -> StepOutput {
         let loss = if self.decoupled { dcl } else { nt_xent };
-        StepOutput {
-            loss: loss(v.z1, v.z2, self.temperature as f32),
-            embeddings: v.h1,
-            keys: None,
-        }
+        StepOutput::new(loss(v.z1, v.z2, self.temperature as f32), v.h1)
     }
 }
 

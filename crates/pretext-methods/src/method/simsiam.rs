@@ -83,11 +83,7 @@ impl MethodModel for Simsiam {
         let v = encode_two_views(&self.encoder, &self.projection, views, "simsiam");
         let p1 = self.predictor.forward(v.z1.clone());
         let p2 = self.predictor.forward(v.z2.clone());
-        StepOutput {
-            loss: simsiam(p1, p2, v.z1, v.z2),
-            embeddings: v.h1,
-            keys: None,
-        }
+        StepOutput::new(simsiam(p1, p2, v.z1, v.z2), v.h1)
     }
 
     encoder_field!();

@@ -63,6 +63,24 @@ pub(crate) fn encode_two_views<H: ViewHead>(
     }
 }
 
+/// The towers of a [`TwoViewMethod`] whose fields are `encoder` and a
+/// `projection` head: `projected_towers!();` in the impl gives its `Head`,
+/// `towers` and `into_encoder`.
+macro_rules! projected_towers {
+    () => {
+        type Head = pretext_nn::ProjectionHead;
+
+        fn towers(&self) -> (&pretext_nn::Encoder, &pretext_nn::ProjectionHead) {
+            (&self.encoder, &self.projection)
+        }
+
+        fn into_encoder(self) -> pretext_nn::Encoder {
+            self.encoder
+        }
+    };
+}
+pub(crate) use projected_towers;
+
 /// A method that encodes two views through one encoder and one head and
 /// computes its loss from the pair (SimCLR, DCL, NNCLR, Barlow Twins, VICReg,
 /// SCAN, self-labelling). Such a method is a [`MethodModel`] through the

@@ -151,11 +151,7 @@ impl MethodModel for Vae {
         };
         // Mean over values times values per image: the sum per image, averaged over the batch.
         let recon = reconstruction(out, target, self.loss) * (c * height * width) as f32;
-        StepOutput {
-            loss: recon + gaussian_kl(mean, log_var) * self.beta as f32,
-            embeddings: h,
-            keys: None,
-        }
+        StepOutput::new(recon + gaussian_kl(mean, log_var) * self.beta as f32, h)
     }
 
     encoder_field!();

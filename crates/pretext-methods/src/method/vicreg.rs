@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::checks::check_projection;
 use super::settings::{Build, MethodSettings};
-use super::two_views::{TwoViewMethod, TwoViews};
+use super::two_views::{TwoViewMethod, TwoViews, projected_towers};
 use crate::StepOutput;
 use crate::loss::{VicregWeights, vicreg};
 
@@ -66,15 +66,7 @@ pub struct Vicreg {
 impl TwoViewMethod for Vicreg {
     const LABEL: &'static str = "vicreg";
 
-    type Head = ProjectionHead;
-
-    fn towers(&self) -> (&Encoder, &ProjectionHead) {
-        (&self.encoder, &self.projection)
-    }
-
-    fn into_encoder(self) -> Encoder {
-        self.encoder
-    }
+    projected_towers!();
 
     fn output(&self, v: TwoViews) -> StepOutput {
         let weights = VicregWeights {
@@ -82,11 +74,7 @@ impl TwoViewMethod for Vicreg {
             variance: self.variance as f32,
             covariance: self.covariance as f32,
         };
-        StepOutput {
-            loss: vicreg(v.z1, v.z2, weights),
-            embeddings: v.h1,
-            keys: None,
-        }
+        StepOutput::new(vicreg(v.z1, v.z2, weights), v.h1)
     }
 }
 

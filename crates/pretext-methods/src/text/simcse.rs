@@ -13,6 +13,7 @@ use super::{TextMethodModel, TextMethodSettings};
 use crate::StepOutput;
 use crate::loss::simcse;
 use crate::method::checks::check_temperature;
+use crate::method::encoder_field;
 
 /// Settings of [`Simcse`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,20 +80,10 @@ impl TextMethodModel for Simcse {
         };
         let h1 = self.encoder.forward(a); // [b, d]
         let h2 = self.encoder.forward(b); // [b, d], other dropout masks
-        StepOutput {
-            loss: simcse(h1.clone(), h2, self.temperature as f32),
-            embeddings: h1,
-            keys: None,
-        }
+        StepOutput::new(simcse(h1.clone(), h2, self.temperature as f32), h1)
     }
 
-    fn encoder(&self) -> &TextEncoder {
-        &self.encoder
-    }
-
-    fn into_encoder(self) -> TextEncoder {
-        self.encoder
-    }
+    encoder_field!(TextEncoder);
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::{TextMethodModel, TextMethodSettings};
 use crate::StepOutput;
 use crate::loss::skip_gram;
+use crate::method::encoder_field;
 
 /// Positions of the batch drawn as the shared pool of negatives each step.
 const POOL: usize = 64;
@@ -151,20 +152,10 @@ impl TextMethodModel for SkipGram {
             pool,
             self.negatives,
         );
-        StepOutput {
-            loss,
-            embeddings,
-            keys: None,
-        }
+        StepOutput::new(loss, embeddings)
     }
 
-    fn encoder(&self) -> &TextEncoder {
-        &self.encoder
-    }
-
-    fn into_encoder(self) -> TextEncoder {
-        self.encoder
-    }
+    encoder_field!(TextEncoder);
 }
 
 #[cfg(test)]

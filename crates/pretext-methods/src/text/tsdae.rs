@@ -18,6 +18,7 @@ use super::decoder::SentenceDecoder;
 use super::{TextMethodModel, TextMethodSettings};
 use crate::StepOutput;
 use crate::loss::token_cross_entropy;
+use crate::method::encoder_field;
 
 /// Settings of [`Tsdae`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -117,20 +118,13 @@ impl TextMethodModel for Tsdae {
         let [n, _] = logits.dims();
         // Every row is a real token: one sequence of n, all kept.
         let all = Tensor::<2, Bool>::from_data(TensorData::new(vec![true; n], [1, n]), &h.device());
-        StepOutput {
-            loss: token_cross_entropy(logits.unsqueeze_dim(0), targets.unsqueeze_dim(0), all),
-            embeddings: h,
-            keys: None,
-        }
+        StepOutput::new(
+            token_cross_entropy(logits.unsqueeze_dim(0), targets.unsqueeze_dim(0), all),
+            h,
+        )
     }
 
-    fn encoder(&self) -> &TextEncoder {
-        &self.encoder
-    }
-
-    fn into_encoder(self) -> TextEncoder {
-        self.encoder
-    }
+    encoder_field!(TextEncoder);
 }
 
 #[cfg(test)]
