@@ -20,6 +20,7 @@ use crate::estimate::{self, CostEstimate, PartCost, draw_sizes};
 use crate::evaluation::{Drawn, Evaluation, Finetuner, run_task, trained_budgets};
 use crate::features::Features;
 use crate::finetune::{LabelledImages, finetune};
+use crate::heads::count;
 use crate::kmeans::KmeansFeatures;
 use crate::run::EvaluatedRun;
 use crate::side::Images;
@@ -190,13 +191,13 @@ impl Prepared {
                 reason: format!("[readout] ({}): {why}", task.readout.describe()),
             })?;
         log(&format!(
-            "task {}: {} labelled / {} test images, {} classes; {} budgets x {} seeds",
+            "task {}: {} labelled / {} test images, {} classes; {} x {}",
             task.name,
             data.pool.len(),
             data.test.len(),
             data.classes,
-            task.budgets.len(),
-            task.seeds
+            count(task.budgets.len(), "budget"),
+            count(task.seeds, "seed")
         ));
         if let Some(how) = &data.held_out {
             log(&format!(

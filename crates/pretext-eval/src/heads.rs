@@ -206,11 +206,29 @@ impl<'a> Recorder<'a> {
             row.label(),
             100.0 * row.test_accuracy,
             match (row.best_epoch, row.epochs) {
-                (Some(b), Some(e)) => format!("  (best epoch {b} of {e})"),
+                (Some(b), Some(e)) => format!("  (best epoch {b} of {e}{})", capped(head, b, e)),
                 _ => String::new(),
             }
         ));
         self.rows.push(row);
+    }
+}
+
+/// `n` and `noun`, plural unless `n` is 1: `1 budget`, `3 seeds`.
+pub(crate) fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// What the log adds when a trained head was still improving at its last
+/// epoch: the epoch cap ended it, not early stopping, and a higher cap may
+/// score better. Empty otherwise, and for the linear probe, whose
+/// iterations also end when it converges.
+fn capped(head: &str, best: usize, epochs: usize) -> String {
+    match head {
+        "finetune" | "mlp" if best == epochs => format!(
+            "; still improving when {head}.max_epochs stopped it, a higher cap may score better"
+        ),
+        _ => String::new(),
     }
 }
 
@@ -290,4 +308,23 @@ impl FinetuneJobs<'_> {
 /// 199 s): at 64 images a step the second core bought nothing.
 pub(crate) fn one_thread<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     random_streams::on_one_thread(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_head_still_improving_at_its_epoch_cap_says_so() {
+        assert!(capped("finetune", 40, 40).contains("finetune.max_epochs stopped it"));
+        assert!(capped("mlp", 12, 12).contains("mlp.max_epochs stopped it"));
+        assert_eq!(capped("finetune", 12, 27), "");
+        assert_eq!(capped("linear", 30, 30), "");
+    }
+
+    #[test]
+    fn counts_take_the_plural_from_two() {
+        assert_eq!(count(1, "budget"), "1 budget");
+        assert_eq!(count(3, "seed"), "3 seeds");
+    }
 }

@@ -21,7 +21,7 @@ use crate::evaluate::{RANDOM_INIT_STREAM, absent_classes, absent_line, fnv64};
 use crate::evaluation::{Drawn, Evaluation, Finetuner, run_task};
 use crate::features::Features;
 use crate::finetune::finetune;
-use crate::heads::Recorder;
+use crate::heads::{Recorder, count};
 use crate::outcome::HeadOutcome;
 use crate::run::TextRun;
 use crate::side::Texts;
@@ -104,13 +104,13 @@ impl TextEvaluation {
         let pool_encoded = tokenizer.encode_all(pool.docs());
         let test_encoded = tokenizer.encode_all(test.docs());
         log(&format!(
-            "task {}: {} labelled / {} test texts, {} classes; {} budgets x {} seeds; {} texts truncated to {} tokens",
+            "task {}: {} labelled / {} test texts, {} classes; {} x {}; {} texts truncated to {} tokens",
             task.name,
             pool.len(),
             test.len(),
             classes,
-            task.budgets.len(),
-            task.seeds,
+            count(task.budgets.len(), "budget"),
+            count(task.seeds, "seed"),
             pool_encoded.truncated + test_encoded.truncated,
             tokenizer.max_len()
         ));
