@@ -157,7 +157,7 @@ fn a_budget_fixes_the_length_after_the_first_epoch() {
     assert_eq!((status.epochs_done, status.epochs), (1, 1));
     let budget = status.budget.unwrap();
     assert!(
-        budget.contains("so the run and its schedule last 1 epochs"),
+        budget.contains("so the run and its schedule last 1 epoch"),
         "{budget}"
     );
     let written = std::fs::read_to_string(dir.config_path()).unwrap();

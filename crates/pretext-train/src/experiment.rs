@@ -25,6 +25,13 @@ pub enum Experiment {
     Text(TextExperimentConfig),
 }
 
+/// An experiment's `task` resolved against `base`, the experiment file's
+/// folder; an empty path (`--set task=""`) names no task.
+pub(crate) fn resolved_task(task: Option<PathBuf>, base: &Path) -> Option<PathBuf> {
+    task.filter(|t| !t.as_os_str().is_empty())
+        .map(|t| base.join(t))
+}
+
 impl Experiment {
     /// Reads an experiment file of either modality, applies `key=value`
     /// overrides and validates the result.
@@ -96,7 +103,8 @@ pub struct ExperimentConfig {
     #[serde(default)]
     pub train: TrainConfig,
     /// The evaluation task `pretext evaluate` runs when given none (a task
-    /// file, relative to this file).
+    /// file, relative to this file; `""`, as `--set task=""` gives, names
+    /// none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task: Option<PathBuf>,
     /// A table of each image's nearest neighbours under an earlier run's
@@ -265,7 +273,7 @@ impl ExperimentConfig {
         // directory reloads from anywhere.
         let base = std::path::absolute(&config.base_dir).unwrap_or(config.base_dir.clone());
         config.data = config.data.resolved(&base);
-        config.task = config.task.map(|t| base.join(t));
+        config.task = resolved_task(config.task, &base);
         config.partners = config.partners.map(|p| base.join(p));
         config.init = config.init.map(|p| base.join(p));
         config.validate().map_err(err)?;
@@ -359,6 +367,14 @@ name = "simclr"
         }
         let again = load(&c.to_toml(), &[]).unwrap();
         assert_eq!(again, c);
+    }
+
+    #[test]
+    fn an_empty_task_names_none_and_a_task_resolves_beside_the_file() {
+        let c = load(BASE, &["task=\"tasks/t.toml\""]).unwrap();
+        let t = c.task.clone().unwrap();
+        assert!(t.is_absolute() && t.ends_with("exp/tasks/t.toml"), "{t:?}");
+        assert_eq!(load(BASE, &["task=\"\""]).unwrap().task, None);
     }
 
     #[test]

@@ -63,8 +63,9 @@ impl Budget {
             epochs,
             note: format!(
                 "budget {} min: epoch 1 took {seconds:.1} s, so the run and its schedule last \
-                 {epochs} epochs{capped}",
-                self.minutes
+                 {epochs} epoch{}{capped}",
+                self.minutes,
+                if epochs == 1 { "" } else { "s" }
             ),
         })
     }

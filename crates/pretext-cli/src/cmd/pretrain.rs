@@ -136,8 +136,9 @@ pub fn run_info(devices: &Devices) -> RunInfo {
 fn print_summary(summary: &Summary, devices: &Devices) {
     let dir = summary.run_dir.display();
     println!(
-        "finished {} epochs: train loss {:.4} -> {:.4}{}, {:.0} {} on {}",
+        "finished {} epoch{}: train loss {:.4} -> {:.4}{}, {:.0} {} on {}",
         summary.epochs,
+        if summary.epochs == 1 { "" } else { "s" },
         summary.first_train_loss,
         summary.last_train_loss,
         summary

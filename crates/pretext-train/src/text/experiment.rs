@@ -55,7 +55,7 @@ pub struct TextExperimentConfig {
     #[serde(default)]
     pub train: TrainConfig,
     /// The evaluation task `pretext evaluate` runs when given none (a task
-    /// file, relative to this file).
+    /// file, relative to this file; `""` names none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task: Option<PathBuf>,
     /// The directory relative data paths are read from (the experiment file's
@@ -80,7 +80,7 @@ impl TextExperimentConfig {
         config.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let base = std::path::absolute(&config.base_dir).unwrap_or(config.base_dir.clone());
         config.data = config.data.resolved(&base);
-        config.task = config.task.map(|t| base.join(t));
+        config.task = crate::experiment::resolved_task(config.task, &base);
         config.validate().map_err(err)?;
         Ok(config)
     }
