@@ -63,7 +63,9 @@ impl Observer for Progress {
             .set_prefix(format!("epoch {}/{}", r.epoch, self.epochs));
         self.bar.set_message(format!(
             "loss {:.4}  {:.0} {}",
-            r.loss, r.images_per_sec, self.unit
+            r.loss,
+            r.throughput.per_sec(),
+            self.unit
         ));
         self.bar.inc(1);
     }
@@ -88,7 +90,12 @@ impl Observer for Progress {
             .collect();
         let line = format!(
             "epoch {}/{}: train loss {:.4}{val}{std}{rank}{monitor}  {:.0} {}  {:.1}s",
-            r.epoch, self.epochs, r.train_loss, r.images_per_sec, self.unit, r.seconds
+            r.epoch,
+            self.epochs,
+            r.train_loss,
+            r.throughput.per_sec(),
+            self.unit,
+            r.seconds
         );
         // `suspend` prints even when the bar is hidden (stderr not a terminal).
         self.bar.suspend(|| eprintln!("{line}"));

@@ -97,7 +97,7 @@ fn facts(inputs: &ReportInputs) -> Vec<(&'static str, String)> {
     let epochs = &inputs.log.epochs;
     if !epochs.is_empty() {
         let seconds: f64 = epochs.iter().map(|e| e.seconds).sum();
-        let mut speeds: Vec<f64> = epochs.iter().map(|e| e.images_per_sec).collect();
+        let mut speeds: Vec<f64> = epochs.iter().map(|e| e.throughput.per_sec()).collect();
         speeds.sort_by(f64::total_cmp);
         out.push((
             "training time",

@@ -34,7 +34,7 @@ pub use comparison::{Cell, ComparisonRow, MethodComparison};
 pub use error::RunsError;
 pub use features::Features;
 pub use inspection::{Inspection, TextInspection};
-pub use metrics::{EpochRecord, KnnReading, MetricsLog, StepRecord, truncate_after};
+pub use metrics::{EpochRecord, KnnReading, MetricsLog, StepRecord, Throughput, truncate_after};
 pub use paired::{
     PairedDifference, paired_caption, paired_cells, paired_differences, paired_markdown,
 };

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use pretext_data::Modality;
+
 use crate::{RunsError, write_atomic};
 
 /// A line written every `log_every` steps.
@@ -21,9 +23,41 @@ pub struct StepRecord {
     pub loss: f32,
     /// Learning rate used for this step.
     pub lr: f64,
-    /// Images per second since the previous step line (each image counted once,
-    /// whatever the number of views).
-    pub images_per_sec: f64,
+    /// Samples per second since the previous step line (each counted once,
+    /// whatever the number of views), under the key that names them.
+    #[serde(flatten)]
+    pub throughput: Throughput,
+}
+
+/// A throughput under the key that says what was counted:
+/// `"images_per_sec"` in an image run's log, `"texts_per_sec"` in a text
+/// run's (text logs written before the distinction say `images_per_sec`, and
+/// read as they were written).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Throughput {
+    /// Images per second.
+    #[serde(rename = "images_per_sec")]
+    Images(f64),
+    /// Texts per second.
+    #[serde(rename = "texts_per_sec")]
+    Texts(f64),
+}
+
+impl Throughput {
+    /// `per_sec` samples of `modality` a second.
+    pub fn new(modality: Modality, per_sec: f64) -> Self {
+        match modality {
+            Modality::Image => Throughput::Images(per_sec),
+            Modality::Text => Throughput::Texts(per_sec),
+        }
+    }
+
+    /// Samples a second, whatever they are.
+    pub fn per_sec(self) -> f64 {
+        match self {
+            Throughput::Images(v) | Throughput::Texts(v) => v,
+        }
+    }
 }
 
 /// The accuracy monitor's kNN accuracy at one `k`.
@@ -60,8 +94,10 @@ pub struct EpochRecord {
     pub effective_rank: Option<f32>,
     /// Learning rate at the end of the epoch.
     pub lr: f64,
-    /// Training images per second over the epoch.
-    pub images_per_sec: f64,
+    /// Training samples per second over the epoch, under the key that names
+    /// them.
+    #[serde(flatten)]
+    pub throughput: Throughput,
     /// Wall-clock seconds of the epoch, validation and monitor included.
     pub seconds: f64,
     /// The accuracy monitor's kNN accuracies on its labelled slice, when it
@@ -208,6 +244,29 @@ mod tests {
     }
 
     #[test]
+    fn a_throughput_is_written_under_the_key_of_its_samples_and_either_key_reads() {
+        let step = |throughput| StepRecord {
+            kind: "step".into(),
+            step: 1,
+            epoch: 1,
+            loss: 1.0,
+            lr: 0.1,
+            throughput,
+        };
+        let text = serde_json::to_string(&step(Throughput::new(Modality::Text, 5.0))).unwrap();
+        assert!(
+            text.contains(r#""texts_per_sec":5.0"#) && !text.contains("images_per_sec"),
+            "{text}"
+        );
+        let image = serde_json::to_string(&step(Throughput::new(Modality::Image, 7.0))).unwrap();
+        assert!(image.contains(r#""images_per_sec":7.0"#), "{image}");
+        for (line, rate) in [(text, 5.0), (image, 7.0)] {
+            let back: StepRecord = serde_json::from_str(&line).unwrap();
+            assert_eq!(back.throughput.per_sec(), rate);
+        }
+    }
+
+    #[test]
     fn the_checkpoints_copy_of_a_lost_epoch_line_is_written_back_once() {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("metrics.jsonl");
@@ -220,7 +279,7 @@ mod tests {
             embedding_std: None,
             effective_rank: None,
             lr: 0.1,
-            images_per_sec: 1.0,
+            throughput: Throughput::Images(1.0),
             seconds: 1.0,
             monitor: Vec::new(),
             monitor_seconds: None,

@@ -24,7 +24,7 @@ use crate::{
     EpochRecord, Experiment, ExperimentConfig, MetricsLog, Observer, Plan, RunDir, RunInfo,
     RunStatus, StepRecord, TextExperimentConfig, TrainConfig, TrainError,
 };
-use pretext_runs::{RUNNING, now_unix};
+use pretext_runs::{RUNNING, Throughput, now_unix};
 
 /// What a finished run reports.
 #[derive(Debug, Clone)]
@@ -481,8 +481,10 @@ fn train<P: Pretraining>(
                     epoch,
                     loss,
                     lr,
-                    images_per_sec: window_images as f64
-                        / window_start.elapsed().as_secs_f64().max(1e-9),
+                    throughput: Throughput::new(
+                        P::MODALITY,
+                        window_images as f64 / window_start.elapsed().as_secs_f64().max(1e-9),
+                    ),
                 };
                 observer.on_step(&record);
                 if step.is_multiple_of(t.log_every) {
@@ -524,8 +526,10 @@ fn train<P: Pretraining>(
                 embedding_std: signals.as_ref().map(|s| s.std),
                 effective_rank: signals.as_ref().map(|s| s.rank),
                 lr,
-                images_per_sec: (counts.steps_per_epoch * t.batch_size) as f64
-                    / train_seconds.max(1e-9),
+                throughput: Throughput::new(
+                    P::MODALITY,
+                    (counts.steps_per_epoch * t.batch_size) as f64 / train_seconds.max(1e-9),
+                ),
                 seconds: epoch_start.elapsed().as_secs_f64(),
                 monitor: monitor.unwrap_or_default(),
                 monitor_seconds,
