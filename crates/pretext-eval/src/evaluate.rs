@@ -17,7 +17,10 @@ use pretext_runs::{EvalResults, Source};
 use crate::EvalError;
 use crate::embed::{cached, embed_images, is_cached, pixel_features};
 use crate::estimate::{self, CostEstimate, PartCost, draw_sizes};
-use crate::evaluation::{Drawn, Evaluation, Finetuner, run_task, trained_budgets};
+use crate::evaluation::{
+    Drawn, Evaluation, Finetuner, RANDOM_INIT_STREAM, absent_classes, absent_line, fnv64, run_task,
+    trained_budgets,
+};
 use crate::features::Features;
 use crate::finetune::{LabelledImages, finetune};
 use crate::heads::count;
@@ -26,9 +29,7 @@ use crate::run::EvaluatedRun;
 use crate::side::Images;
 use crate::task::{Baseline, Head, TaskConfig, TaskImages};
 
-/// Streams of the seeds derived from a task's seed.
-pub(crate) const RANDOM_INIT_STREAM: u64 = 0x5241_4E44;
-pub(crate) const HEAD_STREAM: u64 = 0x4845_4144;
+/// The stream of the k-means baseline's seed, derived from a task's seed.
 pub(crate) const KMEANS_STREAM: u64 = 0x4B4D_4541;
 
 impl EvaluatedRun {
@@ -62,16 +63,18 @@ impl EvaluatedRun {
 struct TaskData {
     pool: Arc<ImageDataset>,
     test: Arc<ImageDataset>,
-    classes: usize,
-    /// The pool's class names (its label values where it has none).
-    class_names: Vec<String>,
     /// The pool's classes that have no test image: learned, never scored.
     absent: Vec<String>,
     /// How the test set was held out of the pool, if it was.
     held_out: Option<String>,
 }
 
-fn load_task_data(task: &TaskConfig, run: &EvaluatedRun) -> Result<TaskData, EvalError> {
+/// The task's data and the pool's classes, named (by their label values
+/// where the data names none).
+fn load_task_data(
+    task: &TaskConfig,
+    run: &EvaluatedRun,
+) -> Result<(TaskData, Vec<String>), EvalError> {
     let TaskImages {
         pool,
         test,
@@ -98,55 +101,18 @@ fn load_task_data(task: &TaskConfig, run: &EvaluatedRun) -> Result<TaskData, Eva
     // (`load_images`): a test set without one of them keeps its meaning.
     let class_names = pool.named_classes();
     let absent = absent_classes(&class_names, test.labels().expect("checked labelled"));
-    Ok(TaskData {
+    let data = TaskData {
         pool: Arc::new(pool),
         test: Arc::new(test),
-        classes: class_names.len(),
-        class_names,
         absent,
         held_out,
-    })
-}
-
-/// One line saying which of the pool's classes the test set lacks.
-pub(crate) fn absent_line(absent: &[String], items: &str) -> String {
-    let (what, verb) = if absent.len() == 1 {
-        ("class", "has")
-    } else {
-        ("classes", "have")
     };
-    format!(
-        "the labelled pool's {what} {} {verb} no test {items}: learned, never scored",
-        pretext_data::listed(absent)
-    )
-}
-
-/// The classes of `names` that no label of `test` holds.
-pub(crate) fn absent_classes(names: &[String], test: &[u32]) -> Vec<String> {
-    let mut seen = vec![false; names.len()];
-    for &l in test {
-        if let Some(s) = seen.get_mut(l as usize) {
-            *s = true;
-        }
-    }
-    names
-        .iter()
-        .zip(seen)
-        .filter(|(_, seen)| !seen)
-        .map(|(n, _)| n.clone())
-        .collect()
+    Ok((data, class_names))
 }
 
 /// The seed of the randomly initialised encoder a task compares with.
 fn random_init_seed(task: &TaskConfig) -> u64 {
     derive_seed(task.seed, RANDOM_INIT_STREAM)
-}
-
-/// FNV-1a, for cache file names.
-pub(crate) fn fnv64(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// Everything an evaluation reads before it writes anything: the run, the
@@ -171,7 +137,7 @@ impl Prepared {
         for warning in run.trained.warnings() {
             log(&warning);
         }
-        let data = load_task_data(task, &run)?;
+        let (data, classes) = load_task_data(task, &run)?;
         if task.compares_with(Baseline::Kmeans) {
             let (_, h, w) = data.pool.shape();
             task.kmeans
@@ -190,12 +156,20 @@ impl Prepared {
                 path: task.path.clone(),
                 reason: format!("[readout] ({}): {why}", task.readout.describe()),
             })?;
+        let labels = |d: &ImageDataset| d.labels().expect("checked labelled").to_vec();
+        let drawn = Drawn::new(
+            run,
+            task,
+            (classes, data.pool.class_names().to_vec()),
+            (labels(&data.pool), labels(&data.test)),
+            data.pool.source(),
+        )?;
         log(&format!(
             "task {}: {} labelled / {} test images, {} classes; {} x {}",
             task.name,
             data.pool.len(),
             data.test.len(),
-            data.classes,
+            drawn.classes.len(),
             count(task.budgets.len(), "budget"),
             count(task.seeds, "seed")
         ));
@@ -214,15 +188,7 @@ impl Prepared {
         if !data.absent.is_empty() {
             log(&absent_line(&data.absent, "images"));
         }
-        let model_stamp = run.trained.model_stamp();
-        let labels = |d: &ImageDataset| d.labels().expect("checked labelled").to_vec();
-        let drawn = Drawn::new(
-            run,
-            task,
-            (data.class_names.clone(), data.pool.class_names().to_vec()),
-            (labels(&data.pool), labels(&data.test)),
-            data.pool.source(),
-        )?;
+        let model_stamp = drawn.run.trained.model_stamp();
         Ok(Self {
             drawn,
             data,
@@ -270,8 +236,7 @@ impl Prepared {
     /// The frozen sources the task compares: `(source, cache name, which
     /// encoder)`, the encoders' first; raw pixels have no encoder.
     fn frozen_sources(&self, task: &TaskConfig) -> Vec<(Source, &'static str, String)> {
-        let frozen = task.runs(Head::Linear) || task.runs(Head::Knn) || task.runs(Head::Mlp);
-        if !frozen {
+        if !task.runs_frozen_heads() {
             return Vec::new();
         }
         let mut sources = vec![(Source::Pretrained, "pretrained", "pretrained".to_string())];
@@ -292,7 +257,7 @@ impl Prepared {
     fn estimate(&self, task: &TaskConfig, device: &Device) -> CostEstimate {
         let t = Instant::now();
         let data = &self.data;
-        let (test, classes) = (data.test.len(), data.classes);
+        let (test, classes) = (data.test.len(), self.drawn.classes.len());
         let stats = self.drawn.run.stats();
         let mut parts = Vec::new();
         let frozen = draw_sizes(&self.drawn.splits, &task.budgets);
@@ -572,6 +537,7 @@ impl Evaluation for Prepared {
 
     fn finetuner<'a>(&'a self, task: &'a TaskConfig, device: &'a Device) -> Finetuner<'a, Encoder> {
         let (data, stats, augment) = (&self.data, self.drawn.run.stats(), self.augment(task));
+        let classes = self.drawn.classes.len();
         Box::new(move |encoder, pretrained, split, head_seed| {
             let labelled = LabelledImages {
                 pool: &data.pool,
@@ -580,7 +546,7 @@ impl Evaluation for Prepared {
                 test: &data.test,
                 stats: &stats,
                 augment: &augment,
-                classes: data.classes,
+                classes,
             };
             finetune(
                 encoder,
@@ -591,9 +557,5 @@ impl Evaluation for Prepared {
                 device,
             )
         })
-    }
-
-    fn readout(&self, task: &TaskConfig) -> Readout {
-        task.readout
     }
 }

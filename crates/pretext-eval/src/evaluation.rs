@@ -9,11 +9,10 @@ use std::sync::Arc;
 
 use burn::tensor::Device;
 use pretext_data::transform::derive_seed;
-use pretext_data::{LabelBudget, LabelSplit, Readout};
+use pretext_data::{LabelBudget, LabelSplit};
 use pretext_runs::{EvalResults, Source};
 
 use crate::EvalError;
-use crate::evaluate::HEAD_STREAM;
 use crate::features::Features;
 use crate::heads::{
     FinetuneJobs, FrozenHeads, Recorder, draw_all, note_rerun, union, write_splits,
@@ -22,6 +21,47 @@ use crate::outcome::HeadOutcome;
 use crate::run::Run;
 use crate::side::Side;
 use crate::task::{Baseline, Head, Task};
+
+/// Streams of the seeds derived from a task's seed (the k-means baseline's
+/// is in `evaluate.rs`).
+pub(crate) const RANDOM_INIT_STREAM: u64 = 0x5241_4E44;
+pub(crate) const HEAD_STREAM: u64 = 0x4845_4144;
+
+/// One line saying which of the pool's classes the test set lacks.
+pub(crate) fn absent_line(absent: &[String], items: &str) -> String {
+    let (what, verb) = if absent.len() == 1 {
+        ("class", "has")
+    } else {
+        ("classes", "have")
+    };
+    format!(
+        "the labelled pool's {what} {} {verb} no test {items}: learned, never scored",
+        pretext_data::listed(absent)
+    )
+}
+
+/// The classes of `names` that no label of `test` holds.
+pub(crate) fn absent_classes(names: &[String], test: &[u32]) -> Vec<String> {
+    let mut seen = vec![false; names.len()];
+    for &l in test {
+        if let Some(s) = seen.get_mut(l as usize) {
+            *s = true;
+        }
+    }
+    names
+        .iter()
+        .zip(seen)
+        .filter(|(_, seen)| !seen)
+        .map(|(n, _)| n.clone())
+        .collect()
+}
+
+/// FNV-1a, for cache file names.
+pub(crate) fn fnv64(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}
 
 /// Fine-tunes an encoder: `(encoder, pretrained, split, head_seed)` to the
 /// head's outcome on the test set (see [`FinetuneJobs::run`]).
@@ -46,7 +86,10 @@ pub(crate) struct Drawn<M: Side> {
     pub pool_labels: Arc<Vec<u32>>,
     /// Labels of the test set, in the pool's classes.
     pub test_labels: Vec<u32>,
-    /// Every draw of the task: the frozen heads' budgets and fine-tuning's.
+    /// The budgets drawn: the task's, then fine-tuning's that it lacks
+    /// (when fine-tuning or the supervised baseline runs).
+    pub budgets: Vec<LabelBudget>,
+    /// Every draw of the task, budget after budget.
     pub splits: Vec<LabelSplit>,
 }
 
@@ -60,19 +103,15 @@ impl<M: Side> Drawn<M> {
         (pool_labels, test_labels): (Vec<u32>, Vec<u32>),
         source: &Path,
     ) -> Result<Self, EvalError> {
-        let splits = draw_all(
-            &pool_labels,
-            &classes,
-            &union(&task.budgets, &trained_budgets(task)),
-            &task.seed_list(),
-            source,
-        )?;
+        let budgets = union(&task.budgets, &trained_budgets(task));
+        let splits = draw_all(&pool_labels, &classes, &budgets, &task.seed_list(), source)?;
         Ok(Self {
             run,
             classes,
             recorded_names,
             pool_labels: Arc::new(pool_labels),
             test_labels,
+            budgets,
             splits,
         })
     }
@@ -103,8 +142,6 @@ pub(crate) trait Evaluation {
         task: &'a Task<Self::Side>,
         device: &'a Device,
     ) -> Finetuner<'a, EncoderOf<Self>>;
-    /// How the frozen heads' features were read out of the encoder.
-    fn readout(&self, task: &Task<Self::Side>) -> Readout;
 }
 
 /// The budgets fine-tuning and the supervised baseline run at, when either
@@ -193,8 +230,8 @@ pub(crate) fn run_task<E: Evaluation>(
         modality: E::Side::MODALITY,
         pool_size: pool_labels.len(),
         test_size: test_labels.len(),
-        budgets: union(&task.budgets, &trained_budgets),
-        readout: e.readout(task),
+        budgets: drawn.budgets.clone(),
+        readout: task.readout,
         rows,
         summary: Vec::new(),
     };

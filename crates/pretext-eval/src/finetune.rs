@@ -15,7 +15,7 @@ use pretext_data::{
 use pretext_nn::{ClassifierHead, Encoder};
 use serde::{Deserialize, Serialize};
 
-pub use crate::finetune_loop::{Labelled, Part, Tunable, finetune};
+pub use crate::finetune_loop::{Labelled, Part, Tunable, TunedOf, finetune};
 use crate::outcome::predict_rows;
 use crate::side::{Images, Side};
 
@@ -51,8 +51,10 @@ pub struct FinetuneConfig<M: Side> {
     /// absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub augment: Option<AugmentConfig>,
+    /// Which kind of data the settings are for (not part of the file).
+    #[doc(hidden)]
     #[serde(skip)]
-    pub(crate) side: PhantomData<M>,
+    pub side: PhantomData<M>,
 }
 
 impl<M: Side> Default for FinetuneConfig<M> {
@@ -89,8 +91,7 @@ impl<M: Side> FinetuneConfig<M> {
 
     /// Checks the settings, naming the `finetune.` key at fault: epochs,
     /// steps and patience at least 1, a batch of at least 2, positive
-    /// learning rates, a weight decay of 0 or more. (The augmentations are
-    /// checked with the task, by its [`Side`].)
+    /// learning rates, a weight decay of 0 or more, valid augmentations.
     pub fn validate(&self) -> Result<(), String> {
         if self.max_epochs == 0 || self.steps_per_epoch == 0 || self.patience == 0 {
             return Err(
@@ -114,6 +115,9 @@ impl<M: Side> FinetuneConfig<M> {
                 "finetune.weight_decay must be 0 or more, got {}",
                 self.weight_decay
             ));
+        }
+        if let Some(a) = &self.augment {
+            a.validate().map_err(|e| format!("finetune.{e}"))?;
         }
         Ok(())
     }
@@ -139,7 +143,6 @@ pub struct LabelledImages<'a> {
 
 impl Labelled for LabelledImages<'_> {
     type Side = Images;
-    type Encoder = Encoder;
     type Loader = BatchLoader;
     type Batch = Batch;
 

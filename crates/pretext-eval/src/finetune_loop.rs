@@ -35,6 +35,9 @@ impl Tunable for TextEncoder {
     }
 }
 
+/// The encoder a fine-tuning on `D` trains: its kind of data's.
+pub type TunedOf<D> = <<D as Labelled>::Side as Side>::Encoder;
+
 /// Which labelled samples a fine-tuned model predicts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part {
@@ -49,10 +52,9 @@ pub enum Part {
 /// ([`LabelledTexts`](crate::text::finetune::LabelledTexts)): what
 /// [`finetune`] is written against.
 pub trait Labelled {
-    /// The kind of data, whose `[finetune]` settings apply.
+    /// The kind of data, whose `[finetune]` settings apply and whose
+    /// encoder is trained.
     type Side: Side;
-    /// The encoder trained.
-    type Encoder: Tunable;
     /// What serves the training batches.
     type Loader;
     /// One training batch, as the loader assembles it.
@@ -71,7 +73,7 @@ pub trait Labelled {
     /// The logits of `batch` (its tensors moved to `device`, the autodiff
     /// device) and its labels.
     fn step(
-        encoder: &Self::Encoder,
+        encoder: &TunedOf<Self>,
         head: &ClassifierHead,
         batch: Self::Batch,
         device: &Device,
@@ -80,7 +82,7 @@ pub trait Labelled {
     /// order, without augmentation.
     fn predict(
         &self,
-        encoder: &Self::Encoder,
+        encoder: &TunedOf<Self>,
         head: &ClassifierHead,
         part: Part,
         device: &Device,
@@ -94,7 +96,7 @@ pub trait Labelled {
 /// supervised baseline). Early stopping on the validation labels; the test
 /// set is scored with the best epoch's weights.
 pub fn finetune<D: Labelled>(
-    encoder: D::Encoder,
+    encoder: TunedOf<D>,
     pretrained: bool,
     data: &D,
     settings: &FinetuneConfig<D::Side>,
@@ -109,7 +111,7 @@ pub fn finetune<D: Labelled>(
         ClassifierHeadConfig::linear().init(encoder.out_dim(), data.classes(), train_device);
     let mut batches = (0..).flat_map(|e| D::epoch(&loader, e));
     let validation = data.val_labels();
-    let predict = |encoder: &D::Encoder, head: &ClassifierHead, part| {
+    let predict = |encoder: &TunedOf<D>, head: &ClassifierHead, part| {
         data.predict(encoder, head, part, device)
     };
     let adamw = |lr| {

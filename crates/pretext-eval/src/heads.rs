@@ -11,7 +11,7 @@ use pretext_data::{LabelBudget, LabelSplit, draw_labels_named};
 use pretext_nn::random_streams;
 
 use crate::EvalError;
-use crate::evaluate::{HEAD_STREAM, RANDOM_INIT_STREAM};
+use crate::evaluation::{HEAD_STREAM, RANDOM_INIT_STREAM};
 use crate::features::{Features, accuracy, confusion_matrix};
 use crate::knn::{KnnConfig, knn_predict};
 use crate::linear::{LinearProbeConfig, fit_linear};

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
+use pretext_data::Modality;
 use pretext_data::text::TextTokenizer;
 use pretext_methods::InputSpec;
 use pretext_train::RunDir;
@@ -41,6 +42,16 @@ impl<M: Side> Run<M> {
     /// data.
     pub fn open(path: &Path) -> Result<Self, EvalError> {
         let dir = RunDir::open(path)?;
+        if dir.modality()? != M::MODALITY {
+            let (run, task) = match M::MODALITY {
+                Modality::Image => ("a text run", "an image task needs an image run"),
+                Modality::Text => ("an image run", "a text task needs a text run"),
+            };
+            return Err(EvalError::Run {
+                path: path.to_path_buf(),
+                reason: format!("is {run}; {task}"),
+            });
+        }
         let trained = TrainedCheckpoint::of(&dir)?;
         let (config, preprocessing) = M::read_run(&dir, &trained)?;
         Ok(Self {

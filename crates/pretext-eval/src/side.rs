@@ -152,9 +152,6 @@ impl Side for Images {
         if task.compares_with(Baseline::Kmeans) {
             task.kmeans.validate()?;
         }
-        if let Some(a) = &task.finetune.augment {
-            a.validate().map_err(|e| format!("finetune.{e}"))?;
-        }
         Ok(())
     }
 

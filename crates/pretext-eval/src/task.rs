@@ -253,6 +253,13 @@ impl<M: Side> Task<M> {
         self.heads.contains(&head)
     }
 
+    /// Whether any head on frozen features (linear, kNN, MLP) runs.
+    pub fn runs_frozen_heads(&self) -> bool {
+        [Head::Linear, Head::Knn, Head::Mlp]
+            .iter()
+            .any(|&h| self.runs(h))
+    }
+
     /// Whether a baseline runs.
     pub fn compares_with(&self, baseline: Baseline) -> bool {
         self.baselines.contains(&baseline)

@@ -9,7 +9,7 @@ use std::time::Instant;
 use burn::tensor::Device;
 use pretext_data::text::TextDataset;
 use pretext_data::transform::derive_seed;
-use pretext_data::{LabelSplit, Readout, test_split};
+use pretext_data::{LabelSplit, test_split};
 use pretext_nn::random_streams;
 use pretext_nn::text::TextEncoder;
 
@@ -17,15 +17,16 @@ use pretext_runs::{EvalResults, Source};
 
 use crate::EvalError;
 use crate::embed::cached;
-use crate::evaluate::{RANDOM_INIT_STREAM, absent_classes, absent_line, fnv64};
-use crate::evaluation::{Drawn, Evaluation, Finetuner, run_task};
+use crate::evaluation::{
+    Drawn, Evaluation, Finetuner, RANDOM_INIT_STREAM, absent_classes, absent_line, fnv64, run_task,
+};
 use crate::features::Features;
 use crate::finetune::finetune;
 use crate::heads::{Recorder, count};
 use crate::outcome::HeadOutcome;
 use crate::run::TextRun;
 use crate::side::Texts;
-use crate::task::{Baseline, Head, TextTaskConfig};
+use crate::task::{Baseline, TextTaskConfig};
 use crate::text::embed::embed_texts;
 use crate::text::finetune::LabelledTexts;
 use crate::text::fit_tfidf_logistic;
@@ -157,10 +158,7 @@ impl Evaluation for TextEvaluation {
         device: &Device,
         log: &mut dyn FnMut(&str),
     ) -> Result<Vec<(Source, Features, Features)>, EvalError> {
-        let frozen = [Head::Linear, Head::Knn, Head::Mlp]
-            .iter()
-            .any(|&h| task.runs(h));
-        if !frozen {
+        if !task.runs_frozen_heads() {
             return Ok(Vec::new());
         }
         let t = Instant::now();
@@ -234,7 +232,6 @@ impl Evaluation for TextEvaluation {
         let docs = |idx: &[usize]| -> Vec<&str> {
             idx.iter().map(|&i| self.pool.docs()[i].as_str()).collect()
         };
-        let test_docs: Vec<&str> = self.test.docs().iter().map(String::as_str).collect();
         let y = |idx: &[usize]| -> Vec<u32> {
             idx.iter().map(|&i| self.drawn.pool_labels[i]).collect()
         };
@@ -247,7 +244,7 @@ impl Evaluation for TextEvaluation {
             &task.tfidf,
         );
         let outcome = HeadOutcome {
-            test_predictions: fit.predict(&test_docs),
+            test_predictions: fit.predict(self.test.docs()),
             val_accuracy: Some(fit.val_accuracy),
             best_epoch: Some(fit.best_iteration),
             epochs: Some(fit.iterations),
@@ -292,9 +289,5 @@ impl Evaluation for TextEvaluation {
                 device,
             )
         })
-    }
-
-    fn readout(&self, _task: &TextTaskConfig) -> Readout {
-        Readout::default()
     }
 }

@@ -33,7 +33,6 @@ pub struct LabelledTexts<'a> {
 
 impl Labelled for LabelledTexts<'_> {
     type Side = Texts;
-    type Encoder = TextEncoder;
     type Loader = TextLoader;
     type Batch = TextBatch;
 

@@ -205,8 +205,9 @@ impl Tfidf {
     /// The tf-idf rows of `docs`, one per document, `vocab_len()` columns;
     /// terms outside the vocabulary are ignored (a document with none is an
     /// empty row).
-    pub fn transform(&self, docs: &[&str]) -> SparseRows {
-        let rows: Vec<Vec<(u32, f32)>> = docs.par_iter().map(|doc| self.row(doc)).collect();
+    pub fn transform<S: AsRef<str> + Sync>(&self, docs: &[S]) -> SparseRows {
+        let rows: Vec<Vec<(u32, f32)>> =
+            docs.par_iter().map(|doc| self.row(doc.as_ref())).collect();
         let mut indptr = Vec::with_capacity(rows.len() + 1);
         indptr.push(0);
         let nnz = rows.iter().map(Vec::len).sum();
@@ -386,7 +387,7 @@ pub struct TfidfFit {
 
 impl TfidfFit {
     /// The predicted class of each document.
-    pub fn predict(&self, docs: &[&str]) -> Vec<u32> {
+    pub fn predict<S: AsRef<str> + Sync>(&self, docs: &[S]) -> Vec<u32> {
         self.model.predict(&self.vectorizer.transform(docs))
     }
 }
