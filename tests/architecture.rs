@@ -7,11 +7,13 @@ use std::process::Command;
 /// The crates `package` depends on, one name a line (`cargo tree`, normal
 /// dependencies, with the features a build of `package` alone resolves).
 fn dependencies(package: &str) -> Vec<String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
+    // The cargo that builds this test, so the same toolchain reads the lock file.
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+    let out = Command::new(env!("CARGO"))
         .args(["tree", "--offline", "-e", "normal", "--prefix", "none"])
-        .args(["--format", "{p}", "-p", package])
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .args(["--target", "all", "--format", "{p}", "-p", package])
+        .arg("--manifest-path")
+        .arg(&manifest)
         .output()
         .expect("cargo runs");
     assert!(

@@ -2,7 +2,9 @@
 //! in a labelled pool's class list, so that a class folder that sorts
 //! differently (an extra class in the pool, one fewer in the test set) keeps
 //! its meaning. Numeric labels without names (IDX, CIFAR batches, the digits)
-//! are named by their value ("0", "1", …) and so matched by value.
+//! are named by their value ("0", "1", …) and so matched by value. Also the
+//! label checks and selections every dataset shares (`check_len`,
+//! `select`).
 use std::collections::HashMap;
 use std::path::Path;
 

@@ -329,10 +329,7 @@ impl Assembler {
                 buf // [B, C, H, W]
             })
             .collect();
-        let labels = self
-            .data
-            .labels()
-            .map(|l| indices.iter().map(|&i| l[i]).collect());
+        let labels = crate::classes::select(self.data.labels(), &indices);
         Batch {
             views,
             shape: [indices.len(), c, oh, ow],

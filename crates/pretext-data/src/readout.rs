@@ -48,7 +48,7 @@ impl Readout {
         Ok(())
     }
 
-    /// A short name for tables and cache keys: `grid 2, 2 stages`.
+    /// A short name for tables and cache keys: `last 2 stages, 2x2 grid`.
     pub fn describe(&self) -> String {
         let stages = match self.stages {
             1 => "last stage".to_string(),

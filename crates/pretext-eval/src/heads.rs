@@ -53,7 +53,7 @@ pub(crate) fn write_splits(splits: &[LabelSplit], dir: &Path) -> Result<(), Eval
     for s in splits {
         let path = split_dir.join(format!("{}-seed{}.json", s.budget.slug(), s.seed));
         let json = serde_json::to_string(s).expect("a split always serialises");
-        pretext_train::write_atomic(&path, json.as_bytes())?;
+        pretext_runs::write_atomic(&path, json.as_bytes())?;
     }
     Ok(())
 }

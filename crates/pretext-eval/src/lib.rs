@@ -25,6 +25,7 @@ mod error;
 mod estimate;
 mod evaluate;
 mod evaluation;
+pub mod features;
 pub mod finetune;
 mod finetune_loop;
 mod heads;
@@ -62,6 +63,6 @@ pub use trained_checkpoint::TrainedCheckpoint;
 /// here, where callers of [`evaluate`] look for them.
 pub use pretext_runs::{
     Cell, ComparisonRow, EpochPoint, EvalResults, Inspection, MethodComparison, PairedDifference,
-    ResultRow, Source, SummaryRow, TextInspection, compare_table, features, mean_std,
-    paired_caption, paired_cells, paired_differences, paired_markdown, results_files,
+    ResultRow, Source, SummaryRow, TextInspection, compare_table, mean_std, paired_caption,
+    paired_cells, paired_differences, paired_markdown, results_files,
 };

@@ -64,7 +64,7 @@ pub fn mine_neighbours(
     });
     let partners = Partners::new(k, table).expect("neighbours_within gives a valid table");
     let path = run.join("neighbours.bin");
-    pretext_train::write_atomic(&path, &partners.to_bytes())?;
+    pretext_runs::write_atomic(&path, &partners.to_bytes())?;
     Ok(MinedNeighbours {
         partners,
         path,

@@ -29,10 +29,10 @@ pub struct ReportInputs {
     /// `eval/<task>/results.json`, one per task, by task name.
     pub evals: Vec<EvalResults>,
     /// Sampled images and embeddings (computed by the caller, which holds
-    /// the device; see [`pretext_runs::inspect`]).
+    /// the device; see `pretext_eval::inspect`).
     pub inspection: Option<Inspection>,
     /// Sampled texts and embeddings, for text runs (computed by the caller;
-    /// see [`pretext_runs::inspect_text`]).
+    /// see `pretext_eval::inspect_text`).
     pub text_inspection: Option<TextInspection>,
     /// What is missing or could not be read, one line each.
     pub notes: Vec<String>,
@@ -50,7 +50,10 @@ impl ReportInputs {
             .ok();
         let log = RunLog::read(&dir.metrics_path());
         notes.extend(log.problems.iter().cloned());
-        let modality = dir.modality().unwrap_or_default();
+        let modality = config
+            .as_deref()
+            .map(|text| Modality::of_experiment(text, &[]))
+            .unwrap_or_default();
         let eval_dir = dir.path().join("eval");
         let files = pretext_runs::results_files(dir.path());
         let evals: Vec<EvalResults> = files

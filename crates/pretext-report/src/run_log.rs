@@ -63,8 +63,15 @@ impl RunLog {
                 }
             };
             if let Err(e) = parsed {
+                // serde names a missing flattened throughput by its enum.
+                let missing = match e.to_string() {
+                    e if e.contains("enum Throughput") => {
+                        "its throughput (images_per_sec or texts_per_sec)".to_string()
+                    }
+                    e => e,
+                };
                 log.problems
-                    .push(format!("{name} line {n}: {kind} line without {e}"));
+                    .push(format!("{name} line {n}: {kind} line without {missing}"));
             }
         }
         if log.steps.is_empty() && log.epochs.is_empty() && log.problems.is_empty() {
@@ -95,6 +102,19 @@ mod tests {
     const GOOD_STEP: &str =
         r#"{"kind":"step","step":10,"epoch":1,"loss":5.7,"lr":0.001,"images_per_sec":140.0}"#;
     const GOOD_EPOCH: &str = r#"{"kind":"epoch","epoch":1,"step":20,"train_loss":5.1,"val_loss":5.0,"embedding_std":0.8,"lr":0.002,"images_per_sec":150.0,"seconds":30.0}"#;
+
+    #[test]
+    fn a_line_without_its_throughput_says_so_by_its_keys() {
+        let text = GOOD_STEP.replace(r#","images_per_sec":140.0"#, "");
+        let log = RunLog::parse(&text, Path::new("runs/r/metrics.jsonl"));
+        assert_eq!(log.steps.len(), 0);
+        assert_eq!(
+            log.problems,
+            [
+                "runs/r/metrics.jsonl line 1: step line without its throughput (images_per_sec or texts_per_sec)"
+            ]
+        );
+    }
 
     #[test]
     fn keeps_good_lines_and_names_bad_ones() {

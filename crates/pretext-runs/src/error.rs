@@ -31,7 +31,7 @@ pub enum RunsError {
 
 impl RunsError {
     /// An [`RunsError::Io`] naming `path`.
-    pub fn io(path: impl Into<PathBuf>, cause: std::io::Error) -> Self {
+    pub(crate) fn io(path: impl Into<PathBuf>, cause: std::io::Error) -> Self {
         RunsError::Io {
             path: path.into(),
             cause,

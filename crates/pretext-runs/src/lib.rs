@@ -22,7 +22,7 @@
 mod atomic;
 mod comparison;
 mod error;
-pub mod features;
+mod features;
 mod inspection;
 mod metrics;
 mod paired;

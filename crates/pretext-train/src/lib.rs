@@ -48,7 +48,7 @@ pub use pretext_data::from_toml_with_overrides;
 /// no burn) and re-exported where callers of the loop look for them.
 pub use pretext_runs::{
     EpochRecord, INTERRUPTED, KnnReading, MetricsLog, RUNNING, RunDir, RunInfo, RunLock, RunStatus,
-    StepRecord, truncate_after, write_atomic,
+    StepRecord, Throughput, truncate_after, write_atomic,
 };
 pub use schedule::ScheduleConfig;
 pub use sweep::{SweepConfig, SweepMember};

@@ -73,15 +73,13 @@ pub(crate) fn split_for_training(
 /// The training and validation loaders of a run and its sizes.
 /// `loader(indices, settings)` builds a loader of `train.batch_size`,
 /// seeded by `seed`: the training one shuffled, dropping a last partial
-/// batch; the validation one in order, its views drawn once (epoch 0's
-/// seed) so epochs compare alike, and none for a validation split of one
-/// sample (a batch of one breaks batch statistics).
+/// batch; the validation one in order, and none for a validation split of
+/// one sample (a batch of one breaks batch statistics).
 pub(crate) fn loaders<L>(
     (train, val): (Vec<usize>, Vec<usize>),
     t: &TrainConfig,
     seed: u64,
     loader: impl Fn(Vec<usize>, LoaderConfig) -> L,
-    batches_per_epoch: impl Fn(&L) -> usize,
 ) -> (L, Option<L>, Counts) {
     let settings = |shuffle: bool| LoaderConfig {
         batch_size: t.batch_size,
@@ -91,15 +89,15 @@ pub(crate) fn loaders<L>(
         prefetch: 2,
     };
     let (train_samples, val_samples) = (train.len(), val.len());
-    let train_loader = loader(train, settings(true));
-    let val_loader = (val_samples >= 2).then(|| loader(val, settings(false)));
     let counts = Counts::new(
         train_samples,
         val_samples,
-        batches_per_epoch(&train_loader),
+        settings(true).batches_per_epoch(train_samples),
         t.max_steps_per_epoch,
         t.epochs,
     );
+    let train_loader = loader(train, settings(true));
+    let val_loader = (val_samples >= 2).then(|| loader(val, settings(false)));
     (train_loader, val_loader, counts)
 }
 

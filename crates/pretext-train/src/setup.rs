@@ -79,13 +79,8 @@ impl ImageSetup {
             path: data.source().to_path_buf(),
             reason,
         })?;
-        let (mut train_loader, val_loader, counts) = loaders(
-            (train_idx, val_idx),
-            t,
-            config.seed,
-            loader,
-            BatchLoader::batches_per_epoch,
-        );
+        let (mut train_loader, val_loader, counts) =
+            loaders((train_idx, val_idx), t, config.seed, loader);
         if let Some(path) = &config.partners {
             let partners = Partners::read(path)?;
             partners.check_len(data.len(), path)?;
@@ -114,6 +109,7 @@ impl Pretraining for ImageSetup {
         Box::new(self.train_loader.epoch(epoch))
     }
 
+    /// Epoch 0's views every time, so that epochs compare alike.
     fn val_batches(&self) -> Option<Box<dyn Iterator<Item = Self::Batch> + '_>> {
         self.val_loader
             .as_ref()

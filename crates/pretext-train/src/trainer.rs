@@ -41,12 +41,15 @@ pub struct Summary {
     pub last_val_loss: Option<f32>,
     /// What the samples are.
     pub modality: Modality,
-    /// Training samples per second over the whole run.
-    pub images_per_sec: f64,
+    /// Training samples (images or texts, see `modality`) per second over
+    /// the whole run.
+    pub samples_per_sec: f64,
 }
 
 /// What the loop reads from an experiment, whatever its modality.
 pub(crate) struct RunSettings<'a> {
+    /// The run's name (its directory's, unless taken).
+    pub name: &'a str,
     /// The run's seed.
     pub seed: u64,
     /// The method's name (checked against checkpoints).
@@ -57,42 +60,27 @@ pub(crate) struct RunSettings<'a> {
     pub toml: String,
 }
 
-impl<'a> RunSettings<'a> {
-    fn new(seed: u64, method: &'static str, train: &'a TrainConfig, toml: String) -> Self {
-        Self {
-            seed,
-            method,
-            train,
-            toml,
+impl ExperimentConfig {
+    fn settings(&self) -> RunSettings<'_> {
+        RunSettings {
+            name: &self.name,
+            seed: self.seed,
+            method: self.method.name(),
+            train: &self.train,
+            toml: self.to_toml(),
         }
     }
 }
 
-/// What the loop needs of an experiment file, image or text.
-pub(crate) trait RunExperiment {
-    /// The run's name (its directory's, unless taken).
-    fn name(&self) -> &str;
-    /// The settings the loop reads.
-    fn settings(&self) -> RunSettings<'_>;
-}
-
-impl RunExperiment for ExperimentConfig {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
+impl TextExperimentConfig {
     fn settings(&self) -> RunSettings<'_> {
-        RunSettings::new(self.seed, self.method.name(), &self.train, self.to_toml())
-    }
-}
-
-impl RunExperiment for TextExperimentConfig {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn settings(&self) -> RunSettings<'_> {
-        RunSettings::new(self.seed, self.method.name(), &self.train, self.to_toml())
+        RunSettings {
+            name: &self.name,
+            seed: self.seed,
+            method: self.method.name(),
+            train: &self.train,
+            toml: self.to_toml(),
+        }
     }
 }
 
@@ -127,7 +115,8 @@ pub fn pretrain(
                 .init(&config.encoder, &setup.spec, &train_device)
         }
     };
-    start_fresh(config, &setup, out, method, info, devices, observer)
+    let settings = config.settings();
+    start_fresh(&settings, &setup, out, method, info, devices, observer)
 }
 
 /// The first of a run's devices, which holds the method.
@@ -169,16 +158,16 @@ pub fn pretrain_text(
         setup.tokenizer.max_len(),
         &train_device,
     );
-    start_fresh(config, &setup, out, method, info, devices, observer)
+    let settings = config.settings();
+    start_fresh(&settings, &setup, out, method, info, devices, observer)
 }
 
-/// Creates the run directory `out/<name>` of `config` (or `<name>-2`, …
-/// when taken) and holds its lock, writes what the setup keeps beside the
+/// Creates the run directory `out/<name>` (or `<name>-2`, … when taken) and holds its lock, writes what the setup keeps beside the
 /// weights (a text run's tokenizer) and the resolved experiment, and trains
 /// the run from epoch 1.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn start_fresh<P: Pretraining>(
-    config: &impl RunExperiment,
+    settings: &RunSettings,
     setup: &P,
     out: &Path,
     method: P::Model,
@@ -186,14 +175,12 @@ pub(crate) fn start_fresh<P: Pretraining>(
     devices: &[Device],
     observer: &mut dyn Observer,
 ) -> Result<Summary, TrainError> {
-    let settings = &config.settings();
-    let run = RunDir::create(out, config.name())?;
+    let run = RunDir::create(out, settings.name)?;
     let _lock = run.lock()?;
     setup.save_into(run.path())?;
-    let run = &run;
     pretext_runs::write_atomic(&run.config_path(), settings.toml.as_bytes())?;
     let optimizer = settings.train.optimizer.init(settings.train.grad_clip);
-    let status = fresh_status(run, settings, info);
+    let status = fresh_status(&run, settings, info);
     let start = Start {
         epoch: 1,
         step: 0,
@@ -201,7 +188,7 @@ pub(crate) fn start_fresh<P: Pretraining>(
         seconds_before: 0.0,
     };
     train(
-        settings, setup, run, status, method, optimizer, start, devices, observer,
+        settings, setup, &run, status, method, optimizer, start, devices, observer,
     )
 }
 
@@ -596,7 +583,7 @@ fn train<P: Pretraining>(
             last_train_loss: last.0,
             last_val_loss: last.1,
             modality: P::MODALITY,
-            images_per_sec: images_seen as f64 / run_start.elapsed().as_secs_f64().max(1e-9),
+            samples_per_sec: images_seen as f64 / run_start.elapsed().as_secs_f64().max(1e-9),
         })
     })();
 

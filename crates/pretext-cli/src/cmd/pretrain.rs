@@ -145,7 +145,7 @@ fn print_summary(summary: &Summary, devices: &Devices) {
             .last_val_loss
             .map(|v| format!(", validation loss {v:.4}"))
             .unwrap_or_default(),
-        summary.images_per_sec,
+        summary.samples_per_sec,
         summary.modality.rate_unit(),
         devices.name
     );

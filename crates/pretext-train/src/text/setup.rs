@@ -76,13 +76,8 @@ impl TextSetup {
         let loader = |indices: Vec<usize>, settings: LoaderConfig| {
             TextLoader::new(tokens.clone(), None, indices, views, augment, settings)
         };
-        let (train_loader, val_loader, counts) = loaders(
-            (train_idx, val_idx),
-            t,
-            config.seed,
-            loader,
-            TextLoader::batches_per_epoch,
-        );
+        let (train_loader, val_loader, counts) =
+            loaders((train_idx, val_idx), t, config.seed, loader);
         Ok(Self {
             train_loader,
             val_loader,
