@@ -9,25 +9,44 @@
 #   bench/ab.sh /path/to/pretext-before /path/to/pretext-after
 #
 # REPEATS (default 5), STEPS/WARMUP (10/2), WORKLOADS (default
-# "simclr-cnn autoencoder embed"), BACKEND (flex).
+# "simclr-cnn autoencoder embed"; the data pipeline always runs, last),
+# BACKEND (flex). The header names each binary by its full path: name the
+# copies after their commits.
 set -euo pipefail
 [ $# = 2 ] || { echo "usage: bench/ab.sh <pretext A> <pretext B>" >&2; exit 2; }
-A=$1 B=$2
-for bin in "$A" "$B"; do
-    [ -x "$bin" ] || { echo "error: $bin: not an executable pretext binary" >&2; exit 2; }
+bins=()
+for bin in "$1" "$2"; do
+    [ -f "$bin" ] && [ -x "$bin" ] || { echo "error: $bin: not an executable pretext binary" >&2; exit 2; }
+    bins+=("$(realpath -- "$bin")")
 done
+A=${bins[0]} B=${bins[1]}
 REPEATS=${REPEATS:-5} STEPS=${STEPS:-10} WARMUP=${WARMUP:-2}
 WORKLOADS=${WORKLOADS:-simclr-cnn autoencoder embed}
 BACKEND=${BACKEND:-flex}
+[[ $REPEATS =~ ^[1-9][0-9]*$ ]] || { echo "error: REPEATS: a whole number of at least 1, got \"$REPEATS\"" >&2; exit 2; }
+[[ $BACKEND =~ ^[a-z]+$ ]] || { echo "error: BACKEND: one backend name, got \"$BACKEND\"" >&2; exit 2; }
+for w in $WORKLOADS; do
+    case $w in simclr-cnn|resnet18|autoencoder|embed) ;;
+    *) echo "error: WORKLOADS: unknown workload \"$w\" (simclr-cnn, resnet18, autoencoder, embed; the data pipeline always runs)" >&2; exit 2 ;;
+    esac
+done
 list=$(echo "$WORKLOADS pipeline" | tr ' ' ',')
+fields=$(( $(echo "$WORKLOADS" | wc -w) + 1 ))
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 # One line per run: the img/s of each workload in order, then views/s.
 for _ in $(seq "$REPEATS"); do
     for side in A B; do
         bin=$A; [ $side = B ] && bin=$B
-        out=$("$bin" bench --backends "$BACKEND" --workload "$list" --steps "$STEPS" --warmup "$WARMUP" 2>&1) \
-            || { echo "$out" >&2; exit 1; }
-        echo "$out" | awk -v b="$BACKEND" '$1 == b {printf "%s ", $3} /augmented views/ {print $3}' >> "$tmp/$side"
+        if ! "$bin" bench --backends "$BACKEND" --workload "$list" --steps "$STEPS" --warmup "$WARMUP" \
+            > "$tmp/out" 2> "$tmp/err"; then
+            echo "error: $bin bench failed:" >&2; cat "$tmp/err" >&2; exit 1
+        fi
+        line=$(awk -v b="$BACKEND" '$1 == b {printf "%s ", $3} /augmented views/ {print $3}' "$tmp/out")
+        [ "$(echo "$line" | wc -w)" = "$fields" ] || {
+            echo "error: $bin bench printed $(echo "$line" | wc -w) figures, not $fields (its output changed?):" >&2
+            cat "$tmp/out" >&2; exit 1
+        }
+        echo "$line" >> "$tmp/$side"
     done
 done
 echo "A: $A"

@@ -51,6 +51,9 @@ pub mod npy;
 mod pretrained;
 mod stale;
 pub mod text;
+/// The text export under its earlier path (`pretext::text::export` now).
+#[doc(hidden)]
+pub use text::export as text_export;
 
 pub use encoder::Encoder;
 pub use error::Error;

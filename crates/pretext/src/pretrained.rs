@@ -25,10 +25,19 @@ pub struct Pretrained<K: Side> {
     warnings: Vec<String>,
 }
 
-impl<K: Side> fmt::Debug for Pretrained<K> {
+impl<K: Side> fmt::Debug for Pretrained<K>
+where
+    K::Preprocessing: fmt::Debug,
+{
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Pretrained")
+        let name = match K::MODALITY {
+            pretext_data::Modality::Image => "Encoder",
+            pretext_data::Modality::Text => "TextEncoder",
+        };
+        f.debug_struct(name)
             .field("config", &self.config)
+            .field("preprocessing", &self.preprocessing)
+            .field("device", &self.device)
             .field("source", &self.source)
             .field("warnings", &self.warnings)
             .finish_non_exhaustive()

@@ -276,9 +276,14 @@ pub fn run(args: Args) -> Result<()> {
         bail!("--batch must be at least 2 and --steps at least 1");
     }
     // Opened before any table starts, so a backend that cannot run is
-    // refused in one line.
-    let devices = args
-        .backends
+    // refused in one line; each once (wgpu refuses a second registration).
+    let mut backends: Vec<Backend> = Vec::new();
+    for &b in &args.backends {
+        if !backends.contains(&b) {
+            backends.push(b);
+        }
+    }
+    let devices = backends
         .iter()
         .map(|b| Ok((b.name(), b.device()?)))
         .collect::<Result<Vec<_>>>()?;

@@ -15,7 +15,7 @@ use super::predicted_cosines::predicted_cosines;
 /// - output: `[1]`, in `[0, 8]`
 pub fn byol(p1: Tensor<2>, p2: Tensor<2>, z1: Tensor<2>, z2: Tensor<2>) -> Tensor<1> {
     // Each direction is mean_i (2 - 2 cos(p_i, z_i)) = 2 - 2 mean_i cos.
-    let [c1, c2] = predicted_cosines("byol", [p1, p2], [z1, z2]);
+    let [c1, c2] = predicted_cosines(("byol", "target"), [p1, p2], [z1, z2]);
     (c1 + c2).neg() * 2.0 + 4.0
 }
 

@@ -6,7 +6,8 @@ use burn::tensor::Tensor;
 use super::l2_normalize;
 
 /// The mean cosine of `p1` with `z2` and of `p2` with `z1`, `z1` and `z2`
-/// detached. `method` names the loss in the shape check.
+/// detached. `method` names the loss, and `target` what it calls the `z`s,
+/// in the shape check.
 ///
 /// # Shapes
 /// - `p1`, `p2`, `z1`, `z2`: `[n, d]`
@@ -15,7 +16,7 @@ use super::l2_normalize;
 /// # Panics
 /// If a prediction and the projection it is compared with differ in shape.
 pub(crate) fn predicted_cosines(
-    method: &str,
+    (method, target): (&str, &str),
     [p1, p2]: [Tensor<2>; 2],
     [z1, z2]: [Tensor<2>; 2],
 ) -> [Tensor<1>; 2] {
@@ -23,7 +24,7 @@ pub(crate) fn predicted_cosines(
         assert_eq!(
             p.dims(),
             z.dims(),
-            "{method}: prediction and projection differ in shape"
+            "{method}: prediction and {target} differ in shape"
         );
     }
     let cosine = |p, z: Tensor<2>| {

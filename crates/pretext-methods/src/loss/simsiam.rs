@@ -13,7 +13,7 @@ use super::predicted_cosines::predicted_cosines;
 /// - output: `[1]`, in `[-1, 1]` (−1 when predictions and projections align)
 pub fn simsiam(p1: Tensor<2>, p2: Tensor<2>, z1: Tensor<2>, z2: Tensor<2>) -> Tensor<1> {
     // D(p, z) = -mean_i cos(p_i, z_i).
-    let [c1, c2] = predicted_cosines("simsiam", [p1, p2], [z1, z2]);
+    let [c1, c2] = predicted_cosines(("simsiam", "projection"), [p1, p2], [z1, z2]);
     (c1 + c2).neg() * 0.5
 }
 
