@@ -2,7 +2,8 @@
 //! the evaluation driver of a text task, fine-tuning a text encoder, the
 //! TF-IDF baseline and inspections. The image side sits at the crate's root
 //! (`embed.rs`, `evaluate.rs`, `finetune.rs`, `inspect.rs`); what both share
-//! (tasks, heads, results) is written once against [`Side`](crate::Side).
+//! (task files, runs, the evaluation driver, fine-tuning) is written once
+//! against [`Side`](crate::Side).
 pub mod embed;
 mod evaluate;
 pub mod finetune;
