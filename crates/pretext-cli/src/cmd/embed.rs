@@ -188,8 +188,9 @@ fn text_data(args: &Args) -> Result<TextDataConfig> {
         };
         TextDataConfig::Table {
             path,
-            text_column,
-            label_column: args.label_column.clone(),
+            text_column: text_column.into(),
+            label_column: args.label_column.clone().map(Into::into),
+            header: true,
             delimiter: None,
             limit: None,
             encoding,

@@ -177,6 +177,42 @@ const CASES: &[Case] = &[
         needles: &["corpus.txt", "sentiment", "label"],
     },
     Case {
+        name: "a header-less text table whose text column names a header",
+        setup: |d| {
+            text_case(
+                d,
+                b"1,a fine line\n2,another\n",
+                "table",
+                "header = false\ntext_column = \"text\"\ndelimiter = \",\"",
+            )
+        },
+        needles: &["corpus.txt", "`text`", "header = false"],
+    },
+    Case {
+        name: "a text table column position past the row's fields",
+        setup: |d| {
+            text_case(
+                d,
+                b"1,a fine line\n2,another\n",
+                "table",
+                "header = false\ntext_column = [2, 3]\ndelimiter = \",\"",
+            )
+        },
+        needles: &["corpus.txt", "no column 3", "2 fields"],
+    },
+    Case {
+        name: "a text table column at position 0",
+        setup: |d| {
+            text_case(
+                d,
+                b"text,label\na,1\n",
+                "table",
+                "text_column = 0\ndelimiter = \",\"",
+            )
+        },
+        needles: &["corpus.txt", "`text_column` = 0", "count from 1"],
+    },
+    Case {
         name: "a text corpus of empty lines",
         setup: |d| text_case(d, b"\n  \n\n", "lines", ""),
         needles: &["corpus.txt"],

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::table::TableOptions;
-use super::{TextDataset, TextEncoding, folder, lines, table};
+use super::{Column, TextColumns, TextDataset, TextEncoding, folder, lines, table};
 use crate::{DataError, test_split};
 
 /// A text dataset on disk and the format it is stored in: the one registry of
@@ -35,18 +35,25 @@ pub enum TextDataConfig {
         #[serde(default, skip_serializing_if = "is_utf8")]
         encoding: TextEncoding,
     },
-    /// CSV or TSV with a header row: `text_column` (name) holds the text,
-    /// optional `label_column` the label. Delimiter: `delimiter` if given,
-    /// else tab for `.tsv` and comma for `.csv` (any other name needs
-    /// `delimiter`). Quoted fields may hold delimiters and newlines.
+    /// CSV or TSV: `text_column` holds the text, optional `label_column` the
+    /// label. A column is named by its header (`"sentence"`) or its position
+    /// from 1 (`2`); `text_column` may list several, joined in order by a
+    /// newline (`["title", "description"]`). `header = false` reads a file
+    /// without a header row, whose columns only positions can name.
+    /// Delimiter: `delimiter` if given, else tab for `.tsv` and comma for
+    /// `.csv` (any other name needs `delimiter`). Quoted fields may hold
+    /// delimiters and newlines.
     Table {
         /// The file (gzipped or plain).
         path: PathBuf,
-        /// The header of the column holding the text.
-        text_column: String,
-        /// The header of the column holding the label, if labelled.
+        /// The column, or columns joined, holding the text.
+        text_column: TextColumns,
+        /// The column holding the label, if labelled.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        label_column: Option<String>,
+        label_column: Option<Column>,
+        /// Whether the first row is a header (default `true`).
+        #[serde(default = "first_row_is_header", skip_serializing_if = "is_true")]
+        header: bool,
         /// The field delimiter, one ASCII character.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         delimiter: Option<char>,
@@ -137,6 +144,14 @@ impl CorpusPart {
     }
 }
 
+fn first_row_is_header() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
 fn is_utf8(encoding: &TextEncoding) -> bool {
     *encoding == TextEncoding::Utf8
 }
@@ -164,14 +179,16 @@ impl TextDataConfig {
                 path,
                 text_column,
                 label_column,
+                header,
                 delimiter,
                 limit,
                 encoding,
             } => table::load(
                 &path,
                 &TableOptions {
-                    text_column: &text_column,
-                    label_column: label_column.as_deref(),
+                    text_columns: text_column.columns(),
+                    label_column: label_column.as_ref(),
+                    header,
                     delimiter,
                     limit,
                     encoding,
@@ -304,6 +321,28 @@ mod tests {
     }
 
     #[test]
+    fn a_header_less_table_with_joined_text_columns_parses_and_round_trips() {
+        let text = "format = \"table\"\npath = \"ag.csv\"\ntext_column = [2, 3]\n\
+                    label_column = 1\nheader = false\n";
+        let c = parse(text).unwrap();
+        assert_eq!(
+            c,
+            TextDataConfig::Table {
+                path: "ag.csv".into(),
+                text_column: TextColumns::joined(vec![Column::Position(2), Column::Position(3)])
+                    .unwrap(),
+                label_column: Some(Column::Position(1)),
+                header: false,
+                delimiter: None,
+                limit: None,
+                encoding: TextEncoding::Utf8,
+            }
+        );
+        assert!(c.is_labelled());
+        assert_eq!(toml::to_string(&c).unwrap(), text);
+    }
+
+    #[test]
     fn text_config_rejects_unknown_keys_and_formats() {
         let err = parse("format = \"lines\"\npath = \"a\"\nlabel_column = \"y\"").unwrap_err();
         assert!(
@@ -325,6 +364,7 @@ mod tests {
             path: "t.csv".into(),
             text_column: "text".into(),
             label_column: Some("y".into()),
+            header: true,
             delimiter: Some(';'),
             limit: Some(3),
             encoding: TextEncoding::Latin1,
@@ -350,6 +390,7 @@ mod tests {
             path: "train.tsv".into(),
             text_column: "sentence".into(),
             label_column: Some("topic".into()),
+            header: true,
             delimiter: None,
             limit: Some(10),
             encoding: TextEncoding::Utf8,
@@ -368,6 +409,7 @@ mod tests {
             path: "train.tsv".into(),
             text_column: "sentence".into(),
             label_column: None,
+            header: true,
             delimiter: None,
             limit: Some(0),
             encoding: TextEncoding::Utf8,
@@ -381,6 +423,7 @@ mod tests {
             path: "/nowhere/shared/datasets/text/sst2-phrases/train.tsv".into(),
             text_column: "sentence".into(),
             label_column: None,
+            header: true,
             delimiter: None,
             limit: None,
             encoding: TextEncoding::Utf8,

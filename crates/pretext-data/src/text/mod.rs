@@ -35,6 +35,7 @@
 //! ```
 
 mod augment;
+mod column;
 mod config;
 mod dataset;
 mod encoding;
@@ -47,6 +48,7 @@ mod test_data;
 mod tokenizer;
 
 pub use augment::TextAugmentConfig;
+pub use column::{Column, TextColumns};
 pub use config::{CorpusPart, TextDataConfig};
 pub use dataset::{TextDataset, class_names_of};
 pub use encoding::TextEncoding;

@@ -1,20 +1,24 @@
-//! CSV or TSV with a header row (GLUE's `train.tsv`, a spreadsheet export):
-//! one column holds the text, another optionally the label. Quoted fields may
-//! hold delimiters, doubled quotes and newlines (RFC 4180, via the `csv`
-//! crate); every row must have as many fields as the header.
+//! CSV or TSV (GLUE's `train.tsv`, a spreadsheet export, AG News' header-less
+//! `train.csv`): one column holds the text, or several joined, another
+//! optionally the label. Columns are named by header, or by position from 1
+//! (the only way when the file has no header row). Quoted fields may hold
+//! delimiters, doubled quotes and newlines (RFC 4180, via the `csv` crate);
+//! every row must have as many fields as the header (or the first row).
 use std::path::Path;
 
 use super::encoding::INVALID_UTF8;
-use super::{TextDataset, TextEncoding, class_names_of};
+use super::{Column, TextDataset, TextEncoding, class_names_of};
 use crate::DataError;
 use crate::dataset::read::read_all;
 
 /// Which columns to read; see [`super::TextDataConfig::Table`].
 pub(crate) struct TableOptions<'a> {
-    /// The header of the text column.
-    pub text_column: &'a str,
-    /// The header of the label column, if labelled.
-    pub label_column: Option<&'a str>,
+    /// The column or columns holding the text, joined in order by a newline.
+    pub text_columns: &'a [Column],
+    /// The column holding the label, if labelled.
+    pub label_column: Option<&'a Column>,
+    /// Whether the first row is a header (else every row is data).
+    pub header: bool,
     /// The field delimiter; `None`: tab for `.tsv`, comma for `.csv`.
     pub delimiter: Option<char>,
     /// Keep the first `limit` documents.
@@ -23,7 +27,7 @@ pub(crate) struct TableOptions<'a> {
     pub encoding: TextEncoding,
 }
 
-/// Reads the text (and label) column of the table at `path`.
+/// Reads the text (and label) columns of the table at `path`.
 pub(crate) fn load(path: &Path, options: &TableOptions) -> Result<TextDataset, DataError> {
     let delimiter = delimiter(path, options.delimiter)?;
     let bytes = read_all(path)?;
@@ -33,7 +37,7 @@ pub(crate) fn load(path: &Path, options: &TableOptions) -> Result<TextDataset, D
     };
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
-        .has_headers(true)
+        .has_headers(options.header)
         .from_reader(content);
     let field = |raw: &[u8], line: u64| -> Result<String, DataError> {
         options
@@ -42,16 +46,29 @@ pub(crate) fn load(path: &Path, options: &TableOptions) -> Result<TextDataset, D
             .map(|s| s.trim().to_owned())
             .ok_or_else(|| DataError::format(path, format!("line {line}: {INVALID_UTF8}")))
     };
-    let header: Vec<String> = reader
+    // Without a header, `byte_headers` is the first row, left to be read.
+    let first: Vec<String> = reader
         .byte_headers()
-        .map_err(|e| csv_error(path, e))?
+        .map_err(|e| csv_error(path, e, options.header))?
         .iter()
         .map(|h| field(h, 1))
         .collect::<Result<_, _>>()?;
-    let text_at = column(path, &header, options.text_column)?;
+    if first.is_empty() || first == [""] {
+        return Err(DataError::format(path, "the table is empty"));
+    }
+    let header = options.header.then_some(&first[..]);
+    let index = |key: &str, c: &Column| {
+        c.index(key, header, first.len())
+            .map_err(|e| DataError::format(path, e))
+    };
+    let text_at: Vec<usize> = options
+        .text_columns
+        .iter()
+        .map(|c| index("text_column", c))
+        .collect::<Result<_, _>>()?;
     let label_at = options
         .label_column
-        .map(|name| column(path, &header, name))
+        .map(|c| index("label_column", c).map(|at| (at, c)))
         .transpose()?;
 
     let mut docs = Vec::new();
@@ -61,28 +78,34 @@ pub(crate) fn load(path: &Path, options: &TableOptions) -> Result<TextDataset, D
     while options.limit.is_none_or(|n| docs.len() < n)
         && reader
             .read_byte_record(&mut record)
-            .map_err(|e| csv_error(path, e))?
+            .map_err(|e| csv_error(path, e, options.header))?
     {
         let line = record.position().map_or(0, csv::Position::line);
-        let text = field(&record[text_at], line)?;
+        let mut parts = Vec::with_capacity(text_at.len());
+        for &at in &text_at {
+            let part = field(&record[at], line)?;
+            if !part.is_empty() {
+                parts.push(part);
+            }
+        }
         let label = match label_at {
-            Some(at) => {
+            Some((at, column)) => {
                 let label = field(&record[at], line)?;
                 if label.is_empty() {
                     return Err(DataError::format(
                         path,
-                        format!("line {line}: empty label in column `{}`", header[at]),
+                        format!("line {line}: empty label in column {column}"),
                     ));
                 }
                 Some(label)
             }
             None => None,
         };
-        if text.is_empty() {
+        if parts.is_empty() {
             skipped += 1;
             continue;
         }
-        docs.push(text);
+        docs.push(parts.join("\n"));
         names.extend(label);
     }
     let dataset = if label_at.is_some() {
@@ -121,19 +144,8 @@ fn delimiter(path: &Path, given: Option<char>) -> Result<u8, DataError> {
     }
 }
 
-/// The index of column `name` in `header`, or an error listing the columns.
-fn column(path: &Path, header: &[String], name: &str) -> Result<usize, DataError> {
-    header.iter().position(|h| h == name).ok_or_else(|| {
-        let columns: Vec<String> = header.iter().map(|h| format!("`{h}`")).collect();
-        DataError::format(
-            path,
-            format!("no column `{name}`; the columns are {}", columns.join(", ")),
-        )
-    })
-}
-
 /// A `csv` error as a one-line error of `path`.
-fn csv_error(path: &Path, e: csv::Error) -> DataError {
+fn csv_error(path: &Path, e: csv::Error, header: bool) -> DataError {
     let line = e.position().map_or(0, csv::Position::line);
     let message = e
         .to_string()
@@ -146,7 +158,10 @@ fn csv_error(path: &Path, e: csv::Error) -> DataError {
             expected_len, len, ..
         } => DataError::format(
             path,
-            format!("line {line}: {len} fields where the header has {expected_len}"),
+            format!(
+                "line {line}: {len} fields where the {} has {expected_len}",
+                if header { "header" } else { "first row" }
+            ),
         ),
         _ => DataError::format(path, message),
     }
@@ -157,10 +172,11 @@ mod tests {
     use super::*;
     use crate::text::test_data::{real, write};
 
-    fn options<'a>(text: &'a str, label: Option<&'a str>) -> TableOptions<'a> {
+    fn options<'a>(text: &'a [Column], label: Option<&'a Column>) -> TableOptions<'a> {
         TableOptions {
-            text_column: text,
+            text_columns: text,
             label_column: label,
+            header: true,
             delimiter: None,
             limit: None,
             encoding: TextEncoding::Utf8,
@@ -172,7 +188,7 @@ mod tests {
         let Some(path) = real("sst2-phrases/train.tsv") else {
             return;
         };
-        let d = load(&path, &options("sentence", Some("label"))).unwrap();
+        let d = load(&path, &options(&["sentence".into()], Some(&"label".into()))).unwrap();
         assert_eq!(d.len(), 67_349);
         assert_eq!(d.class_names(), ["0", "1"]);
         assert_eq!(d.docs()[0], "hide new secretions from the parental units");
@@ -181,7 +197,7 @@ mod tests {
             &path,
             &TableOptions {
                 limit: Some(100),
-                ..options("sentence", None)
+                ..options(&["sentence".into()], None)
             },
         )
         .unwrap();
@@ -193,9 +209,12 @@ mod tests {
         let Some(path) = real("sst2-phrases/train.tsv") else {
             return;
         };
-        let err = load(&path, &options("sentence", Some("labels")))
-            .unwrap_err()
-            .to_string();
+        let err = load(
+            &path,
+            &options(&["sentence".into()], Some(&"labels".into())),
+        )
+        .unwrap_err()
+        .to_string();
         assert_eq!(
             err,
             format!(
@@ -214,7 +233,7 @@ mod tests {
                    3,  ,pos\n\
                    4,plain,pos\n";
         let path = write(&dir, "t.csv", csv.as_bytes());
-        let d = load(&path, &options("text", Some("label"))).unwrap();
+        let d = load(&path, &options(&["text".into()], Some(&"label".into()))).unwrap();
         assert_eq!(
             d.docs(),
             ["Hello, world", "two\nlines, \"quoted\"", "plain"]
@@ -232,7 +251,7 @@ mod tests {
             "a.csv",
             b"text,label\nok,1\n\"multi\nline\",0\nbad\xff,1\n",
         );
-        let err = load(&path, &options("text", Some("label")))
+        let err = load(&path, &options(&["text".into()], Some(&"label".into())))
             .unwrap_err()
             .to_string();
         assert!(
@@ -240,7 +259,7 @@ mod tests {
             "{err}"
         );
         let path = write(&dir, "b.csv", b"text,label\nok,1\nno label,\n");
-        let err = load(&path, &options("text", Some("label")))
+        let err = load(&path, &options(&["text".into()], Some(&"label".into())))
             .unwrap_err()
             .to_string();
         assert!(
@@ -248,7 +267,7 @@ mod tests {
             "{err}"
         );
         let path = write(&dir, "c.csv", b"text,label\nok,1\ntoo,many,fields\n");
-        let err = load(&path, &options("text", Some("label")))
+        let err = load(&path, &options(&["text".into()], Some(&"label".into())))
             .unwrap_err()
             .to_string();
         assert!(
@@ -261,7 +280,7 @@ mod tests {
     fn text_table_delimiter_from_name_or_setting() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(&dir, "data.txt", b"text;label\nbonjour;fr\nhello;en\n");
-        let err = load(&path, &options("text", Some("label")))
+        let err = load(&path, &options(&["text".into()], Some(&"label".into())))
             .unwrap_err()
             .to_string();
         assert!(err.ends_with("set `delimiter`"), "{err}");
@@ -269,7 +288,7 @@ mod tests {
             &path,
             &TableOptions {
                 delimiter: Some(';'),
-                ..options("text", Some("label"))
+                ..options(&["text".into()], Some(&"label".into()))
             },
         )
         .unwrap();
@@ -279,10 +298,105 @@ mod tests {
             &path,
             &TableOptions {
                 delimiter: Some('→'),
-                ..options("text", None)
+                ..options(&["text".into()], None)
             },
         )
         .unwrap_err();
         assert!(matches!(err, DataError::Invalid(_)), "{err}");
+    }
+
+    #[test]
+    fn a_table_without_header_names_columns_by_position_and_joins_text_columns() {
+        // AG News' layout: no header, class 1-4, title, description.
+        let dir = tempfile::tempdir().unwrap();
+        let csv = "\"3\",\"Wall St. Bears Claw Back\",\"Short-sellers are seeing green again.\"\n\
+                   \"4\",\"New chip\",\"\"\n\
+                   \"1\",\"\",\"\"\n\
+                   \"2\",\"\",\"A late goal, then extra time.\"\n\
+                   \"10\",\"Ten\",\"Tenth class\"\n";
+        let path = write(&dir, "train.csv", csv.as_bytes());
+        let columns = [Column::Position(2), Column::Position(3)];
+        let label = Column::Position(1);
+        let headerless = TableOptions {
+            header: false,
+            ..options(&columns, Some(&label))
+        };
+        let d = load(&path, &headerless).unwrap();
+        assert_eq!(
+            d.docs(),
+            [
+                "Wall St. Bears Claw Back\nShort-sellers are seeing green again.",
+                "New chip",
+                "A late goal, then extra time.",
+                "Ten\nTenth class",
+            ]
+        );
+        assert_eq!(d.skipped_empty(), 1);
+        // Numeric labels from 1 keep their numeric order: "10" after "4".
+        assert_eq!(d.class_names(), ["2", "3", "4", "10"]);
+        assert_eq!(d.labels(), Some(&[1, 2, 0, 3][..]));
+
+        // A header row is data when `header = false`: nothing is dropped.
+        let path = write(&dir, "h.csv", b"text,label\nhi,a\n");
+        let headerless = TableOptions {
+            header: false,
+            ..options(&[Column::Position(1)], None)
+        };
+        assert_eq!(load(&path, &headerless).unwrap().docs(), ["text", "hi"]);
+    }
+
+    #[test]
+    fn columns_by_position_also_work_under_a_header_and_errors_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "t.csv", b"id,title,body,y\n1,A,a a,x\n2,B,b b,y\n");
+        let columns = ["title".into(), Column::Position(3)];
+        let d = load(&path, &options(&columns, Some(&Column::Position(4)))).unwrap();
+        assert_eq!(d.docs(), ["A\na a", "B\nb b"]);
+        assert_eq!(d.class_names(), ["x", "y"]);
+
+        let headerless = |text: &[Column], label: Option<&Column>| {
+            load(
+                &path,
+                &TableOptions {
+                    header: false,
+                    ..options(text, label)
+                },
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        let err = headerless(&["title".into()], None);
+        assert_eq!(
+            err,
+            format!(
+                "{}: column `title` names a header, but `header = false`: name columns by \
+                 position, from 1",
+                path.display()
+            )
+        );
+        let err = headerless(&[Column::Position(2)], Some(&Column::Position(5)));
+        assert!(
+            err.ends_with(": no column 5: the rows have 4 fields"),
+            "{err}"
+        );
+        let ragged = write(&dir, "r.csv", b"a,b\nc,d,e\n");
+        let err = load(
+            &ragged,
+            &TableOptions {
+                header: false,
+                ..options(&[Column::Position(1)], None)
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.ends_with("line 2: 3 fields where the first row has 2"),
+            "{err}"
+        );
+        let blank = write(&dir, "e.csv", b"\n\n");
+        let err = load(&blank, &options(&["text".into()], None))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, format!("{}: the table is empty", blank.display()));
     }
 }
