@@ -157,6 +157,44 @@ fn test_fraction_on_an_image_folder_holds_out_a_disjoint_stratified_split() {
 }
 
 #[test]
+fn results_keep_the_overrides_their_task_was_read_with_so_it_reads_again_as_scored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = pretrain_small("simclr", 256, tmp.path());
+    let m = root().join("datasets/mnist");
+    // The file points at a pool that does not exist; `--set` gives the real one.
+    let path = tmp.path().join("moved.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "name = \"moved\"\ntest_fraction = 0.2\n{FAST}[train]\nformat = \"idx\"\n\
+             images = \"/nowhere/train-images-idx3-ubyte.gz\"\n\
+             labels = \"{m}/train-labels-idx1-ubyte.gz\"\nlimit = 300\n",
+            m = m.display()
+        ),
+    )
+    .unwrap();
+    let overrides = vec![format!(
+        "train.images=\"{}/train-images-idx3-ubyte.gz\"",
+        m.display()
+    )];
+    let t = TaskConfig::load(&path, &overrides).unwrap();
+    let results = evaluate(&run, &t, &device(), &mut |_| {}).unwrap();
+    assert_eq!(results.task_overrides, overrides);
+    let saved = EvalResults::load(&run.join("eval/moved/results.json")).unwrap();
+    assert_eq!(saved.task_overrides, overrides);
+    // Read again as the report reads it: the same task, whose data loads.
+    let again = TaskConfig::load(Path::new(&saved.task_file), &saved.task_overrides).unwrap();
+    assert_eq!(again.train, t.train);
+    assert!(again.load_images().is_ok());
+    assert!(
+        TaskConfig::load(Path::new(&saved.task_file), &[])
+            .unwrap()
+            .load_images()
+            .is_err()
+    );
+}
+
+#[test]
 fn two_tasks_on_one_run_keep_both_results_and_the_report_shows_both() {
     let tmp = tempfile::tempdir().unwrap();
     let run = pretrain_small("simclr", 256, tmp.path());

@@ -224,6 +224,7 @@ pub(crate) fn run_task<E: Evaluation>(
         run: run.dir.name(),
         task: task.name.clone(),
         task_file: task.path.display().to_string(),
+        task_overrides: task.overrides.clone(),
         checkpoint_epoch: run.trained.state.epoch,
         classes,
         class_names: drawn.recorded_names.clone(),

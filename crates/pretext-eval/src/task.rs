@@ -132,6 +132,10 @@ pub struct Task<M: Side> {
     /// The file the task was read from; not part of the file.
     #[serde(skip)]
     pub path: PathBuf,
+    /// The `key=value` overrides it was read with (`--set`); not part of
+    /// the file.
+    #[serde(skip)]
+    pub overrides: Vec<String>,
 }
 
 /// An image task (`experiments/tasks/mnist.toml`).
@@ -197,6 +201,7 @@ impl<M: Side> Task<M> {
         task.test = task.test.map(|t| M::resolved(t, &base));
         task.base_dir = base;
         task.path = path.to_path_buf();
+        task.overrides = overrides.to_vec();
         task.validate().map_err(err)?;
         Ok(task)
     }

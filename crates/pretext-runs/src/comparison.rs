@@ -138,6 +138,7 @@ mod tests {
             run: "r".into(),
             task: "t".into(),
             task_file: "t.toml".into(),
+            task_overrides: Vec::new(),
             checkpoint_epoch: 1,
             classes: 10,
             class_names: Vec::new(),

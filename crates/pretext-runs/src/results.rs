@@ -134,6 +134,11 @@ pub struct EvalResults {
     pub task: String,
     /// The task file.
     pub task_file: String,
+    /// The `key=value` overrides the task file was read with (`--set`), so
+    /// that the task can be read again as it was scored (older results
+    /// files: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub task_overrides: Vec<String>,
     /// Completed pretraining epochs of the evaluated checkpoint.
     pub checkpoint_epoch: usize,
     /// Number of classes.
@@ -519,6 +524,7 @@ pub(crate) mod tests {
             run: "r".into(),
             task: "t".into(),
             task_file: "t.toml".into(),
+            task_overrides: Vec::new(),
             checkpoint_epoch: 3,
             classes: 10,
             class_names: Vec::new(),

@@ -63,11 +63,14 @@ pub fn write(run: &Path, device: &Device) -> Result<Report> {
 fn inspect_encoder(run: &Path, inputs: &ReportInputs, device: &Device) -> Result<Inspection> {
     let evaluated = EvaluatedRun::open(run)?;
     let task_file = match inputs.evals.first() {
-        Some(results) => Some(PathBuf::from(&results.task_file)),
-        None => evaluated.config.task.clone(),
+        Some(results) => Some((
+            PathBuf::from(&results.task_file),
+            results.task_overrides.clone(),
+        )),
+        None => evaluated.config.task.clone().map(|path| (path, Vec::new())),
     };
     let task = task_file
-        .map(|path| TaskConfig::load(&path, &[]))
+        .map(|(path, overrides)| TaskConfig::load(&path, &overrides))
         .transpose()?;
     Ok(inspect(
         &evaluated,
@@ -86,14 +89,21 @@ fn inspect_text_encoder(
     device: &Device,
 ) -> Result<TextInspection> {
     let evaluated = TextRun::open(run)?;
-    let task_file = evaluated.config.task.clone().or_else(|| {
-        inputs
-            .evals
-            .first()
-            .map(|results| PathBuf::from(&results.task_file))
-    });
+    let task_file = evaluated
+        .config
+        .task
+        .clone()
+        .map(|path| (path, Vec::new()))
+        .or_else(|| {
+            inputs.evals.first().map(|results| {
+                (
+                    PathBuf::from(&results.task_file),
+                    results.task_overrides.clone(),
+                )
+            })
+        });
     let task = task_file
-        .map(|path| TextTaskConfig::load(&path, &[]))
+        .map(|(path, overrides)| TextTaskConfig::load(&path, &overrides))
         .transpose()?;
     let samples = InspectConfig::default().samples;
     Ok(inspect_text(&evaluated, task.as_ref(), samples, device)?)
