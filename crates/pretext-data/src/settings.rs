@@ -2,6 +2,17 @@
 //! type with errors as one line naming the key at fault.
 use serde::de::DeserializeOwned;
 
+/// `#[serde(default = "yes")]`: a flag that is on unless a file says not.
+pub(crate) fn yes() -> bool {
+    true
+}
+
+/// `#[serde(skip_serializing_if = "is_yes")]`: writes such a flag only when
+/// it is off.
+pub(crate) fn is_yes(flag: &bool) -> bool {
+    *flag
+}
+
 /// Parses `text`, applies `key=value` overrides (dotted keys, TOML values; a
 /// bare word is a string) and deserialises the result. Errors are one line:
 /// `line N: …` for syntax, `a.b: …` for a bad key or value.

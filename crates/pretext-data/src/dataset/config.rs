@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::folder::FolderOptions;
 use super::{ImageDataset, cifar, digits, folder, idx, stl10};
 use crate::DataError;
+use crate::settings::yes;
 
 /// A dataset on disk and the format it is stored in. Unknown keys are errors.
 ///
@@ -87,10 +88,6 @@ pub enum DatasetConfig {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         limit: Option<usize>,
     },
-}
-
-fn yes() -> bool {
-    true
 }
 
 fn ten() -> usize {

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::table::TableOptions;
 use super::{Column, TextColumns, TextDataset, TextEncoding, folder, lines, table};
+use crate::settings::{is_yes, yes};
 use crate::{DataError, test_split};
 
 /// A text dataset on disk and the format it is stored in: the one registry of
@@ -52,7 +53,7 @@ pub enum TextDataConfig {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         label_column: Option<Column>,
         /// Whether the first row is a header (default `true`).
-        #[serde(default = "first_row_is_header", skip_serializing_if = "is_true")]
+        #[serde(default = "yes", skip_serializing_if = "is_yes")]
         header: bool,
         /// The field delimiter, one ASCII character.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -142,14 +143,6 @@ impl CorpusPart {
             )),
         }
     }
-}
-
-fn first_row_is_header() -> bool {
-    true
-}
-
-fn is_true(b: &bool) -> bool {
-    *b
 }
 
 fn is_utf8(encoding: &TextEncoding) -> bool {
