@@ -192,7 +192,7 @@ pub(crate) fn linear_rate(dim: usize, classes: usize, config: &LinearProbeConfig
         let (x, y) = synthetic(n, dim, classes, 1);
         let (xv, yv) = synthetic(nv, dim, classes, 2);
         let (fit, seconds) = timed(|| fit_linear(&x, &y, &xv, &yv, classes, &probe));
-        (n + nv, seconds / fit.iterations.max(1) as f64)
+        (n + nv, seconds / fit.choice.iterations.max(1) as f64)
     };
     Affine::through(per_iteration(64, 16), per_iteration(2048, 512))
 }

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use burn::tensor::Device;
 use pretext_data::transform::derive_seed;
-use pretext_data::{ChannelStats, ImageDataset};
+use pretext_data::{AugmentConfig, ChannelStats, ImageDataset, LabelSplit};
 use pretext_methods::Method;
 use pretext_nn::{Encoder, Readout, random_streams};
 use pretext_train::Checkpoint;
@@ -18,11 +18,11 @@ use crate::EvalError;
 use crate::embed::{cached, embed_images, is_cached, pixel_features};
 use crate::estimate::{self, CostEstimate, PartCost, draw_sizes};
 use crate::evaluation::{
-    Drawn, Evaluation, Finetuner, RANDOM_INIT_STREAM, absent_classes, absent_line, fnv64, run_task,
+    Drawn, Evaluation, RANDOM_INIT_STREAM, absent_classes, absent_line, fnv64, run_task,
     trained_budgets,
 };
 use crate::features::Features;
-use crate::finetune::{LabelledImages, finetune};
+use crate::finetune::LabelledImages;
 use crate::heads::count;
 use crate::kmeans::KmeansFeatures;
 use crate::run::EvaluatedRun;
@@ -121,6 +121,11 @@ struct Prepared {
     drawn: Drawn<Images>,
     data: TaskData,
     encoder: Encoder,
+    /// The normalisation the encoder was trained with.
+    stats: ChannelStats,
+    /// The augmentation of the labelled images when fine-tuning: the
+    /// task's `[finetune.augment]`, else the run's.
+    augment: AugmentConfig,
     /// The checkpoint's modification time, part of every cache key.
     model_stamp: String,
 }
@@ -189,10 +194,18 @@ impl Prepared {
             log(&absent_line(&data.absent, "images"));
         }
         let model_stamp = drawn.run.trained.model_stamp();
+        let stats = drawn.run.stats();
+        let augment = task
+            .finetune
+            .augment
+            .clone()
+            .unwrap_or_else(|| drawn.run.config.augment.clone());
         Ok(Self {
             drawn,
             data,
             encoder,
+            stats,
+            augment,
             model_stamp,
         })
     }
@@ -258,13 +271,13 @@ impl Prepared {
         let t = Instant::now();
         let data = &self.data;
         let (test, classes) = (data.test.len(), self.drawn.classes.len());
-        let stats = self.drawn.run.stats();
+        let stats = &self.stats;
         let mut parts = Vec::new();
         let frozen = draw_sizes(&self.drawn.splits, &task.budgets);
         let mut forward = None;
         let mut forward_rate = |run: &Self| {
             *forward.get_or_insert_with(|| {
-                estimate::forward_rate(&run.encoder, &run.data.pool, &stats, device)
+                estimate::forward_rate(&run.encoder, &run.data.pool, stats, device)
             })
         };
         let (c, h, w) = data.pool.shape();
@@ -375,9 +388,9 @@ impl Prepared {
             let step = estimate::finetune_step_rate(
                 self.drawn.run.random_encoder(0, &device.clone().autodiff()),
                 &data.pool,
-                &stats,
+                stats,
                 classes,
-                &self.augment(task),
+                &self.augment,
                 &task.finetune,
                 device,
             );
@@ -409,14 +422,6 @@ impl Prepared {
             parts,
             calibration_seconds: t.elapsed().as_secs_f64(),
         }
-    }
-
-    /// The augmentation of the labelled images when fine-tuning.
-    fn augment(&self, task: &TaskConfig) -> pretext_data::AugmentConfig {
-        task.finetune
-            .augment
-            .clone()
-            .unwrap_or_else(|| self.drawn.run.config.augment.clone())
     }
 }
 
@@ -457,6 +462,7 @@ pub fn evaluate(
 
 impl Evaluation for Prepared {
     type Side = Images;
+    type Labelled<'a> = LabelledImages<'a>;
 
     fn drawn(&self) -> &Drawn<Images> {
         &self.drawn
@@ -468,22 +474,21 @@ impl Evaluation for Prepared {
         device: &Device,
         log: &mut dyn FnMut(&str),
     ) -> Result<Vec<(Source, Features, Features)>, EvalError> {
-        let (run, data) = (&self.drawn.run, &self.data);
-        let stats = run.stats();
+        let (run, data, stats) = (&self.drawn.run, &self.data, &self.stats);
         let mut sources: Vec<(Source, Features, Features)> = Vec::new();
         for (source, name, which) in self.frozen_sources(task) {
             let t = Instant::now();
             let embed = |encoder: &Encoder, d: &Arc<ImageDataset>| {
                 let (path, key) = self.cache_entry(name, &which, d, task.readout);
                 cached(&path, &key, || {
-                    embed_images(encoder, d, &stats, task.readout, device)
+                    embed_images(encoder, d, stats, task.readout, device)
                 })
             };
             match source {
                 Source::RawPixels => sources.push((
                     Source::RawPixels,
-                    pixel_features(&data.pool, &stats),
-                    pixel_features(&data.test, &stats),
+                    pixel_features(&data.pool, stats),
+                    pixel_features(&data.test, stats),
                 )),
                 Source::Kmeans => {
                     let seed = derive_seed(task.seed, KMEANS_STREAM);
@@ -535,27 +540,15 @@ impl Evaluation for Prepared {
         Ok(sources)
     }
 
-    fn finetuner<'a>(&'a self, task: &'a TaskConfig, device: &'a Device) -> Finetuner<'a, Encoder> {
-        let (data, stats, augment) = (&self.data, self.drawn.run.stats(), self.augment(task));
-        let classes = self.drawn.classes.len();
-        Box::new(move |encoder, pretrained, split, head_seed| {
-            let labelled = LabelledImages {
-                pool: &data.pool,
-                train: &split.train,
-                val: &split.val,
-                test: &data.test,
-                stats: &stats,
-                augment: &augment,
-                classes,
-            };
-            finetune(
-                encoder,
-                pretrained,
-                &labelled,
-                &task.finetune,
-                head_seed,
-                device,
-            )
-        })
+    fn labelled<'a>(&'a self, split: &'a LabelSplit) -> LabelledImages<'a> {
+        LabelledImages {
+            pool: &self.data.pool,
+            train: &split.train,
+            val: &split.val,
+            test: &self.data.test,
+            stats: &self.stats,
+            augment: &self.augment,
+            classes: self.drawn.classes.len(),
+        }
     }
 }

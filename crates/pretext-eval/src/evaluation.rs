@@ -14,10 +14,10 @@ use pretext_runs::{EvalResults, Source};
 
 use crate::EvalError;
 use crate::features::Features;
+use crate::finetune_loop::{Labelled, finetune};
 use crate::heads::{
     FinetuneJobs, FrozenHeads, Recorder, draw_all, note_rerun, union, write_splits,
 };
-use crate::outcome::HeadOutcome;
 use crate::run::Run;
 use crate::side::Side;
 use crate::task::{Baseline, Head, Task};
@@ -62,14 +62,6 @@ pub(crate) fn fnv64(text: &str) -> u64 {
         (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
     })
 }
-
-/// Fine-tunes an encoder: `(encoder, pretrained, split, head_seed)` to the
-/// head's outcome on the test set (see [`FinetuneJobs::run`]).
-pub(crate) type Finetuner<'a, E> =
-    Box<dyn FnMut(E, bool, &LabelSplit, u64) -> Result<HeadOutcome, String> + Send + 'a>;
-
-/// Encoders of the run `E` evaluates.
-pub(crate) type EncoderOf<E> = <<E as Evaluation>::Side as Side>::Encoder;
 
 /// What every evaluation reads before it writes anything, images or text:
 /// the run, the task's classes and labels, and every label draw.
@@ -119,9 +111,13 @@ impl<M: Side> Drawn<M> {
 
 /// A task's data on a run, read and checked, with its label draws: what
 /// [`run_task`] needs from one kind of data.
-pub(crate) trait Evaluation {
+pub(crate) trait Evaluation: Sync {
     /// The kind of data.
     type Side: Side;
+    /// The labelled data one fine-tuning on a draw sees.
+    type Labelled<'a>: Labelled<Side = Self::Side>
+    where
+        Self: 'a;
 
     /// The run, the classes, the labels and the draws.
     fn drawn(&self) -> &Drawn<Self::Side>;
@@ -136,12 +132,8 @@ pub(crate) trait Evaluation {
     /// The heads of one draw only this kind of data has (TF-IDF for text);
     /// none by default.
     fn own_heads(&self, _task: &Task<Self::Side>, _split: &LabelSplit, _record: &mut Recorder) {}
-    /// What trains an encoder under a new head on one draw.
-    fn finetuner<'a>(
-        &'a self,
-        task: &'a Task<Self::Side>,
-        device: &'a Device,
-    ) -> Finetuner<'a, EncoderOf<Self>>;
+    /// The labelled data of the draw `split`, as fine-tuning reads it.
+    fn labelled<'a>(&'a self, split: &'a LabelSplit) -> Self::Labelled<'a>;
 }
 
 /// The budgets fine-tuning and the supervised baseline run at, when either
@@ -216,7 +208,17 @@ pub(crate) fn run_task<E: Evaluation>(
             Source::Pretrained => run.encoder(&train_device),
             _ => Ok(run.random_encoder(seed, &train_device)),
         },
-        e.finetuner(task, device),
+        |encoder, pretrained, split, head_seed| {
+            let labelled = e.labelled(split);
+            finetune(
+                encoder,
+                pretrained,
+                &labelled,
+                &task.finetune,
+                head_seed,
+                device,
+            )
+        },
     )?;
 
     let rows = record.rows;

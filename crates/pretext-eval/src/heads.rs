@@ -116,14 +116,7 @@ impl FrozenHeads<'_> {
         if self.heads.contains(&Head::Linear) {
             let t = Instant::now();
             let fit = fit_linear(&x_train, &y_train, &x_val, &y_val, classes, self.linear);
-            let outcome = HeadOutcome {
-                test_predictions: fit.model.predict(test),
-                val_accuracy: Some(fit.val_accuracy),
-                best_epoch: Some(fit.best_iteration),
-                epochs: Some(fit.iterations),
-                curve: fit.curve,
-                detail: Some(format!("l2={}", fit.l2)),
-            };
+            let outcome = fit.choice.outcome(fit.model.predict(test));
             record.add(source, "linear", split, outcome, t.elapsed().as_secs_f64());
         }
         if self.heads.contains(&Head::Knn) {

@@ -269,6 +269,28 @@ pub(crate) fn assert_gradient_matches_finite_differences(
     }
 }
 
+/// Draws parameters uniformly in `[-1, 1)` from `rng` and asserts that
+/// `problem`'s loss there equals `direct(theta)`, the objective written out
+/// another way, to 1e-10 relative, and that its gradient matches finite
+/// differences ([`assert_gradient_matches_finite_differences`]).
+#[cfg(test)]
+pub(crate) fn assert_objective_matches(
+    problem: &impl Objective,
+    params: usize,
+    rng: &mut impl rand::Rng,
+    direct: impl Fn(&[f64]) -> f64,
+) {
+    let theta: Vec<f64> = (0..params).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let mut grad = vec![0.0; params];
+    let loss = problem.loss_grad(&theta, &mut grad);
+    let direct = direct(&theta);
+    assert!(
+        (loss - direct).abs() < 1e-10 * direct.abs(),
+        "{loss} vs {direct}"
+    );
+    assert_gradient_matches_finite_differences(problem, &theta, &grad);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::features::{Features, Standardizer, accuracy, argmax};
 use crate::lbfgs::{Objective, dot, minimize};
+use crate::outcome::HeadOutcome;
 use pretext_runs::EpochPoint;
 
 /// Samples per parallel task of the loss/gradient pass (fixed, so the sum's
@@ -181,11 +182,10 @@ pub struct GridPoint {
     pub iterations: usize,
 }
 
-/// What fitting reports.
+/// The L2 strength a grid search chose and how it got there: what
+/// [`fit_linear`] and the TF-IDF baseline report besides their model.
 #[derive(Debug, Clone)]
-pub struct LinearFit {
-    /// Best weights of the chosen strength.
-    pub model: LinearModel,
+pub struct L2Choice {
     /// Chosen strength.
     pub l2: f32,
     /// Its best validation accuracy.
@@ -200,6 +200,30 @@ pub struct LinearFit {
     pub curve: Vec<EpochPoint>,
     /// Every strength, in the order fitted: strongest first.
     pub grid: Vec<GridPoint>,
+}
+
+impl L2Choice {
+    /// The head's outcome: `test_predictions` with this fit's validation
+    /// accuracy, kept iteration, curve and strength.
+    pub(crate) fn outcome(&self, test_predictions: Vec<u32>) -> HeadOutcome {
+        HeadOutcome {
+            test_predictions,
+            val_accuracy: Some(self.val_accuracy),
+            best_epoch: Some(self.best_iteration),
+            epochs: Some(self.iterations),
+            curve: self.curve.clone(),
+            detail: Some(format!("l2={}", self.l2)),
+        }
+    }
+}
+
+/// What fitting reports.
+#[derive(Debug, Clone)]
+pub struct LinearFit {
+    /// Best weights of the chosen strength.
+    pub model: LinearModel,
+    /// The strength chosen and its validation.
+    pub choice: L2Choice,
 }
 
 /// Fits the probe. `classes` is the number of classes (labels are < classes).
@@ -231,29 +255,18 @@ pub fn fit_linear(
     if let Err(e) = config.validate() {
         panic!("fit_linear: {e}");
     }
-    assert!(classes >= 1, "fit_linear: need at least one class");
-    assert!(train.rows > 0, "fit_linear: empty training set");
-    assert!(val.rows > 0, "fit_linear: empty validation set");
-    assert_eq!(
-        train.rows,
-        train_labels.len(),
-        "fit_linear: {} training rows, {} labels",
-        train.rows,
-        train_labels.len()
-    );
-    assert_eq!(
-        val.rows,
-        val_labels.len(),
-        "fit_linear: {} validation rows, {} labels",
-        val.rows,
-        val_labels.len()
+    check_fit_input(
+        "fit_linear",
+        "rows",
+        classes,
+        (train.rows, train_labels),
+        (val.rows, val_labels),
     );
     assert_eq!(
         train.dim, val.dim,
         "fit_linear: training dim {} but validation dim {}",
         train.dim, val.dim
     );
-    check_label_range("fit_linear", classes, train_labels, val_labels);
 
     let dim = train.dim;
     let standardizer = Standardizer::fit(train);
@@ -272,22 +285,34 @@ pub fn fit_linear(
     );
     LinearFit {
         model: LinearModel::from_params(standardizer, &selected.theta, classes, dim),
-        l2: selected.point.l2,
-        val_accuracy: selected.point.val_accuracy,
-        best_iteration: selected.point.best_iteration,
-        iterations: selected.point.iterations,
-        curve: selected.curve,
-        grid: selected.grid,
+        choice: selected.choice,
     }
 }
 
-/// Panics, naming `caller`, on a training or validation label `>= classes`.
-pub(crate) fn check_label_range(
+/// Panics, naming `caller`, on a fit no protocol can run: no class, an
+/// empty training or validation set, as many labels as `items` on neither
+/// side (`(items, labels)` each), or a label `>= classes`.
+pub(crate) fn check_fit_input(
     caller: &str,
+    noun: &str,
     classes: usize,
-    train_labels: &[u32],
-    val_labels: &[u32],
+    (train_items, train_labels): (usize, &[u32]),
+    (val_items, val_labels): (usize, &[u32]),
 ) {
+    assert!(classes >= 1, "{caller}: need at least one class");
+    assert!(train_items > 0, "{caller}: empty training set");
+    assert!(val_items > 0, "{caller}: empty validation set");
+    for (side, items, labels) in [
+        ("training", train_items, train_labels),
+        ("validation", val_items, val_labels),
+    ] {
+        assert_eq!(
+            items,
+            labels.len(),
+            "{caller}: {items} {side} {noun}, {} labels",
+            labels.len()
+        );
+    }
     let out_of_range = |l: &&u32| **l as usize >= classes;
     if let Some(l) = train_labels
         .iter()
@@ -302,12 +327,8 @@ pub(crate) fn check_label_range(
 pub(crate) struct Selected {
     /// Parameters of the chosen strength's best validation accuracy.
     pub(crate) theta: Vec<f64>,
-    /// The chosen strength's grid point.
-    pub(crate) point: GridPoint,
-    /// Its curve, one point per iteration from iteration 0.
-    pub(crate) curve: Vec<EpochPoint>,
-    /// Every strength, in the order fitted: strongest first.
-    pub(crate) grid: Vec<GridPoint>,
+    /// The chosen strength, its curve and the grid.
+    pub(crate) choice: L2Choice,
 }
 
 /// The protocol of [`fit_linear`] over any L2-penalised objective of `params`
@@ -379,9 +400,14 @@ pub(crate) fn select_l2<P: Objective>(
     let (point, theta, curve) = chosen.expect("the grid is not empty");
     Selected {
         theta,
-        point,
-        curve,
-        grid,
+        choice: L2Choice {
+            l2: point.l2,
+            val_accuracy: point.val_accuracy,
+            best_iteration: point.best_iteration,
+            iterations: point.iterations,
+            curve,
+            grid,
+        },
     }
 }
 
@@ -607,8 +633,12 @@ mod tests {
             2,
             &LinearProbeConfig::default(),
         );
-        assert!(fit.best_iteration >= 1, "{}", fit.best_iteration);
-        assert_eq!(fit.val_accuracy, 0.5);
+        assert!(
+            fit.choice.best_iteration >= 1,
+            "{}",
+            fit.choice.best_iteration
+        );
+        assert_eq!(fit.choice.val_accuracy, 0.5);
         let test = Features::new(2, 1, vec![-2.0, 2.0]);
         assert_eq!(fit.model.predict(&test), vec![0, 1]);
     }
@@ -656,12 +686,12 @@ mod tests {
         assert_eq!(fit.model.dim(), 2);
         assert_eq!(accuracy(&fit.model.predict(&train), &train_labels), 1.0);
         assert_eq!(accuracy(&fit.model.predict(&test), &test_labels), 1.0);
-        assert_eq!(fit.val_accuracy, 1.0);
+        assert_eq!(fit.choice.val_accuracy, 1.0);
         // Every strength separates these blobs: the tie goes to the strongest.
-        let fitted: Vec<f32> = fit.grid.iter().map(|g| g.l2).collect();
+        let fitted: Vec<f32> = fit.choice.grid.iter().map(|g| g.l2).collect();
         assert_eq!(fitted, vec![1e-1, 1e-2, 1e-4]);
-        assert!(fit.grid.iter().all(|g| g.val_accuracy == 1.0));
-        assert_eq!(fit.l2, 1e-1);
+        assert!(fit.choice.grid.iter().all(|g| g.val_accuracy == 1.0));
+        assert_eq!(fit.choice.l2, 1e-1);
     }
 
     #[test]
@@ -678,17 +708,9 @@ mod tests {
             classes,
             l2: 0.3,
         };
-        let theta: Vec<f64> = (0..classes * (dim + 1))
-            .map(|_| rng.random_range(-1.0..1.0))
-            .collect();
-        let mut grad = vec![0.0; theta.len()];
-        let loss = problem.loss_grad(&theta, &mut grad);
-        let direct = naive_loss(&problem, &theta);
-        assert!(
-            (loss - direct).abs() < 1e-10 * direct.abs(),
-            "{loss} vs {direct}"
-        );
-        crate::lbfgs::assert_gradient_matches_finite_differences(&problem, &theta, &grad);
+        crate::lbfgs::assert_objective_matches(&problem, classes * (dim + 1), &mut rng, |theta| {
+            naive_loss(&problem, theta)
+        });
     }
 
     /// Two balanced classes told apart only by `x0 - x1`: both coordinates
@@ -735,47 +757,69 @@ mod tests {
             tolerance: 1e-6,
         };
         let fit = fit_linear(&train, &train_labels, &val, &val_labels, 2, &config);
-        assert_eq!(fit.grid.len(), config.l2_grid.len());
-        let fitted: Vec<f32> = fit.grid.iter().map(|g| g.l2).collect();
+        assert_eq!(fit.choice.grid.len(), config.l2_grid.len());
+        let fitted: Vec<f32> = fit.choice.grid.iter().map(|g| g.l2).collect();
         assert_eq!(fitted, vec![10.0, 1e-1, 1e-3]);
-        let crippled = &fit.grid[0];
-        assert!(crippled.val_accuracy < 0.75, "{:?}", fit.grid);
-        assert!(fit.val_accuracy > 0.85, "{:?}", fit.grid);
-        assert_ne!(fit.l2, 10.0);
-        let best = fit.grid.iter().map(|g| g.val_accuracy).fold(0.0, f32::max);
-        assert_eq!(fit.val_accuracy, best);
+        let crippled = &fit.choice.grid[0];
+        assert!(crippled.val_accuracy < 0.75, "{:?}", fit.choice.grid);
+        assert!(fit.choice.val_accuracy > 0.85, "{:?}", fit.choice.grid);
+        assert_ne!(fit.choice.l2, 10.0);
+        let best = fit
+            .choice
+            .grid
+            .iter()
+            .map(|g| g.val_accuracy)
+            .fold(0.0, f32::max);
+        assert_eq!(fit.choice.val_accuracy, best);
         // The chosen grid point and the reported fit agree.
-        let point = fit.grid.iter().find(|g| g.l2 == fit.l2).unwrap();
-        assert_eq!(point.val_accuracy, fit.val_accuracy);
-        assert_eq!(point.best_iteration, fit.best_iteration);
-        assert_eq!(point.iterations, fit.iterations);
-        for g in &fit.grid {
+        let point = fit
+            .choice
+            .grid
+            .iter()
+            .find(|g| g.l2 == fit.choice.l2)
+            .unwrap();
+        assert_eq!(point.val_accuracy, fit.choice.val_accuracy);
+        assert_eq!(point.best_iteration, fit.choice.best_iteration);
+        assert_eq!(point.iterations, fit.choice.iterations);
+        for g in &fit.choice.grid {
             assert!(g.best_iteration <= g.iterations && g.iterations <= config.max_iter);
         }
         // One curve point per iteration, starting at 0; the kept weights are
         // the first to reach the best accuracy.
-        assert_eq!(fit.curve.len(), fit.iterations + 1);
-        assert!(fit.curve.iter().enumerate().all(|(i, p)| p.epoch == i));
-        let kept = fit.curve[fit.best_iteration];
-        assert_eq!(kept.val_accuracy, fit.val_accuracy);
+        assert_eq!(fit.choice.curve.len(), fit.choice.iterations + 1);
         assert!(
-            fit.curve[..fit.best_iteration]
+            fit.choice
+                .curve
                 .iter()
-                .all(|p| p.val_accuracy < fit.val_accuracy)
+                .enumerate()
+                .all(|(i, p)| p.epoch == i)
         );
-        assert!(fit.curve.iter().all(|p| p.val_accuracy <= fit.val_accuracy));
+        let kept = fit.choice.curve[fit.choice.best_iteration];
+        assert_eq!(kept.val_accuracy, fit.choice.val_accuracy);
+        assert!(
+            fit.choice.curve[..fit.choice.best_iteration]
+                .iter()
+                .all(|p| p.val_accuracy < fit.choice.val_accuracy)
+        );
+        assert!(
+            fit.choice
+                .curve
+                .iter()
+                .all(|p| p.val_accuracy <= fit.choice.val_accuracy)
+        );
         // The model holds exactly those weights.
         assert_eq!(
             accuracy(&fit.model.predict(&val), &val_labels),
-            fit.val_accuracy
+            fit.choice.val_accuracy
         );
         let logits = fit.model.logits(&val);
         assert_eq!(logits.len(), val.rows * 2);
         // Patience: the run stopped no later than `patience` iterations after the best.
-        assert!(fit.iterations - fit.best_iteration <= config.patience);
+        assert!(fit.choice.iterations - fit.choice.best_iteration <= config.patience);
         // The training loss never increases (the line search only accepts decreases).
         assert!(
-            fit.curve
+            fit.choice
+                .curve
                 .windows(2)
                 .all(|w| w[1].train_loss <= w[0].train_loss)
         );
@@ -793,15 +837,18 @@ mod tests {
         };
         let fit = fit_linear(&train, &train_labels, &val, &val_labels, 2, &config);
         // Patience 1 would have stopped every fit within a few iterations.
-        for g in &fit.grid {
-            assert_eq!(g.best_iteration, g.iterations, "{:?}", fit.grid);
+        for g in &fit.choice.grid {
+            assert_eq!(g.best_iteration, g.iterations, "{:?}", fit.choice.grid);
             assert!(g.iterations > 3 && g.iterations < config.max_iter, "{g:?}");
         }
-        assert_eq!(fit.curve.len(), fit.iterations + 1);
-        assert_eq!(fit.curve.last().unwrap().val_accuracy, fit.val_accuracy);
+        assert_eq!(fit.choice.curve.len(), fit.choice.iterations + 1);
+        assert_eq!(
+            fit.choice.curve.last().unwrap().val_accuracy,
+            fit.choice.val_accuracy
+        );
         assert_eq!(
             accuracy(&fit.model.predict(&val), &val_labels),
-            fit.val_accuracy
+            fit.choice.val_accuracy
         );
         // The kept weights are the optimum of the chosen strength: the
         // objective's gradient vanishes there.
@@ -810,7 +857,7 @@ mod tests {
             x: &x,
             labels: &train_labels,
             classes: 2,
-            l2: f64::from(fit.l2),
+            l2: f64::from(fit.choice.l2),
         };
         let theta: Vec<f64> = fit
             .model
@@ -877,8 +924,8 @@ mod tests {
             tolerance: 1e-7,
         };
         let fit = fit_linear(&raw, &labels, &raw, &labels, 3, &config);
-        let last = fit.curve.last().unwrap();
-        assert!(fit.iterations < 500);
+        let last = fit.choice.curve.last().unwrap();
+        assert!(fit.choice.iterations < 500);
         assert!((f64::from(last.train_loss) - reference_loss).abs() < 1e-5 * reference_loss);
     }
 

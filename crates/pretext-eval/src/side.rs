@@ -43,9 +43,9 @@ pub struct FinetuneDefaults {
 
 /// What evaluation needs to know about the kind of data it evaluates on:
 /// its task files and the runs trained on it.
-pub trait Side: Debug + Clone + PartialEq + Sized + 'static {
+pub trait Side: Debug + Clone + PartialEq + Sized + Send + Sync + 'static {
     /// A dataset section of the task file (`[train]`, `[test]`).
-    type Data: Debug + Clone + PartialEq + Serialize + DeserializeOwned;
+    type Data: Debug + Clone + PartialEq + Serialize + DeserializeOwned + Send + Sync;
     /// A run's resolved experiment.
     type Experiment;
     /// The architecture of a run's encoder (an experiment's `[encoder]`).

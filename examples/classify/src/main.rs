@@ -68,7 +68,7 @@ fn main() -> Result<()> {
     println!(
         "head fitted on {} labels (validation accuracy {:.1}%), saved to {}",
         split.train.len(),
-        100.0 * fit.val_accuracy,
+        100.0 * fit.choice.val_accuracy,
         head_path.display()
     );
 

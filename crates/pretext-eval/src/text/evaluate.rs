@@ -18,12 +18,10 @@ use pretext_runs::{EvalResults, Source};
 use crate::EvalError;
 use crate::embed::cached;
 use crate::evaluation::{
-    Drawn, Evaluation, Finetuner, RANDOM_INIT_STREAM, absent_classes, absent_line, fnv64, run_task,
+    Drawn, Evaluation, RANDOM_INIT_STREAM, absent_classes, absent_line, fnv64, run_task,
 };
 use crate::features::Features;
-use crate::finetune::finetune;
 use crate::heads::{Recorder, count};
-use crate::outcome::HeadOutcome;
 use crate::run::TextRun;
 use crate::side::Texts;
 use crate::task::{Baseline, TextTaskConfig};
@@ -147,6 +145,7 @@ pub fn evaluate_text(
 
 impl Evaluation for TextEvaluation {
     type Side = Texts;
+    type Labelled<'a> = LabelledTexts<'a>;
 
     fn drawn(&self) -> &Drawn<Texts> {
         &self.drawn
@@ -243,14 +242,7 @@ impl Evaluation for TextEvaluation {
             self.drawn.classes.len(),
             &task.tfidf,
         );
-        let outcome = HeadOutcome {
-            test_predictions: fit.predict(self.test.docs()),
-            val_accuracy: Some(fit.val_accuracy),
-            best_epoch: Some(fit.best_iteration),
-            epochs: Some(fit.iterations),
-            curve: fit.curve.clone(),
-            detail: Some(format!("l2={}", fit.l2)),
-        };
+        let outcome = fit.choice.outcome(fit.predict(self.test.docs()));
         record.add(
             Source::Tfidf,
             "linear",
@@ -260,34 +252,14 @@ impl Evaluation for TextEvaluation {
         );
     }
 
-    fn finetuner<'a>(
-        &'a self,
-        task: &'a TextTaskConfig,
-        device: &'a Device,
-    ) -> Finetuner<'a, TextEncoder> {
-        let classes = self.drawn.classes.len();
-        let (pool, labels, test) = (
-            &self.pool_tokens,
-            &self.drawn.pool_labels,
-            &self.test_tokens,
-        );
-        Box::new(move |encoder, pretrained, split, head_seed| {
-            let labelled = LabelledTexts {
-                pool,
-                labels,
-                train: &split.train,
-                val: &split.val,
-                test,
-                classes,
-            };
-            finetune(
-                encoder,
-                pretrained,
-                &labelled,
-                &task.finetune,
-                head_seed,
-                device,
-            )
-        })
+    fn labelled<'a>(&'a self, split: &'a LabelSplit) -> LabelledTexts<'a> {
+        LabelledTexts {
+            pool: &self.pool_tokens,
+            labels: &self.drawn.pool_labels,
+            train: &split.train,
+            val: &split.val,
+            test: &self.test_tokens,
+            classes: self.drawn.classes.len(),
+        }
     }
 }

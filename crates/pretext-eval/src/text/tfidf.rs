@@ -32,10 +32,9 @@ use serde::{Deserialize, Serialize};
 use crate::features::accuracy;
 use crate::lbfgs::Objective;
 use crate::linear::{
-    GridPoint, LinearProbeConfig, argmax_rows, check_label_range, params_to_f32, penalized_mean,
+    L2Choice, LinearProbeConfig, argmax_rows, check_fit_input, params_to_f32, penalized_mean,
     select_l2, softmax_cross_entropy,
 };
-use pretext_runs::EpochPoint;
 
 /// Settings of the TF-IDF baseline: the vectoriser, then the logistic
 /// regression (the same four keys as the linear probe's).
@@ -370,19 +369,8 @@ pub struct TfidfFit {
     pub vectorizer: Tfidf,
     /// Best weights of the chosen strength, on the vectoriser's columns.
     pub model: SparseLinearModel,
-    /// Chosen strength.
-    pub l2: f32,
-    /// Its best validation accuracy.
-    pub val_accuracy: f32,
-    /// Iteration whose weights were kept (where validation stopped improving).
-    pub best_iteration: usize,
-    /// Iterations run for the chosen strength.
-    pub iterations: usize,
-    /// Per iteration of the chosen strength, from iteration 0 (the starting
-    /// weights), as [`crate::linear::LinearFit::curve`].
-    pub curve: Vec<EpochPoint>,
-    /// Every strength, in the order fitted: strongest first.
-    pub grid: Vec<GridPoint>,
+    /// The strength chosen and its validation.
+    pub choice: L2Choice,
 }
 
 impl TfidfFit {
@@ -412,30 +400,13 @@ pub fn fit_tfidf_logistic(
     if let Err(e) = config.validate() {
         panic!("fit_tfidf_logistic: {e}");
     }
-    assert!(classes >= 1, "fit_tfidf_logistic: need at least one class");
-    assert!(
-        !train_docs.is_empty(),
-        "fit_tfidf_logistic: empty training set"
+    check_fit_input(
+        "fit_tfidf_logistic",
+        "documents",
+        classes,
+        (train_docs.len(), train_labels),
+        (val_docs.len(), val_labels),
     );
-    assert!(
-        !val_docs.is_empty(),
-        "fit_tfidf_logistic: empty validation set"
-    );
-    assert_eq!(
-        train_docs.len(),
-        train_labels.len(),
-        "fit_tfidf_logistic: {} training documents, {} labels",
-        train_docs.len(),
-        train_labels.len()
-    );
-    assert_eq!(
-        val_docs.len(),
-        val_labels.len(),
-        "fit_tfidf_logistic: {} validation documents, {} labels",
-        val_docs.len(),
-        val_labels.len()
-    );
-    check_label_range("fit_tfidf_logistic", classes, train_labels, val_labels);
 
     let vectorizer = Tfidf::fit(train_docs, config);
     let dim = vectorizer.vocab_len();
@@ -459,12 +430,7 @@ pub fn fit_tfidf_logistic(
     TfidfFit {
         vectorizer,
         model: SparseLinearModel::from_params(&selected.theta, classes, dim),
-        l2: selected.point.l2,
-        val_accuracy: selected.point.val_accuracy,
-        best_iteration: selected.point.best_iteration,
-        iterations: selected.point.iterations,
-        curve: selected.curve,
-        grid: selected.grid,
+        choice: selected.choice,
     }
 }
 
@@ -767,26 +733,40 @@ mod tests {
         docs.iter().map(String::as_str).collect()
     }
 
+    /// The baseline with its default settings on two classes.
+    fn fit_two_classes(
+        train: &[String],
+        train_labels: &[u32],
+        val: &[String],
+        val_labels: &[u32],
+    ) -> TfidfFit {
+        let config = TfidfConfig::default();
+        fit_tfidf_logistic(
+            &strs(train),
+            train_labels,
+            &strs(val),
+            val_labels,
+            2,
+            &config,
+        )
+    }
+
     #[test]
     fn two_topics_are_classified_perfectly() {
         let (train, train_labels) = topics(8, 1);
         let (val, val_labels) = topics(8, 2);
         let (test, test_labels) = topics(50, 3);
-        let fit = fit_tfidf_logistic(
-            &strs(&train),
-            &train_labels,
-            &strs(&val),
-            &val_labels,
-            2,
-            &TfidfConfig::default(),
-        );
-        assert_eq!(fit.val_accuracy, 1.0);
+        let fit = fit_two_classes(&train, &train_labels, &val, &val_labels);
+        assert_eq!(fit.choice.val_accuracy, 1.0);
         assert_eq!(accuracy(&fit.predict(&strs(&test)), &test_labels), 1.0);
         assert_eq!(accuracy(&fit.predict(&strs(&train)), &train_labels), 1.0);
         // The report is the linear probe's.
-        assert_eq!(fit.grid.len(), 6);
-        assert_eq!(fit.curve.len(), fit.iterations + 1);
-        assert_eq!(fit.curve[fit.best_iteration].val_accuracy, fit.val_accuracy);
+        assert_eq!(fit.choice.grid.len(), 6);
+        assert_eq!(fit.choice.curve.len(), fit.choice.iterations + 1);
+        assert_eq!(
+            fit.choice.curve[fit.choice.best_iteration].val_accuracy,
+            fit.choice.val_accuracy
+        );
         assert_eq!(fit.model.classes(), 2);
         assert_eq!(fit.model.dim(), fit.vectorizer.vocab_len());
     }
@@ -825,29 +805,25 @@ mod tests {
             classes,
             l2: 0.3,
         };
-        let theta: Vec<f64> = (0..classes * (dim + 1))
-            .map(|_| rng.random_range(-1.0..1.0))
-            .collect();
-        let mut grad = vec![0.0; theta.len()];
-        let loss = problem.loss_grad(&theta, &mut grad);
         // The objective written out directly on dense rows.
-        let mut direct = 0.0;
-        for i in 0..rows {
-            let xi = dense_row(&x, i);
-            let z: Vec<f64> = (0..classes)
-                .map(|k| {
-                    theta[classes * dim + k]
-                        + (0..dim)
-                            .map(|j| theta[k * dim + j] * f64::from(xi[j]))
-                            .sum::<f64>()
-                })
-                .collect();
-            direct += z.iter().map(|v| v.exp()).sum::<f64>().ln() - z[labels[i] as usize];
-        }
-        let w2: f64 = theta[..classes * dim].iter().map(|v| v * v).sum();
-        let direct = direct / rows as f64 + 0.5 * 0.3 * w2;
-        assert!((loss - direct).abs() < 1e-10 * direct, "{loss} vs {direct}");
-        crate::lbfgs::assert_gradient_matches_finite_differences(&problem, &theta, &grad);
+        let direct = |theta: &[f64]| {
+            let mut direct = 0.0;
+            for i in 0..rows {
+                let xi = dense_row(&x, i);
+                let z: Vec<f64> = (0..classes)
+                    .map(|k| {
+                        theta[classes * dim + k]
+                            + (0..dim)
+                                .map(|j| theta[k * dim + j] * f64::from(xi[j]))
+                                .sum::<f64>()
+                    })
+                    .collect();
+                direct += z.iter().map(|v| v.exp()).sum::<f64>().ln() - z[labels[i] as usize];
+            }
+            let w2: f64 = theta[..classes * dim].iter().map(|v| v * v).sum();
+            direct / rows as f64 + 0.5 * 0.3 * w2
+        };
+        crate::lbfgs::assert_objective_matches(&problem, classes * (dim + 1), &mut rng, direct);
     }
 
     #[test]
@@ -884,7 +860,7 @@ mod tests {
         let (one, three) = (fit_on(1), fit_on(3));
         assert_eq!(one.vectorizer, three.vectorizer);
         assert_eq!(one.model, three.model);
-        assert_eq!(one.curve, three.curve);
+        assert_eq!(one.choice.curve, three.choice.curve);
     }
 
     /// `(label, text)` of each line of the SMS Spam Collection (`ham` 0,
@@ -933,7 +909,7 @@ mod tests {
         let (test_docs, test_labels): (Vec<&str>, Vec<u32>) =
             test.iter().map(|(l, t)| (t.as_str(), *l)).unzip();
         let acc = accuracy(&fit.predict(&test_docs), &test_labels);
-        assert!(acc > 0.9, "test accuracy {acc}, l2 {}", fit.l2);
+        assert!(acc > 0.9, "test accuracy {acc}, l2 {}", fit.choice.l2);
     }
 
     /// `(label, text)` of each `LABEL TEXT` line of a Kim-2014 sentence file.
@@ -967,14 +943,7 @@ mod tests {
         let (val, val_labels) = sentences("stsa.binary.dev").unwrap();
         let (test, test_labels) = sentences("stsa.binary.test").unwrap();
         assert_eq!((train.len(), val.len(), test.len()), (6920, 872, 1821));
-        let fit = fit_tfidf_logistic(
-            &strs(&train),
-            &train_labels,
-            &strs(&val),
-            &val_labels,
-            2,
-            &TfidfConfig::default(),
-        );
+        let fit = fit_two_classes(&train, &train_labels, &val, &val_labels);
         let acc = accuracy(&fit.predict(&strs(&test)), &test_labels);
         assert!((0.75..0.85).contains(&acc), "test accuracy {acc}");
     }
