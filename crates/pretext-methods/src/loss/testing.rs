@@ -45,6 +45,17 @@ pub(crate) fn reference_predictions() -> (Tensor<2>, Tensor<2>) {
     )
 }
 
+/// A predictor loss `loss(p1, p2, z1, z2)` (BYOL, SimSiam) at
+/// [`reference_predictions`] and [`reference_views`], the inputs of the
+/// pasted numpy references.
+pub(crate) fn predictor_loss_at_reference(
+    loss: fn(Tensor<2>, Tensor<2>, Tensor<2>, Tensor<2>) -> Tensor<1>,
+) -> f32 {
+    let (z1, z2) = reference_views();
+    let (p1, p2) = reference_predictions();
+    loss(p1, p2, z1, z2).into_scalar()
+}
+
 /// Twenty steps of gradient descent with step `lr` on the input of `loss`,
 /// from `start` (an autodiff tensor). Returns the loss of the first and of
 /// the last step.

@@ -130,9 +130,14 @@ macro_rules! registry {
                 }
             }
 
-            /// Builds the method around a new encoder.
+            /// Builds the method around a new encoder (made first, then the
+            /// method's heads; a momentum network starts as a copy of it).
             pub fn init(&self, encoder: &EncoderConfig, input: &InputSpec, device: &Device) -> Method {
-                self.init_around(encoder.init(input.shape, device), encoder, input, device)
+                let fresh = encoder.init(input.shape, device);
+                let at = Build { encoder, input, device };
+                match self {
+                    $( Self::$variant(c) => Method::$model_variant(c.init_around(fresh, &at)), )*
+                }
             }
 
             /// Builds the method from `source`, the trained method of an
@@ -150,23 +155,6 @@ macro_rules! registry {
                 let at = Build { encoder: config, input, device };
                 match self {
                     $( Self::$variant(c) => Method::$model_variant(c.init_from(source, &at)), )*
-                }
-            }
-
-            /// Builds the method around `encoder`, an encoder of architecture
-            /// `config` (new, or trained by an earlier run): its heads are
-            /// new, and a momentum network (MoCo's, BYOL's) starts as a copy
-            /// of it.
-            fn init_around(
-                &self,
-                encoder: Encoder,
-                config: &EncoderConfig,
-                input: &InputSpec,
-                device: &Device,
-            ) -> Method {
-                let at = Build { encoder: config, input, device };
-                match self {
-                    $( Self::$variant(c) => Method::$model_variant(c.init_around(encoder, &at)), )*
                 }
             }
 

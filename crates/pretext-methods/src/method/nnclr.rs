@@ -148,11 +148,7 @@ mod tests {
         let shape = InputShape::new(1, 4, 4);
         let config = NnclrConfig {
             support_size: 5,
-            projection: ProjectionHeadConfig {
-                hidden_dim: 8,
-                out_dim: 3,
-                batch_norm: true,
-            },
+            projection: crate::method::queue::tiny_projection(),
             ..Default::default()
         };
         let model = config.init(

@@ -23,3 +23,14 @@ pub(crate) fn push_newest(queue: Param<Tensor<2>>, rows: Tensor<2>) -> Param<Ten
         })
         .set_require_grad(false)
 }
+
+/// The projection head of the queued methods' unit tests: 8 hidden units, 3
+/// outputs, batch norm, small enough to follow a queue of 5 rows by hand.
+#[cfg(test)]
+pub(crate) fn tiny_projection() -> pretext_nn::ProjectionHeadConfig {
+    pretext_nn::ProjectionHeadConfig {
+        hidden_dim: 8,
+        out_dim: 3,
+        batch_norm: true,
+    }
+}

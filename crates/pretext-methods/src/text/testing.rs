@@ -43,9 +43,8 @@ fn batch(rows: &[Vec<i64>], device: &Device) -> Tokens {
     Tokens::from_host(ids, mask, [rows.len(), l], device)
 }
 
-/// The rows of a batch as host vectors of their real ids.
-fn rows(t: &Tokens) -> Vec<Vec<i64>> {
-    let [b, l] = t.dims();
+/// A batch's ids and mask on the host, row-major.
+fn host(t: &Tokens) -> (Vec<i64>, Vec<bool>) {
     let ids: Vec<i64> = t
         .ids
         .clone()
@@ -54,6 +53,13 @@ fn rows(t: &Tokens) -> Vec<Vec<i64>> {
         .try_into_vec()
         .unwrap();
     let mask: Vec<bool> = t.mask.clone().into_data().try_into_vec().unwrap();
+    (ids, mask)
+}
+
+/// The rows of a batch as host vectors of their real ids.
+fn rows(t: &Tokens) -> Vec<Vec<i64>> {
+    let [b, l] = t.dims();
+    let (ids, mask) = host(t);
     (0..b)
         .map(|i| {
             (0..l)
@@ -117,14 +123,7 @@ pub(crate) fn delete(t: &Tokens, p: f64, seed: u64) -> Tokens {
 /// `extra` more padded columns, holding id `filler` rather than 0.
 pub(crate) fn pad(t: &Tokens, extra: usize, filler: i64) -> Tokens {
     let [b, l] = t.dims();
-    let ids: Vec<i64> = t
-        .ids
-        .clone()
-        .into_data()
-        .convert::<i64>()
-        .try_into_vec()
-        .unwrap();
-    let mask: Vec<bool> = t.mask.clone().into_data().try_into_vec().unwrap();
+    let (ids, mask) = host(t);
     let (mut new_ids, mut new_mask) = (Vec::new(), Vec::new());
     for i in 0..b {
         new_ids.extend_from_slice(&ids[i * l..(i + 1) * l]);
