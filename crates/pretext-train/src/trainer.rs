@@ -60,29 +60,25 @@ pub(crate) struct RunSettings<'a> {
     pub toml: String,
 }
 
-impl ExperimentConfig {
-    fn settings(&self) -> RunSettings<'_> {
-        RunSettings {
-            name: &self.name,
-            seed: self.seed,
-            method: self.method.name(),
-            train: &self.train,
-            toml: self.to_toml(),
+/// `settings()` of each experiment config: what the loop reads is the same
+/// for images and text.
+macro_rules! run_settings {
+    ($($config:ty),+) => {$(
+        impl $config {
+            fn settings(&self) -> RunSettings<'_> {
+                RunSettings {
+                    name: &self.name,
+                    seed: self.seed,
+                    method: self.method.name(),
+                    train: &self.train,
+                    toml: self.to_toml(),
+                }
+            }
         }
-    }
+    )+};
 }
 
-impl TextExperimentConfig {
-    fn settings(&self) -> RunSettings<'_> {
-        RunSettings {
-            name: &self.name,
-            seed: self.seed,
-            method: self.method.name(),
-            train: &self.train,
-            toml: self.to_toml(),
-        }
-    }
-}
+run_settings!(ExperimentConfig, TextExperimentConfig);
 
 /// Runs one pretraining experiment into a new directory under `out`.
 ///
@@ -152,12 +148,7 @@ pub fn pretrain_text(
     let _streams = random_streams::hold(devices);
     let train_device = device.clone().autodiff();
     train_device.seed(config.seed);
-    let method = config.method.init(
-        &config.encoder,
-        setup.tokenizer.vocab_size(),
-        setup.tokenizer.max_len(),
-        &train_device,
-    );
+    let method = setup.init_method(config, &train_device);
     let settings = config.settings();
     start_fresh(&settings, &setup, out, method, info, devices, observer)
 }
@@ -210,34 +201,37 @@ pub fn resume(
     let _streams = random_streams::hold(devices);
     let train_device = device.clone().autodiff();
     match Experiment::load(&run.config_path(), &[])? {
-        Experiment::Image(config) => {
-            let settings = config.settings();
-            let good = resumable_checkpoint(&run, &settings, observer)?;
-            let setup = ImageSetup::new(&config, observer)?;
-            let spec = good
-                .state
-                .input
-                .clone()
-                .unwrap_or_else(|| setup.spec.clone());
-            let method = config.method.init(&config.encoder, &spec, &train_device);
-            continue_run(
-                &settings, &setup, &run, &good, method, info, devices, observer,
-            )
-        }
+        Experiment::Image(config) => continue_run(
+            &config.settings(),
+            &run,
+            info,
+            devices,
+            observer,
+            |good, observer| {
+                let setup = ImageSetup::new(&config, observer)?;
+                let spec = good
+                    .state
+                    .input
+                    .clone()
+                    .unwrap_or_else(|| setup.spec.clone());
+                let method = config.method.init(&config.encoder, &spec, &train_device);
+                Ok((setup, method))
+            },
+        ),
         Experiment::Text(config) => {
             one_device(devices)?;
-            let settings = config.settings();
-            let good = resumable_checkpoint(&run, &settings, observer)?;
-            let tokenizer = TextTokenizer::load(&run.path().join(TOKENIZER_FILE))?;
-            let setup = TextSetup::new(&config, Some(tokenizer), observer)?;
-            let method = config.method.init(
-                &config.encoder,
-                setup.tokenizer.vocab_size(),
-                setup.tokenizer.max_len(),
-                &train_device,
-            );
             continue_run(
-                &settings, &setup, &run, &good, method, info, devices, observer,
+                &config.settings(),
+                &run,
+                info,
+                devices,
+                observer,
+                |_, observer| {
+                    let tokenizer = TextTokenizer::load(&run.path().join(TOKENIZER_FILE))?;
+                    let setup = TextSetup::new(&config, Some(tokenizer), observer)?;
+                    let method = setup.init_method(&config, &train_device);
+                    Ok((setup, method))
+                },
             )
         }
     }
@@ -286,19 +280,22 @@ pub(crate) fn resumable_checkpoint(
     Ok(good)
 }
 
-/// Loads the checkpoint's weights into `method` and its optimiser state,
-/// cuts the metrics log back to it and trains the remaining epochs.
-#[allow(clippy::too_many_arguments)]
+/// Finds the checkpoint the run continues from ([`resumable_checkpoint`]),
+/// builds the setup and a fresh method with `prepare` (which may read the
+/// checkpoint), loads the checkpoint's weights into the method and its
+/// optimiser state, cuts the metrics log back to it and trains the
+/// remaining epochs.
 pub(crate) fn continue_run<P: Pretraining>(
     settings: &RunSettings,
-    setup: &P,
     run: &RunDir,
-    good: &GoodCheckpoint,
-    method: P::Model,
     info: &RunInfo,
     devices: &[Device],
     observer: &mut dyn Observer,
+    prepare: impl FnOnce(&GoodCheckpoint, &mut dyn Observer) -> Result<(P, P::Model), TrainError>,
 ) -> Result<Summary, TrainError> {
+    let good = resumable_checkpoint(run, settings, observer)?;
+    let (setup, method) = prepare(&good, observer)?;
+    let good = &good;
     let state = &good.state;
     let method = Checkpoint::load_method(&good.dir, method)?;
     let optimizer = settings.train.optimizer.init(settings.train.grad_clip);
@@ -325,7 +322,7 @@ pub(crate) fn continue_run<P: Pretraining>(
         seconds_before: kept.iter().map(|e| e.seconds).sum(),
     };
     train(
-        settings, setup, run, status, method, optimizer, start, devices, observer,
+        settings, &setup, run, status, method, optimizer, start, devices, observer,
     )
 }
 

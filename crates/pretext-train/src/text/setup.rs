@@ -28,6 +28,16 @@ pub(crate) struct TextSetup {
 }
 
 impl TextSetup {
+    /// A fresh text method of `config` over this setup's tokenizer.
+    pub(crate) fn init_method(&self, config: &TextExperimentConfig, device: &Device) -> TextMethod {
+        config.method.init(
+            &config.encoder,
+            self.tokenizer.vocab_size(),
+            self.tokenizer.max_len(),
+            device,
+        )
+    }
+
     /// Reads the corpus and encodes it with `tokenizer`, or with a tokenizer
     /// trained on the corpus's training split when `tokenizer` is `None`.
     /// Skipped empty lines and truncated documents are reported to `observer`.
