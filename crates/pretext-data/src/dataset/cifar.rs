@@ -183,30 +183,27 @@ mod tests {
     fn wrong_length_and_bad_labels_are_errors() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bad.bin");
+        // The error of reading `bytes` as the file at `path`, after its path.
+        let error_of = |bytes: &[u8]| {
+            std::fs::write(&path, bytes).unwrap();
+            let err = load(std::slice::from_ref(&path), 10, None)
+                .unwrap_err()
+                .to_string();
+            let prefix = format!("{}: ", path.display());
+            err.strip_prefix(&prefix)
+                .unwrap_or_else(|| panic!("{err:?} does not start with {prefix:?}"))
+                .to_string()
+        };
         let mut bytes = record(&[1], [0, 0, 0]);
         bytes.push(7);
-        std::fs::write(&path, &bytes).unwrap();
-        let err = load(std::slice::from_ref(&path), 10, None)
-            .unwrap_err()
-            .to_string();
         assert_eq!(
-            err,
-            format!(
-                "{}: 3074 bytes is not a whole number of 3073-byte cifar-10 records",
-                path.display()
-            )
+            error_of(&bytes),
+            "3074 bytes is not a whole number of 3073-byte cifar-10 records"
         );
         // A CIFAR-100 record read as CIFAR-10 has a label of 10 or more.
-        std::fs::write(&path, record(&[12], [0, 0, 0])).unwrap();
-        let err = load(std::slice::from_ref(&path), 10, None)
-            .unwrap_err()
-            .to_string();
         assert_eq!(
-            err,
-            format!(
-                "{}: record 0 has label 12, outside 0..=9 of cifar-10",
-                path.display()
-            )
+            error_of(&record(&[12], [0, 0, 0])),
+            "record 0 has label 12, outside 0..=9 of cifar-10"
         );
         assert!(load(std::slice::from_ref(&path), 20, None).is_err());
         assert!(load(&[], 10, None).is_err());
