@@ -48,15 +48,21 @@ fn mnist() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/mnist/train-images-idx3-ubyte.gz")
 }
 
-/// A small valid experiment reading `images`, with `extra` appended.
-fn experiment(dir: &Path, images: &Path, extra: &str) -> PathBuf {
-    let path = dir.join("e.toml");
-    let text = format!(
-        "name = \"cli\"\n[data]\nformat = \"idx\"\nimages = \"{}\"\nlimit = 96\n{extra}\n[train]\nepochs = 1\nbatch_size = 16\n",
-        images.display()
-    );
+/// Writes the experiment `toml` to `dir/file`, its `{images}` standing for
+/// `images`, and returns the file's path.
+fn write_experiment(dir: &Path, file: &str, toml: &str, images: &Path) -> PathBuf {
+    let path = dir.join(file);
+    let text = toml.replace("{images}", &images.display().to_string());
     std::fs::write(&path, text).unwrap();
     path
+}
+
+/// A small valid experiment reading `images`, with `extra` appended.
+fn experiment(dir: &Path, images: &Path, extra: &str) -> PathBuf {
+    let toml = format!(
+        "name = \"cli\"\n[data]\nformat = \"idx\"\nimages = \"{{images}}\"\nlimit = 96\n{extra}\n[train]\nepochs = 1\nbatch_size = 16\n"
+    );
+    write_experiment(dir, "e.toml", &toml, images)
 }
 
 /// Asserts exit code 2, one line on stderr containing every `needle`, and no runs written.
@@ -239,13 +245,11 @@ fn reporting_a_run_without_a_checkpoint_says_what_is_missing() {
 
 /// A SimCLR experiment small enough for ndarray, logging every step.
 fn resumable(dir: &Path) -> PathBuf {
-    let path = dir.join("resumable.toml");
-    let text = format!(
-        r#"name = "resumable"
+    const TOML: &str = r#"name = "resumable"
 seed = 3
 [data]
 format = "idx"
-images = "{}"
+images = "{images}"
 limit = 960
 [augment]
 preset = "mnist"
@@ -260,11 +264,8 @@ epochs = 3
 batch_size = 32
 val_fraction = 0.2
 log_every = 1
-"#,
-        mnist().display()
-    );
-    std::fs::write(&path, text).unwrap();
-    path
+"#;
+    write_experiment(dir, "resumable.toml", TOML, &mnist())
 }
 
 /// The metrics lines of `kind` in a run's log, as JSON.

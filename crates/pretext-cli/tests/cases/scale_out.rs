@@ -6,7 +6,9 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use super::{fails_with_one_line, lines_of, mnist, pretext, runtime_dir, succeeds};
+use super::{
+    fails_with_one_line, lines_of, mnist, pretext, runtime_dir, succeeds, write_experiment,
+};
 
 /// A `pretext serve` worker on a loopback port the OS picks; killed on drop.
 pub(super) struct Worker {
@@ -66,13 +68,12 @@ impl Drop for Worker {
 /// over devices changes nothing but the order of sums. (With batch norm each
 /// device normalises its own rows, as in PyTorch's DDP.)
 fn per_image_experiment(dir: &Path, epochs: usize, steps: usize) -> PathBuf {
-    let path = dir.join("dp.toml");
-    let text = format!(
+    let toml = format!(
         r#"name = "dp"
 seed = 5
 [data]
 format = "idx"
-images = "{}"
+images = "{{images}}"
 limit = 1024
 [augment]
 preset = "mnist"
@@ -95,11 +96,9 @@ max_steps_per_epoch = {steps}
 batch_size = 64
 val_fraction = 0.1
 log_every = 1
-"#,
-        mnist().display()
+"#
     );
-    std::fs::write(&path, text).unwrap();
-    path
+    write_experiment(dir, "dp.toml", &toml, &mnist())
 }
 
 fn step_losses(run: &Path) -> Vec<f64> {

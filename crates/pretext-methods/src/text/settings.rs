@@ -17,8 +17,9 @@ pub trait TextMethodSettings {
     /// against the registry's serde name.
     const NAME: &'static str;
 
-    /// How many views of each sentence one step needs.
-    const VIEWS: usize;
+    /// How many views of each sentence one step needs: two unless the
+    /// method says otherwise, as for image methods.
+    const VIEWS: usize = 2;
 
     /// Checks the settings, naming the offending key.
     fn validate(&self) -> Result<(), String>;

@@ -52,8 +52,6 @@ impl TextMethodSettings for SimcseConfig {
 
     const NAME: &'static str = "simcse";
 
-    const VIEWS: usize = 2;
-
     /// Checks the settings.
     fn validate(&self) -> Result<(), String> {
         check_temperature(self.temperature)
