@@ -14,7 +14,7 @@
 //! let tokens = Arc::new(vec![vec![5, 6, 7], vec![8], vec![9, 10]]);
 //! let augment = TextAugmentConfig { span_mask: 0.3, ..TextAugmentConfig::default() };
 //! let config = LoaderConfig { batch_size: 2, shuffle: false, ..LoaderConfig::default() };
-//! let loader = TextLoader::new(tokens, None, vec![0, 1, 2], 2, augment, config);
+//! let loader = TextLoader::new(tokens, None, vec![0, 1, 2], config).with_views(2, augment);
 //! let batch = loader.epoch(0).next().unwrap();
 //! assert_eq!(batch.clean.shape, [2, 3]); // [B, L], padded to the longest
 //! assert_eq!(batch.clean.ids, [5, 6, 7, 8, 0, 0]);
@@ -121,8 +121,8 @@ pub struct TextLoader {
 
 impl TextLoader {
     /// A loader over documents `indices`: `tokens[i]` are the ids of document
-    /// `i`, `labels[i]` its label. Each batch holds the clean sequences and
-    /// `views` augmented copies of each, made by `augment`.
+    /// `i`, `labels[i]` its label. Its batches hold the clean sequences only;
+    /// [`TextLoader::with_views`] adds augmented copies.
     ///
     /// # Panics
     /// If `config.batch_size` is 0, an index is out of range, or `labels`
@@ -132,8 +132,6 @@ impl TextLoader {
         tokens: Arc<Vec<Vec<u32>>>,
         labels: Option<Arc<Vec<u32>>>,
         indices: Vec<usize>,
-        views: usize,
-        augment: TextAugmentConfig,
         config: LoaderConfig,
     ) -> Self {
         assert!(config.batch_size > 0, "batch size must be at least 1");
@@ -151,9 +149,19 @@ impl TextLoader {
             tokens,
             labels,
             indices,
+            views: 0,
+            augment: TextAugmentConfig::default(),
+            config,
+        }
+    }
+
+    /// The same loader, each batch also holding `views` copies of every
+    /// document made by `augment`.
+    pub fn with_views(self, views: usize, augment: TextAugmentConfig) -> Self {
+        Self {
             views,
             augment,
-            config,
+            ..self
         }
     }
 
@@ -259,14 +267,13 @@ mod tests {
             tokens(n),
             Some(labels),
             (0..n).collect(),
-            views,
-            augment(),
             LoaderConfig {
                 batch_size,
                 seed: 5,
                 ..LoaderConfig::default()
             },
         )
+        .with_views(views, augment())
     }
 
     #[test]
@@ -316,8 +323,6 @@ mod tests {
             tokens(10),
             None,
             (0..10).collect(),
-            0,
-            TextAugmentConfig::default(),
             LoaderConfig {
                 batch_size: 4,
                 drop_last: true,
@@ -380,14 +385,13 @@ mod tests {
             tokens(6),
             None,
             vec![5, 1, 3],
-            2,
-            TextAugmentConfig::default(),
             LoaderConfig {
                 batch_size: 2,
                 shuffle: false,
                 ..LoaderConfig::default()
             },
-        );
+        )
+        .with_views(2, TextAugmentConfig::default());
         let order: Vec<usize> = l.epoch(9).flat_map(|b| b.indices).collect();
         assert_eq!(order, [5, 1, 3]);
         for b in l.epoch(0) {
@@ -398,13 +402,6 @@ mod tests {
     #[test]
     #[should_panic(expected = "index 6 out of range for 6 documents")]
     fn text_loader_rejects_out_of_range_indices() {
-        let _ = TextLoader::new(
-            tokens(6),
-            None,
-            vec![6],
-            1,
-            TextAugmentConfig::default(),
-            LoaderConfig::default(),
-        );
+        let _ = TextLoader::new(tokens(6), None, vec![6], LoaderConfig::default());
     }
 }

@@ -24,10 +24,9 @@
 //!     Arc::new(encoded.ids),
 //!     data.labels().map(|l| Arc::new(l.to_vec())),
 //!     (0..data.len()).collect(),
-//!     2,
-//!     augment,
 //!     LoaderConfig::default(),
-//! );
+//! )
+//! .with_views(2, augment);
 //! for batch in loader.epoch(0) {
 //!     let [b, l] = batch.views[0].shape; // ids and mask are [B, L]
 //!     assert_eq!(batch.views[0].ids.len(), b * l);

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use burn::tensor::{Device, Tensor};
 use pretext_data::LoaderConfig;
-use pretext_data::text::{TextAugmentConfig, TextBatch, TextLoader};
+use pretext_data::text::{TextBatch, TextLoader};
 use pretext_nn::ClassifierHead;
 use pretext_nn::text::{TextEncoder, Tokens};
 
@@ -53,8 +53,6 @@ impl Labelled for LabelledTexts<'_> {
             self.pool.clone(),
             Some(self.labels.clone()),
             self.train.to_vec(),
-            0,
-            TextAugmentConfig::default(),
             settings,
         ))
     }

@@ -84,7 +84,7 @@ impl TextSetup {
         };
         let views = config.method.views();
         let loader = |indices: Vec<usize>, settings: LoaderConfig| {
-            TextLoader::new(tokens.clone(), None, indices, views, augment, settings)
+            TextLoader::new(tokens.clone(), None, indices, settings).with_views(views, augment)
         };
         let (train_loader, val_loader, counts) =
             loaders((train_idx, val_idx), t, config.seed, loader);
