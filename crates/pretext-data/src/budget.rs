@@ -243,7 +243,7 @@ pub fn draw_labels_named(
         })
         .collect();
     // Every class that falls short, named: a budget of n per class needs 2n
-    // images of each (n to train, n again to validate).
+    // labels of each (n to train, n again to validate).
     let short: Vec<(&String, usize, usize, usize)> = by_class
         .iter()
         .zip(&counts)
@@ -253,7 +253,7 @@ pub fn draw_labels_named(
         .collect();
     if let [(name, has, t, v)] = short.as_slice() {
         return Err(DataError::Invalid(format!(
-            "label budget {budget} needs {} images of class `{name}` ({t} to train, {v} to \
+            "label budget {budget} needs {} labels of class `{name}` ({t} to train, {v} to \
              validate) but the labelled pool has {has}",
             t + v
         )));
@@ -269,7 +269,7 @@ pub fn draw_labels_named(
             })
             .collect();
         return Err(DataError::Invalid(format!(
-            "label budget {budget} needs more images than the labelled pool has in {} classes: {}",
+            "label budget {budget} needs more labels than the labelled pool has in {} classes: {}",
             short.len(),
             crate::classes::listed_items(each)
         )));
@@ -428,7 +428,7 @@ mod tests {
         let err = draw_labels(&labels, 4, LabelBudget::Fraction(0.5), 0).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "label budget 50% needs 4 images of class `3` (2 to train, 2 to validate) \
+            "label budget 50% needs 4 labels of class `3` (2 to train, 2 to validate) \
              but the labelled pool has 3"
         );
     }
@@ -445,7 +445,7 @@ mod tests {
         let err = draw_labels(&pool(&[5, 1], 0), 2, LabelBudget::All, 0).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "label budget all needs 2 images of class `1` (1 to train, 1 to validate) \
+            "label budget all needs 2 labels of class `1` (1 to train, 1 to validate) \
              but the labelled pool has 1"
         );
     }
@@ -457,14 +457,14 @@ mod tests {
         assert!(matches!(err, DataError::Invalid(_)));
         assert_eq!(
             err.to_string(),
-            "label budget 100/class needs 200 images of class `3` (100 to train, 100 to validate) \
+            "label budget 100/class needs 200 labels of class `3` (100 to train, 100 to validate) \
              but the labelled pool has 150"
         );
         // A class with no images at all is the same error.
         let err = draw_labels(&labels, 5, LabelBudget::PerClass(1), 0).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "label budget 1/class needs 2 images of class `4` (1 to train, 1 to validate) \
+            "label budget 1/class needs 2 labels of class `4` (1 to train, 1 to validate) \
              but the labelled pool has 0"
         );
         // Every class that falls short is named, by its name.
@@ -472,7 +472,7 @@ mod tests {
         let err = draw_labels_named(&labels, &names, LabelBudget::PerClass(130), 0).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "label budget 130/class needs more images than the labelled pool has in 2 classes: \
+            "label budget 130/class needs more labels than the labelled pool has in 2 classes: \
              `cow` has 250 of 260 (130 to train, 130 to validate), \
              `dog` has 150 of 260 (130 to train, 130 to validate)"
         );
