@@ -141,7 +141,7 @@ name = "reviews-small"
 budgets = ["8/class", "all"]
 seeds = 2
 heads = ["linear", "knn", "finetune"]
-baselines = ["tfidf", "random_init", "supervised"]
+baselines = ["tfidf", "lsa", "random_init", "supervised"]
 [train]
 format = "table"
 path = "{train}"
@@ -171,7 +171,7 @@ patience = 2
 }
 
 #[test]
-fn a_text_run_is_evaluated_against_tfidf_random_and_supervised_baselines() {
+fn a_text_run_is_evaluated_against_tfidf_lsa_random_and_supervised_baselines() {
     let tmp = tempfile::tempdir().unwrap();
     let run = pretrained_simcse(tmp.path());
     let task = task(tmp.path());
@@ -190,6 +190,8 @@ fn a_text_run_is_evaluated_against_tfidf_random_and_supervised_baselines() {
         (Source::Pretrained, "knn-5"),
         (Source::RandomInit, "linear"),
         (Source::Tfidf, "linear"),
+        (Source::Lsa, "linear"),
+        (Source::Lsa, "knn-5"),
     ] {
         assert_eq!(has(source, head, "8/class"), 2, "{source:?} {head}");
         assert_eq!(has(source, head, "all"), 2, "{source:?} {head}");
@@ -211,6 +213,13 @@ fn a_text_run_is_evaluated_against_tfidf_random_and_supervised_baselines() {
         .find(|s| s.source == Source::Tfidf && s.budget.to_string() == "all")
         .unwrap();
     assert!(tfidf_all.mean > 0.6, "{tfidf_all:?}");
+    // So is LSA, fitted on the pool without its labels.
+    let lsa_all = results
+        .summary
+        .iter()
+        .find(|s| s.source == Source::Lsa && s.head == "linear" && s.budget.to_string() == "all")
+        .unwrap();
+    assert!(lsa_all.mean > 0.6, "{lsa_all:?}");
     assert_eq!(results.class_names, ["0", "1"]);
     let eval_dir = run.join("eval/reviews-small");
     assert!(eval_dir.join("results.json").is_file());

@@ -534,7 +534,9 @@ impl Evaluation for Prepared {
                         embed(&random, &data.test)?,
                     ));
                 }
-                Source::Tfidf => unreachable!("frozen_sources gives an image task no text source"),
+                Source::Tfidf | Source::Lsa => {
+                    unreachable!("frozen_sources gives an image task no text source")
+                }
             }
         }
         Ok(sources)

@@ -25,7 +25,7 @@ use crate::finetune_loop::Tunable;
 use crate::kmeans::KmeansConfig;
 use crate::run::{EvaluatedRun, Run, TextRun};
 use crate::task::{Baseline, Head, Task};
-use crate::text::TfidfConfig;
+use crate::text::{LsaConfig, TfidfConfig};
 use crate::trained_checkpoint::TrainedCheckpoint;
 
 /// The defaults of `[finetune]` that differ between images and text.
@@ -143,11 +143,18 @@ impl Side for Images {
 
     fn check(task: &Task<Self>) -> Result<(), String> {
         task.readout.validate()?;
-        if task.compares_with(Baseline::Tfidf) {
-            return Err("baselines: tfidf is a text baseline; image tasks take raw_pixels, random_init, supervised and kmeans".into());
+        for (text_only, key) in [(Baseline::Tfidf, "tfidf"), (Baseline::Lsa, "lsa")] {
+            if task.compares_with(text_only) {
+                return Err(format!(
+                    "baselines: {key} is a text baseline; image tasks take raw_pixels, random_init, supervised and kmeans"
+                ));
+            }
         }
         if task.tfidf != TfidfConfig::default() {
             return Err("tfidf: the TF-IDF baseline is for text tasks".into());
+        }
+        if task.lsa != LsaConfig::default() {
+            return Err("lsa: the LSA baseline is for text tasks".into());
         }
         if task.compares_with(Baseline::Kmeans) {
             task.kmeans.validate()?;
@@ -209,7 +216,12 @@ impl Side for Texts {
     }
 
     fn default_baselines() -> Vec<Baseline> {
-        vec![Baseline::Tfidf, Baseline::RandomInit, Baseline::Supervised]
+        vec![
+            Baseline::Tfidf,
+            Baseline::Lsa,
+            Baseline::RandomInit,
+            Baseline::Supervised,
+        ]
     }
 
     fn resolved(data: TextDataConfig, base: &Path) -> TextDataConfig {
@@ -223,7 +235,7 @@ impl Side for Texts {
         ] {
             if task.compares_with(image_only) {
                 return Err(format!(
-                    "baselines: {key} is an image baseline; text tasks take tfidf, random_init and supervised"
+                    "baselines: {key} is an image baseline; text tasks take tfidf, lsa, random_init and supervised"
                 ));
             }
         }
@@ -236,7 +248,8 @@ impl Side for Texts {
         if task.finetune.augment.is_some() {
             return Err("finetune.augment: text fine-tuning takes no image augmentations".into());
         }
-        task.tfidf.validate()
+        task.tfidf.validate()?;
+        task.lsa.validate()
     }
 
     fn read_run(

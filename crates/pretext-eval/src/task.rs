@@ -29,7 +29,7 @@ use crate::knn::KnnConfig;
 use crate::linear::LinearProbeConfig;
 use crate::mlp::MlpHeadConfig;
 use crate::side::{Images, Side, Texts};
-use crate::text::TfidfConfig;
+use crate::text::{LsaConfig, TfidfConfig};
 
 /// A head trained or fitted on frozen features.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -62,6 +62,10 @@ pub enum Baseline {
     /// Image only: the frozen-feature heads on single-layer k-means features
     /// (Coates, Lee and Ng 2011), fitted on the pool's images (`[kmeans]`).
     Kmeans,
+    /// Text only: the frozen-feature heads on LSA features (truncated SVD of
+    /// the TF-IDF rows), fitted on the pool's documents without their labels
+    /// (`[lsa]`).
+    Lsa,
 }
 
 /// Everything one evaluation needs besides the run: the task file, for
@@ -120,6 +124,10 @@ pub struct Task<M: Side> {
     /// `tfidf`).
     #[serde(default, skip_serializing_if = "is_default")]
     pub tfidf: TfidfConfig,
+    /// Text: settings of the LSA baseline (used when `baselines` has `lsa`;
+    /// its vectoriser is `[tfidf]`'s).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub lsa: LsaConfig,
     /// Images: the frozen heads' features (linear, kNN, MLP), for the
     /// pretrained and the random encoder alike (`[readout]`: `grid`,
     /// `stages`): the default is the encoder's embedding. Convolutional
@@ -488,5 +496,18 @@ path = "rt-polarity.all"
             e.contains("tfidf: the TF-IDF baseline is for text tasks"),
             "{e}"
         );
+        let e = load(TASK, &["lsa.dims=50"]).unwrap_err();
+        assert!(e.contains("lsa: the LSA baseline is for text tasks"), "{e}");
+        let e = load(TASK, &["baselines=[\"lsa\"]"]).unwrap_err();
+        assert!(e.contains("lsa is a text baseline"), "{e}");
+    }
+
+    #[test]
+    fn a_text_task_compares_with_lsa_by_default_and_checks_its_settings() {
+        let t = load_text(TEXT_TASK, &[]).unwrap();
+        assert!(t.compares_with(Baseline::Lsa));
+        assert_eq!(t.lsa, LsaConfig::default());
+        let e = load_text(TEXT_TASK, &["lsa.dims=0"]).unwrap_err();
+        assert_eq!(e, "tasks/mr.toml: lsa.dims must be at least 1, got 0");
     }
 }

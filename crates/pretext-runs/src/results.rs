@@ -36,6 +36,8 @@ pub enum Source {
     Tfidf,
     /// Single-layer k-means features of the images (baseline).
     Kmeans,
+    /// LSA features of the text: truncated SVD of its TF-IDF (baseline).
+    Lsa,
 }
 
 impl Source {
@@ -47,6 +49,7 @@ impl Source {
             Source::RandomInit => "random init",
             Source::Tfidf => "tf-idf",
             Source::Kmeans => "k-means",
+            Source::Lsa => "lsa",
         }
     }
 }

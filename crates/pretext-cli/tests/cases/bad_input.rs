@@ -60,6 +60,40 @@ pub(super) fn folder_with(dir: &Path, files: &[(&str, Vec<u8>)], data: &str) -> 
     )
 }
 
+/// The committed review sentences (`datasets/reviews/train.tsv`).
+fn reviews() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/reviews/train.tsv")
+}
+
+/// A skip-gram run on 200 review sentences, with a checkpoint.
+fn trained_text_run(dir: &Path) -> PathBuf {
+    let e = dir.join("words.toml");
+    std::fs::write(
+        &e,
+        format!(
+            "name = \"words\"\n[data]\nformat = \"table\"\npath = \"{}\"\ntext_column = \"sentence\"\nlimit = 200\n[tokenizer]\nvocab_size = 300\nmax_len = 16\n[encoder]\nkind = \"bag_of_embeddings\"\nwidth = 16\n[method]\nname = \"skip_gram\"\n[train]\nepochs = 1\nbatch_size = 32\n",
+            reviews().display()
+        ),
+    )
+    .unwrap();
+    let out = pretext(&["pretrain", e.to_str().unwrap(), "--out", "trained"], dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir.join("trained/words")
+}
+
+/// A text task on the first 60 review sentences, held-out test, with `extra`
+/// lines at its top level.
+fn reviews_task(extra: &str) -> String {
+    format!(
+        "name = \"t\"\n{extra}\n[train]\nformat = \"table\"\npath = \"{}\"\ntext_column = \"sentence\"\nlabel_column = \"label\"\nlimit = 60\n",
+        reviews().display()
+    )
+}
+
 /// Writes `text` to `dir/task.toml` and returns `evaluate <run> --task <it>`.
 fn evaluate_with_task(dir: &Path, run: &Path, text: &str) -> Vec<String> {
     let task = dir.join("task.toml");
@@ -664,6 +698,31 @@ const CASES: &[Case] = &[
             "task.toml",
             "kmeans.centroids (500) is larger than kmeans.patches (100)",
         ],
+    },
+    Case {
+        name: "LSA with more dimensions than the pool's documents",
+        setup: |d| {
+            let run = trained_text_run(d);
+            evaluate_with_task(
+                d,
+                &run,
+                &reviews_task(
+                    "budgets = [\"all\"]\nbaselines = [\"lsa\"]\nheads = [\"linear\"]\n[lsa]\ndims = 500",
+                ),
+            )
+        },
+        needles: &[
+            "task.toml",
+            "lsa.dims = 500 is more than the pool gives: 48 documents",
+        ],
+    },
+    Case {
+        name: "LSA with no dimensions",
+        setup: |d| {
+            let run = trained_text_run(d);
+            evaluate_with_task(d, &run, &reviews_task("[lsa]\ndims = 0"))
+        },
+        needles: &["task.toml", "lsa.dims must be at least 1, got 0"],
     },
     Case {
         name: "a quadrant readout of an encoder without a feature map",

@@ -27,7 +27,7 @@ use crate::side::Texts;
 use crate::task::{Baseline, TextTaskConfig};
 use crate::text::embed::embed_texts;
 use crate::text::finetune::LabelledTexts;
-use crate::text::fit_tfidf_logistic;
+use crate::text::{Lsa, fit_tfidf_logistic};
 
 /// The task's labelled pool and test set, the test labels expressed in the
 /// pool's classes.
@@ -63,6 +63,9 @@ pub(crate) fn load_task_data(
     }
 }
 
+/// The stream of the LSA baseline's random test matrix, from the task's seed.
+const LSA_STREAM: u64 = 0x4C53_4121;
+
 /// A text run and a task's documents, tokenized, with the label draws.
 struct TextEvaluation {
     drawn: Drawn<Texts>,
@@ -71,6 +74,9 @@ struct TextEvaluation {
     encoder: TextEncoder,
     pool_tokens: Arc<Vec<Vec<u32>>>,
     test_tokens: Vec<Vec<u32>>,
+    /// The LSA baseline, fitted on the pool's documents (when the task
+    /// compares with it and runs frozen heads).
+    lsa: Option<Lsa>,
 }
 
 impl TextEvaluation {
@@ -87,6 +93,27 @@ impl TextEvaluation {
         }
         let (pool, test) = load_task_data(task)?;
         let classes = pool.num_classes().unwrap_or(0);
+        // Fitted before anything is said or written: more dimensions than
+        // the pool gives is an error in the task, found here.
+        let (lsa, lsa_line) = if task.compares_with(Baseline::Lsa) && task.runs_frozen_heads() {
+            let t = Instant::now();
+            let seed = derive_seed(task.seed, LSA_STREAM);
+            let lsa = Lsa::fit(pool.docs(), &task.tfidf, &task.lsa, seed).map_err(|reason| {
+                EvalError::Task {
+                    path: task.path.clone(),
+                    reason,
+                }
+            })?;
+            let line = format!(
+                "LSA: {} dimensions of the TF-IDF of the pool's {} texts, fitted without labels ({:.1} s)",
+                lsa.dim(),
+                pool.len(),
+                t.elapsed().as_secs_f64()
+            );
+            (Some(lsa), Some(line))
+        } else {
+            (None, None)
+        };
         // Loaded before anything is written: a checkpoint that does not fit its
         // experiment fails here, leaving no label splits behind.
         let encoder = run.encoder(device)?;
@@ -117,6 +144,9 @@ impl TextEvaluation {
         if !absent.is_empty() {
             log(&absent_line(&absent, "texts"));
         }
+        if let Some(line) = lsa_line {
+            log(&line);
+        }
         Ok(Self {
             drawn,
             pool,
@@ -124,6 +154,7 @@ impl TextEvaluation {
             encoder,
             pool_tokens: Arc::new(pool_encoded.ids),
             test_tokens: test_encoded.ids,
+            lsa,
         })
     }
 }
@@ -216,6 +247,13 @@ impl Evaluation for TextEvaluation {
                     test,
                     &self.test_tokens,
                 )?,
+            ));
+        }
+        if let Some(lsa) = &self.lsa {
+            sources.push((
+                Source::Lsa,
+                lsa.transform(pool.docs()),
+                lsa.transform(test.docs()),
             ));
         }
         Ok(sources)

@@ -128,6 +128,7 @@ pub(crate) fn source_colour(source: pretext_runs::Source) -> RGBColor {
         pretext_runs::Source::RandomInit => colour(3),
         pretext_runs::Source::Tfidf => colour(2),
         pretext_runs::Source::Kmeans => colour(4),
+        pretext_runs::Source::Lsa => colour(5),
     }
 }
 
