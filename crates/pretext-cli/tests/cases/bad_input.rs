@@ -67,22 +67,11 @@ fn reviews() -> PathBuf {
 
 /// A skip-gram run on 200 review sentences, with a checkpoint.
 fn trained_text_run(dir: &Path) -> PathBuf {
-    let e = dir.join("words.toml");
-    std::fs::write(
-        &e,
-        format!(
-            "name = \"words\"\n[data]\nformat = \"table\"\npath = \"{}\"\ntext_column = \"sentence\"\nlimit = 200\n[tokenizer]\nvocab_size = 300\nmax_len = 16\n[encoder]\nkind = \"bag_of_embeddings\"\nwidth = 16\n[method]\nname = \"skip_gram\"\n[train]\nepochs = 1\nbatch_size = 32\n",
-            reviews().display()
-        ),
-    )
-    .unwrap();
-    let out = pretext(&["pretrain", e.to_str().unwrap(), "--out", "trained"], dir);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let toml = format!(
+        "name = \"words\"\n[data]\nformat = \"table\"\npath = \"{}\"\ntext_column = \"sentence\"\nlimit = 200\n[tokenizer]\nvocab_size = 300\nmax_len = 16\n[encoder]\nkind = \"bag_of_embeddings\"\nwidth = 16\n[method]\nname = \"skip_gram\"\n[train]\nepochs = 1\nbatch_size = 32\n",
+        reviews().display()
     );
-    dir.join("trained/words")
+    pretrained(dir, "words", &toml)
 }
 
 /// A text task on the first 60 review sentences, held-out test, with `extra`
@@ -174,22 +163,25 @@ fn trained_run(dir: &Path) -> PathBuf {
 
 /// Like [`trained_run`], with the `[encoder]` table `encoder`.
 fn trained_run_of(dir: &Path, encoder: &str) -> PathBuf {
-    let e = dir.join("tiny.toml");
-    std::fs::write(
-        &e,
-        format!(
-            "name = \"tiny\"\n[data]\nformat = \"idx\"\nimages = \"{}\"\nlimit = 64\n[encoder]\n{encoder}\n[train]\nepochs = 1\nbatch_size = 16\n",
-            mnist().display()
-        ),
-    )
-    .unwrap();
+    let toml = format!(
+        "name = \"tiny\"\n[data]\nformat = \"idx\"\nimages = \"{}\"\nlimit = 64\n[encoder]\n{encoder}\n[train]\nepochs = 1\nbatch_size = 16\n",
+        mnist().display()
+    );
+    pretrained(dir, "tiny", &toml)
+}
+
+/// Pretrains the experiment `toml`, whose name is `name`, into
+/// `dir/trained/` and returns its run directory.
+fn pretrained(dir: &Path, name: &str, toml: &str) -> PathBuf {
+    let e = dir.join(format!("{name}.toml"));
+    std::fs::write(&e, toml).unwrap();
     let out = pretext(&["pretrain", e.to_str().unwrap(), "--out", "trained"], dir);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    dir.join("trained/tiny")
+    dir.join("trained").join(name)
 }
 
 const CASES: &[Case] = &[
