@@ -143,13 +143,6 @@ impl Side for Images {
 
     fn check(task: &Task<Self>) -> Result<(), String> {
         task.readout.validate()?;
-        for (text_only, key) in [(Baseline::Tfidf, "tfidf"), (Baseline::Lsa, "lsa")] {
-            if task.compares_with(text_only) {
-                return Err(format!(
-                    "baselines: {key} is a text baseline; image tasks take raw_pixels, random_init, supervised and kmeans"
-                ));
-            }
-        }
         if task.tfidf != TfidfConfig::default() {
             return Err("tfidf: the TF-IDF baseline is for text tasks".into());
         }
@@ -229,16 +222,6 @@ impl Side for Texts {
     }
 
     fn check(task: &Task<Self>) -> Result<(), String> {
-        for (image_only, key) in [
-            (Baseline::RawPixels, "raw_pixels"),
-            (Baseline::Kmeans, "kmeans"),
-        ] {
-            if task.compares_with(image_only) {
-                return Err(format!(
-                    "baselines: {key} is an image baseline; text tasks take tfidf, lsa, random_init and supervised"
-                ));
-            }
-        }
         if task.kmeans != KmeansConfig::default() {
             return Err("kmeans: the k-means baseline is for image tasks".into());
         }

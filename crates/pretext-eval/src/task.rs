@@ -19,7 +19,7 @@
 //! ```
 use std::path::{Path, PathBuf};
 
-use pretext_data::{ImageDataset, LabelBudget, Readout, stratified_test_split};
+use pretext_data::{ImageDataset, LabelBudget, Modality, Readout, stratified_test_split};
 use serde::{Deserialize, Serialize};
 
 use crate::EvalError;
@@ -66,6 +66,63 @@ pub enum Baseline {
     /// the TF-IDF rows), fitted on the pool's documents without their labels
     /// (`[lsa]`).
     Lsa,
+}
+
+impl Baseline {
+    /// Every baseline, in the order a task file's error lists them.
+    pub const ALL: [Baseline; 6] = [
+        Baseline::RawPixels,
+        Baseline::Kmeans,
+        Baseline::Tfidf,
+        Baseline::Lsa,
+        Baseline::RandomInit,
+        Baseline::Supervised,
+    ];
+
+    /// Its name in task files (`raw_pixels`, `lsa`, ...).
+    pub fn key(self) -> &'static str {
+        match self {
+            Baseline::RawPixels => "raw_pixels",
+            Baseline::RandomInit => "random_init",
+            Baseline::Supervised => "supervised",
+            Baseline::Tfidf => "tfidf",
+            Baseline::Kmeans => "kmeans",
+            Baseline::Lsa => "lsa",
+        }
+    }
+
+    /// Whether a task on `modality` can compare with it: the pixel and
+    /// k-means baselines are for images, TF-IDF and LSA for text, the rest
+    /// for both.
+    pub fn applies_to(self, modality: Modality) -> bool {
+        match self {
+            Baseline::RawPixels | Baseline::Kmeans => modality == Modality::Image,
+            Baseline::Tfidf | Baseline::Lsa => modality == Modality::Text,
+            Baseline::RandomInit | Baseline::Supervised => true,
+        }
+    }
+}
+
+/// The error of a task on `modality` that names `baseline`, which is for the
+/// other kind of data: it lists those the task can take.
+fn other_kind(baseline: Baseline, modality: Modality) -> String {
+    let (article, kind, other) = match modality {
+        Modality::Image => ("a", "text", "image"),
+        Modality::Text => ("an", "image", "text"),
+    };
+    let takes: Vec<&str> = Baseline::ALL
+        .iter()
+        .filter(|b| b.applies_to(modality))
+        .map(|b| b.key())
+        .collect();
+    let (last, rest) = takes
+        .split_last()
+        .expect("both baselines apply to every task");
+    format!(
+        "baselines: {} is {article} {kind} baseline; {other} tasks take {} and {last}",
+        baseline.key(),
+        rest.join(", ")
+    )
 }
 
 /// Everything one evaluation needs besides the run: the task file, for
@@ -239,6 +296,9 @@ impl<M: Side> Task<M> {
         }
         if self.heads.is_empty() {
             return Err("heads must not be empty".into());
+        }
+        if let Some(&b) = self.baselines.iter().find(|b| !b.applies_to(M::MODALITY)) {
+            return Err(other_kind(b, M::MODALITY));
         }
         M::check(self)?;
         self.linear.validate()?;
@@ -475,7 +535,12 @@ path = "rt-polarity.all"
             "tasks/mr.toml: test_fraction must be above 0 and below 1, got 1"
         );
         let e = load_text(TEXT_TASK, &["baselines=[\"raw_pixels\"]"]).unwrap_err();
-        assert!(e.contains("raw_pixels is an image baseline"), "{e}");
+        assert!(
+            e.ends_with(
+                "baselines: raw_pixels is an image baseline; text tasks take tfidf, lsa, random_init and supervised"
+            ),
+            "{e}"
+        );
         let e = load_text(TEXT_TASK, &["name=\"../x\""]).unwrap_err();
         assert!(e.contains("name must be letters"), "{e}");
     }
@@ -499,7 +564,26 @@ path = "rt-polarity.all"
         let e = load(TASK, &["lsa.dims=50"]).unwrap_err();
         assert!(e.contains("lsa: the LSA baseline is for text tasks"), "{e}");
         let e = load(TASK, &["baselines=[\"lsa\"]"]).unwrap_err();
-        assert!(e.contains("lsa is a text baseline"), "{e}");
+        assert!(
+            e.ends_with(
+                "baselines: lsa is a text baseline; image tasks take raw_pixels, kmeans, random_init and supervised"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn every_baseline_is_listed_under_its_task_file_name() {
+        let mut all = Baseline::ALL.to_vec();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), Baseline::ALL.len());
+        for b in Baseline::ALL {
+            assert_eq!(
+                serde_json::to_string(&b).unwrap(),
+                format!("\"{}\"", b.key())
+            );
+        }
     }
 
     #[test]
