@@ -220,6 +220,30 @@ fn a_text_run_is_evaluated_against_tfidf_lsa_random_and_supervised_baselines() {
         .find(|s| s.source == Source::Lsa && s.head == "linear" && s.budget.to_string() == "all")
         .unwrap();
     assert!(lsa_all.mean > 0.6, "{lsa_all:?}");
+    // LSA fitted on the run's pretraining corpus instead of the pool.
+    let mut on_corpus = task.clone();
+    on_corpus.name = "reviews-lsa-corpus".into();
+    on_corpus.heads = vec![pretext::eval::Head::Linear];
+    on_corpus.baselines = vec![pretext::eval::Baseline::Lsa];
+    on_corpus.budgets = vec!["all".parse().unwrap()];
+    on_corpus.lsa.fit_on = pretext::eval::LsaFit::Corpus;
+    let mut said = Vec::new();
+    let corpus = evaluate_text(&run, &on_corpus, &device(), &mut |l| {
+        said.push(l.to_string())
+    })
+    .unwrap();
+    assert!(
+        said.iter().any(|l| l.contains("of the run's corpus's")),
+        "{said:?}"
+    );
+    let lsa_corpus = corpus
+        .summary
+        .iter()
+        .find(|s| s.source == Source::Lsa && s.budget.to_string() == "all")
+        .unwrap();
+    // Above chance (two balanced classes), though fitted on the run's 600
+    // corpus sentences rather than the task's 1,500.
+    assert!(lsa_corpus.mean > 0.55, "{lsa_corpus:?}");
     assert_eq!(results.class_names, ["0", "1"]);
     let eval_dir = run.join("eval/reviews-small");
     assert!(eval_dir.join("results.json").is_file());

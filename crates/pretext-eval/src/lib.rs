@@ -53,8 +53,8 @@ pub use run::{EvaluatedRun, Run, TextRun};
 pub use side::{FinetuneDefaults, Images, Side, Texts};
 pub use task::{Baseline, Head, Task, TaskConfig, TaskImages, TextTaskConfig};
 pub use text::{
-    Lsa, LsaConfig, SparseLinearModel, SparseRows, Tfidf, TfidfConfig, TfidfFit, evaluate_text,
-    fit_tfidf_logistic, inspect_text,
+    Lsa, LsaConfig, LsaFit, SparseLinearModel, SparseRows, Tfidf, TfidfConfig, TfidfFit,
+    evaluate_text, fit_tfidf_logistic, inspect_text,
 };
 pub use trained_checkpoint::TrainedCheckpoint;
 

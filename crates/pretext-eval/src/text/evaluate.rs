@@ -27,7 +27,7 @@ use crate::side::Texts;
 use crate::task::{Baseline, TextTaskConfig};
 use crate::text::embed::embed_texts;
 use crate::text::finetune::LabelledTexts;
-use crate::text::{Lsa, fit_tfidf_logistic};
+use crate::text::{Lsa, LsaFit, fit_tfidf_logistic};
 
 /// The task's labelled pool and test set, the test labels expressed in the
 /// pool's classes.
@@ -98,16 +98,23 @@ impl TextEvaluation {
         let (lsa, lsa_line) = if task.compares_with(Baseline::Lsa) && task.runs_frozen_heads() {
             let t = Instant::now();
             let seed = derive_seed(task.seed, LSA_STREAM);
-            let lsa = Lsa::fit(pool.docs(), &task.tfidf, &task.lsa, seed).map_err(|reason| {
-                EvalError::Task {
+            let corpus = match task.lsa.fit_on {
+                LsaFit::Pool => None,
+                LsaFit::Corpus => Some(run.config.data.load(&run.config.base_dir)?),
+            };
+            let (docs, whose) = match &corpus {
+                None => (pool.docs(), "the pool's"),
+                Some(c) => (c.docs(), "the run's corpus's"),
+            };
+            let lsa =
+                Lsa::fit(docs, &task.tfidf, &task.lsa, seed).map_err(|reason| EvalError::Task {
                     path: task.path.clone(),
                     reason,
-                }
-            })?;
+                })?;
             let line = format!(
-                "LSA: {} dimensions of the TF-IDF of the pool's {} texts, fitted without labels ({:.1} s)",
+                "LSA: {} dimensions of the TF-IDF of {whose} {} texts, fitted without labels ({:.1} s)",
                 lsa.dim(),
-                pool.len(),
+                docs.len(),
                 t.elapsed().as_secs_f64()
             );
             (Some(lsa), Some(line))

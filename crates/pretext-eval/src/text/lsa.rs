@@ -14,6 +14,19 @@ use crate::features::Features;
 use crate::text::svd::{TruncatedSvd, truncated_svd};
 use crate::text::{Tfidf, TfidfConfig};
 
+/// Which unlabelled documents LSA is fitted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LsaFit {
+    /// The task's pool (its labels unread), as k-means is fitted on an image
+    /// task's pool: always the task's own kind of text.
+    #[default]
+    Pool,
+    /// The run's pretraining corpus (its `[data]`): the unlabelled text the
+    /// encoder was given, so both start from the same documents.
+    Corpus,
+}
+
 /// Settings of the LSA baseline (`[lsa]` in a text task file).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -23,6 +36,9 @@ pub struct LsaConfig {
     /// Power iterations of the randomized decomposition (default 5, as
     /// scikit-learn's `TruncatedSVD`).
     pub power_iterations: usize,
+    /// The documents the vocabulary and the decomposition are fitted on:
+    /// `pool` (default) or `corpus`.
+    pub fit_on: LsaFit,
 }
 
 impl Default for LsaConfig {
@@ -30,6 +46,7 @@ impl Default for LsaConfig {
         Self {
             dims: 100,
             power_iterations: 5,
+            fit_on: LsaFit::Pool,
         }
     }
 }
@@ -59,7 +76,8 @@ pub struct Lsa {
 
 impl Lsa {
     /// Fits the vectoriser (`tfidf`'s vocabulary settings) and the
-    /// decomposition on `docs`, drawing the random test matrix from `seed`.
+    /// decomposition on `docs` (those `config.fit_on` names), drawing the
+    /// random test matrix from `seed`.
     /// An error, naming `lsa.dims`, when the documents or their terms are
     /// fewer than the dimensions asked for.
     ///
@@ -79,8 +97,12 @@ impl Lsa {
         let rows = vectorizer.transform(&texts);
         let most = rows.rows().min(rows.dim);
         if config.dims > most {
+            let what = match config.fit_on {
+                LsaFit::Pool => "the pool",
+                LsaFit::Corpus => "the run's corpus",
+            };
             return Err(format!(
-                "lsa.dims = {} is more than the pool gives: {} documents and {} terms, so at most {most}",
+                "lsa.dims = {} is more than {what} gives: {} documents and {} terms, so at most {most}",
                 config.dims,
                 rows.rows(),
                 rows.dim

@@ -15,5 +15,5 @@ mod tfidf;
 pub use evaluate::evaluate_text;
 pub(crate) use evaluate::load_task_data;
 pub use inspect::inspect_text;
-pub use lsa::{Lsa, LsaConfig};
+pub use lsa::{Lsa, LsaConfig, LsaFit};
 pub use tfidf::{SparseLinearModel, SparseRows, Tfidf, TfidfConfig, TfidfFit, fit_tfidf_logistic};
