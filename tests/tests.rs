@@ -11,6 +11,7 @@ mod export;
 mod folders;
 mod methods;
 mod monitor;
+mod news;
 mod partners;
 mod pretrain;
 mod report;

@@ -176,6 +176,7 @@ fn text_data(args: &Args) -> Result<TextDataConfig> {
     Ok(if path.is_dir() {
         TextDataConfig::TextFolder {
             root: path,
+            exclude: Vec::new(),
             limit: None,
             encoding,
         }

@@ -170,6 +170,31 @@ pub(crate) fn load(root: &Path, options: &FolderOptions) -> Result<ImageDataset,
     .with_converted_grey(converted))
 }
 
+/// An error naming `root` when `exclude` names a class folder that is not
+/// among `names`, the folders `root` holds.
+pub(crate) fn check_exclude(
+    root: &Path,
+    exclude: &[String],
+    names: &[String],
+) -> Result<(), DataError> {
+    let unknown: Vec<String> = exclude
+        .iter()
+        .filter(|e| !names.contains(e))
+        .cloned()
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(DataError::format(
+        root,
+        format!(
+            "`exclude` names {} but the class folders are {}",
+            crate::listed(&unknown),
+            crate::listed(names)
+        ),
+    ))
+}
+
 /// The images of every class subfolder of `root` but those in `exclude`,
 /// with their labels, and the class names. Files that are not images are
 /// counted in `skipped`.
@@ -183,21 +208,7 @@ fn labelled_files(
         sorted_entries(root)?.into_iter().partition(|p| p.is_dir());
     *skipped += files.len();
     let names: Vec<String> = folders.iter().map(|p| file_name(p)).collect();
-    let unknown: Vec<String> = exclude
-        .iter()
-        .filter(|e| !names.contains(e))
-        .cloned()
-        .collect();
-    if !unknown.is_empty() {
-        return Err(DataError::format(
-            root,
-            format!(
-                "`exclude` names {} but the class folders are {}",
-                crate::listed(&unknown),
-                crate::listed(&names)
-            ),
-        ));
-    }
+    check_exclude(root, exclude, &names)?;
     let classes: Vec<PathBuf> = folders
         .into_iter()
         .filter(|p| !exclude.contains(&file_name(p)))

@@ -82,6 +82,10 @@ pub enum TextDataConfig {
     TextFolder {
         /// The folder holding one subfolder per class.
         root: PathBuf,
+        /// Class folders left out (IMDB's `train/unsup` beside `pos` and
+        /// `neg`); each must exist.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        exclude: Vec<String>,
         /// Keep the first `limit` documents.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         limit: Option<usize>,
@@ -194,9 +198,10 @@ impl TextDataConfig {
             } => lines::load_label_text(&path, limit, encoding),
             TextDataConfig::TextFolder {
                 root,
+                exclude,
                 limit,
                 encoding,
-            } => folder::load(&root, limit, encoding),
+            } => folder::load(&root, &exclude, limit, encoding),
             TextDataConfig::Corpus { parts } => {
                 let Some(first) = parts.first() else {
                     return Err(DataError::Invalid("data.parts lists no dataset".into()));

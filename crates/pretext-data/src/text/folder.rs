@@ -8,19 +8,26 @@ use std::path::{Path, PathBuf};
 use super::encoding::INVALID_UTF8;
 use super::{TextDataset, TextEncoding, class_names_of};
 use crate::DataError;
-use crate::dataset::folder::{file_name, sorted_entries};
+use crate::dataset::folder::{check_exclude, file_name, sorted_entries};
 
-/// Reads the documents under `root`; `limit` keeps the first documents in
-/// class-then-file order
-/// (classes as in [`class_names_of`], files by name).
+/// Reads the documents under `root`, but for the class folders in `exclude`
+/// (each must exist); `limit` keeps the first documents in class-then-file
+/// order (classes as in [`class_names_of`], files by name).
 pub(crate) fn load(
     root: &Path,
+    exclude: &[String],
     limit: Option<usize>,
     encoding: TextEncoding,
 ) -> Result<TextDataset, DataError> {
-    let folders: Vec<PathBuf> = sorted_entries(root)?
+    let all: Vec<PathBuf> = sorted_entries(root)?
         .into_iter()
         .filter(|p| p.is_dir())
+        .collect();
+    let names: Vec<String> = all.iter().map(|f| file_name(f)).collect();
+    check_exclude(root, exclude, &names)?;
+    let folders: Vec<PathBuf> = all
+        .into_iter()
+        .filter(|f| !exclude.contains(&file_name(f)))
         .collect();
     if folders.is_empty() {
         return Err(DataError::format(
@@ -77,7 +84,7 @@ mod tests {
         write(&dir, "sci.space/.hidden", b"not read");
         write(&dir, "alt.atheism/55", b"Some   text\nacross lines");
         write(&dir, "README", b"ignored: not in a class folder");
-        let d = load(dir.path(), None, TextEncoding::Utf8).unwrap();
+        let d = load(dir.path(), &[], None, TextEncoding::Utf8).unwrap();
         assert_eq!(d.class_names(), ["alt.atheism", "sci.space"]);
         assert_eq!(
             d.docs(),
@@ -89,31 +96,31 @@ mod tests {
         assert_eq!(d.labels(), Some(&[0, 1][..]));
         assert_eq!(d.skipped_empty(), 1);
         assert_eq!(d.source(), dir.path());
-        let d = load(dir.path(), Some(1), TextEncoding::Utf8).unwrap();
+        let d = load(dir.path(), &[], Some(1), TextEncoding::Utf8).unwrap();
         assert_eq!(d.len(), 1);
     }
 
     #[test]
     fn text_folder_errors_name_the_file() {
         let dir = tempfile::tempdir().unwrap();
-        let err = load(dir.path(), None, TextEncoding::Utf8).unwrap_err();
+        let err = load(dir.path(), &[], None, TextEncoding::Utf8).unwrap_err();
         assert!(
             err.to_string().contains("holds no class subfolders"),
             "{err}"
         );
         let bad = write(&dir, "b/2.txt", b"na\xefve");
         write(&dir, "a/1.txt", b"fine");
-        let err = load(dir.path(), None, TextEncoding::Utf8)
+        let err = load(dir.path(), &[], None, TextEncoding::Utf8)
             .unwrap_err()
             .to_string();
         assert!(
             err.starts_with(&format!("{}: invalid UTF-8", bad.display())),
             "{err}"
         );
-        let d = load(dir.path(), None, TextEncoding::Latin1).unwrap();
+        let d = load(dir.path(), &[], None, TextEncoding::Latin1).unwrap();
         assert_eq!(d.docs(), ["fine", "na\u{ef}ve"]);
         std::fs::create_dir(dir.path().join("c")).unwrap();
-        let err = load(dir.path(), None, TextEncoding::Latin1).unwrap_err();
+        let err = load(dir.path(), &[], None, TextEncoding::Latin1).unwrap_err();
         assert!(
             err.to_string().ends_with("class folder holds no files"),
             "{err}"
