@@ -146,7 +146,7 @@ mod tests {
     }
 
     #[test]
-    fn the_first_dimension_separates_two_topics_without_labels() {
+    fn the_second_dimension_separates_two_topics_without_labels() {
         let docs = docs();
         let lsa = Lsa::fit(
             &docs,
