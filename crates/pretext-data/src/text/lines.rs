@@ -225,7 +225,7 @@ mod tests {
             assert_eq!(
                 err,
                 format!(
-                    "{}: line 3: invalid UTF-8 (set `encoding = \"latin1\"` for Latin-1 or Windows-1252 text)",
+                    "{}: line 3: invalid UTF-8 (set `encoding = \"latin1\"` for Latin-1 or Windows-1252 text, or \"utf8_or_latin1\" for a mix)",
                     path.display()
                 )
             );
