@@ -58,18 +58,25 @@ pub fn write(run: &Path, device: &Device) -> Result<Report> {
     Ok(report)
 }
 
-/// Samples the test set of the task the run was evaluated on (else the task
-/// its experiment names, else its own pretraining data) through its encoder.
-fn inspect_encoder(run: &Path, inputs: &ReportInputs, device: &Device) -> Result<Inspection> {
-    let evaluated = EvaluatedRun::open(run)?;
-    let task_file = match inputs.evals.first() {
+/// The task file an inspection samples from, with the `--set` overrides to
+/// read it with: the first task the run was evaluated on, as it was scored,
+/// else the task its experiment names (`own`), else none (the run's own
+/// data). The same for image and text runs.
+fn inspected_task(inputs: &ReportInputs, own: Option<&PathBuf>) -> Option<(PathBuf, Vec<String>)> {
+    match inputs.evals.first() {
         Some(results) => Some((
             PathBuf::from(&results.task_file),
             results.task_overrides.clone(),
         )),
-        None => evaluated.config.task.clone().map(|path| (path, Vec::new())),
-    };
-    let task = task_file
+        None => own.map(|path| (path.clone(), Vec::new())),
+    }
+}
+
+/// Samples the test set of [`inspected_task`] (else the run's own
+/// pretraining data) through the encoder.
+fn inspect_encoder(run: &Path, inputs: &ReportInputs, device: &Device) -> Result<Inspection> {
+    let evaluated = EvaluatedRun::open(run)?;
+    let task = inspected_task(inputs, evaluated.config.task.as_ref())
         .map(|(path, overrides)| TaskConfig::load(&path, &overrides))
         .transpose()?;
     Ok(inspect(
@@ -80,29 +87,15 @@ fn inspect_encoder(run: &Path, inputs: &ReportInputs, device: &Device) -> Result
     )?)
 }
 
-/// Samples the test set of the task the text run's experiment names (else
-/// the first task it was evaluated on, else its own corpus) through its
-/// encoder.
+/// Samples the test set of [`inspected_task`] (else the run's own corpus)
+/// through the text encoder.
 fn inspect_text_encoder(
     run: &Path,
     inputs: &ReportInputs,
     device: &Device,
 ) -> Result<TextInspection> {
     let evaluated = TextRun::open(run)?;
-    let task_file = evaluated
-        .config
-        .task
-        .clone()
-        .map(|path| (path, Vec::new()))
-        .or_else(|| {
-            inputs.evals.first().map(|results| {
-                (
-                    PathBuf::from(&results.task_file),
-                    results.task_overrides.clone(),
-                )
-            })
-        });
-    let task = task_file
+    let task = inspected_task(inputs, evaluated.config.task.as_ref())
         .map(|(path, overrides)| TextTaskConfig::load(&path, &overrides))
         .transpose()?;
     let samples = InspectConfig::default().samples;
