@@ -239,7 +239,7 @@ pub fn resume(
 
 /// The checkpoint a resumed run continues from, checked against the run's
 /// experiment: the same method, and epochs left to run.
-pub(crate) fn resumable_checkpoint(
+fn resumable_checkpoint(
     run: &RunDir,
     settings: &RunSettings,
     observer: &mut dyn Observer,
@@ -285,7 +285,7 @@ pub(crate) fn resumable_checkpoint(
 /// checkpoint), loads the checkpoint's weights into the method and its
 /// optimiser state, cuts the metrics log back to it and trains the
 /// remaining epochs.
-pub(crate) fn continue_run<P: Pretraining>(
+fn continue_run<P: Pretraining>(
     settings: &RunSettings,
     run: &RunDir,
     info: &RunInfo,
@@ -295,7 +295,6 @@ pub(crate) fn continue_run<P: Pretraining>(
 ) -> Result<Summary, TrainError> {
     let good = resumable_checkpoint(run, settings, observer)?;
     let (setup, method) = prepare(&good, observer)?;
-    let good = &good;
     let state = &good.state;
     let method = Checkpoint::load_method(&good.dir, method)?;
     let optimizer = settings.train.optimizer.init(settings.train.grad_clip);
