@@ -1,5 +1,5 @@
 //! Text evaluation: the run's frozen text encoder and the baselines (TF-IDF
-//! with logistic regression, a random encoder, the encoder trained from
+//! with logistic regression, LSA, a random encoder, the encoder trained from
 //! scratch), each head, every label budget and seed; results into
 //! `<run>/eval/<task>/` (a text encoder is usually scored on several sets).
 use std::path::Path;
@@ -74,9 +74,10 @@ struct TextEvaluation {
     encoder: TextEncoder,
     pool_tokens: Arc<Vec<Vec<u32>>>,
     test_tokens: Vec<Vec<u32>>,
-    /// The LSA baseline, fitted on the pool's documents (when the task
-    /// compares with it and runs frozen heads).
-    lsa: Option<Lsa>,
+    /// The LSA baseline's features of the pool and of the test set, fitted
+    /// on the documents `[lsa] fit_on` names (when the task compares with it
+    /// and runs frozen heads).
+    lsa: Option<(Features, Features)>,
 }
 
 impl TextEvaluation {
@@ -106,18 +107,24 @@ impl TextEvaluation {
                 None => (pool.docs(), "the pool's"),
                 Some(c) => (c.docs(), "the run's corpus's"),
             };
-            let lsa =
+            let (lsa, fitted) =
                 Lsa::fit(docs, &task.tfidf, &task.lsa, seed).map_err(|reason| EvalError::Task {
                     path: task.path.clone(),
                     reason,
                 })?;
+            // Fitted on the pool, the fit's own rows are the pool's features.
+            let pool_features = match corpus {
+                None => fitted,
+                Some(_) => lsa.transform(pool.docs()),
+            };
+            let features = (pool_features, lsa.transform(test.docs()));
             let line = format!(
                 "LSA: {} dimensions of the TF-IDF of {whose} {} texts, fitted without labels ({:.1} s)",
                 lsa.dim(),
                 docs.len(),
                 t.elapsed().as_secs_f64()
             );
-            (Some(lsa), Some(line))
+            (Some(features), Some(line))
         } else {
             (None, None)
         };
@@ -256,12 +263,8 @@ impl Evaluation for TextEvaluation {
                 )?,
             ));
         }
-        if let Some(lsa) = &self.lsa {
-            sources.push((
-                Source::Lsa,
-                lsa.transform(pool.docs()),
-                lsa.transform(test.docs()),
-            ));
+        if let Some((pool, test)) = &self.lsa {
+            sources.push((Source::Lsa, pool.clone(), test.clone()));
         }
         Ok(sources)
     }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::features::Features;
 use crate::text::svd::{TruncatedSvd, truncated_svd};
-use crate::text::{Tfidf, TfidfConfig};
+use crate::text::{SparseRows, Tfidf, TfidfConfig};
 
 /// Which unlabelled documents LSA is fitted on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -77,7 +77,8 @@ pub struct Lsa {
 impl Lsa {
     /// Fits the vectoriser (`tfidf`'s vocabulary settings) and the
     /// decomposition on `docs` (those `config.fit_on` names), drawing the
-    /// random test matrix from `seed`.
+    /// random test matrix from `seed`; returns it with the features of
+    /// `docs`, from the rows the fit already built.
     /// An error, naming `lsa.dims`, when the documents or their terms are
     /// fewer than the dimensions asked for.
     ///
@@ -88,7 +89,7 @@ impl Lsa {
         tfidf: &TfidfConfig,
         config: &LsaConfig,
         seed: u64,
-    ) -> Result<Self, String> {
+    ) -> Result<(Self, Features), String> {
         if let Err(e) = config.validate() {
             panic!("Lsa::fit: {e}");
         }
@@ -109,7 +110,9 @@ impl Lsa {
             ));
         }
         let svd = truncated_svd(&rows, config.dims, config.power_iterations, seed);
-        Ok(Self { vectorizer, svd })
+        let lsa = Self { vectorizer, svd };
+        let features = lsa.features(&rows);
+        Ok((lsa, features))
     }
 
     /// Features per document.
@@ -124,9 +127,18 @@ impl Lsa {
 
     /// The LSA features of `docs`, `[docs][dim]`.
     pub fn transform<S: AsRef<str> + Sync>(&self, docs: &[S]) -> Features {
-        let projected = self.svd.project(&self.vectorizer.transform(docs));
-        let data = projected.par_iter().map(|&v| v as f32).collect();
-        Features::new(docs.len(), self.dim(), data)
+        self.features(&self.vectorizer.transform(docs))
+    }
+
+    /// The features of TF-IDF `rows`.
+    fn features(&self, rows: &SparseRows) -> Features {
+        let data = self
+            .svd
+            .project(rows)
+            .par_iter()
+            .map(|&v| v as f32)
+            .collect();
+        Features::new(rows.rows(), self.dim(), data)
     }
 }
 
@@ -148,7 +160,7 @@ mod tests {
     #[test]
     fn the_second_dimension_separates_two_topics_without_labels() {
         let docs = docs();
-        let lsa = Lsa::fit(
+        let (lsa, fitted) = Lsa::fit(
             &docs,
             &TfidfConfig::default(),
             &LsaConfig {
@@ -159,6 +171,7 @@ mod tests {
         )
         .unwrap();
         let f = lsa.transform(&docs);
+        assert_eq!(fitted, f, "the fit's features are those of its documents");
         assert_eq!((f.rows, f.dim), (40, 2));
         // Every document has a share of both topics' vocabulary ("the", "of",
         // "in"), so the leading direction is shared; the second tells the

@@ -9,7 +9,7 @@ mod evaluate;
 pub mod finetune;
 mod inspect;
 mod lsa;
-pub mod svd;
+mod svd;
 mod tfidf;
 
 pub use evaluate::evaluate_text;

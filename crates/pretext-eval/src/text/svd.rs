@@ -17,6 +17,7 @@
 //! `X` does not have. Sums run over fixed blocks of rows, so the result does
 //! not depend on the thread count. Each component's sign is fixed so that
 //! its largest entry is positive.
+use pretext_train::symmetric_eigen;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -31,7 +32,7 @@ const OVERSAMPLES: usize = 10;
 
 /// The leading singular values and right singular vectors of a matrix.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TruncatedSvd {
+pub(crate) struct TruncatedSvd {
     /// Singular values, largest first.
     pub singular_values: Vec<f64>,
     /// Right singular vectors, `[k][dim]` row-major (scikit-learn's
@@ -43,7 +44,7 @@ pub struct TruncatedSvd {
 
 impl TruncatedSvd {
     /// Number of components.
-    pub fn k(&self) -> usize {
+    pub(crate) fn k(&self) -> usize {
         self.singular_values.len()
     }
 
@@ -52,7 +53,7 @@ impl TruncatedSvd {
     ///
     /// # Panics
     /// If `x` does not have the decomposed matrix's columns.
-    pub fn project(&self, x: &SparseRows) -> Vec<f64> {
+    pub(crate) fn project(&self, x: &SparseRows) -> Vec<f64> {
         assert_eq!(
             x.dim, self.dim,
             "svd: {} columns, fitted on {}",
@@ -67,7 +68,12 @@ impl TruncatedSvd {
 ///
 /// # Panics
 /// If `k` is 0 or more than `x`'s rows or columns.
-pub fn truncated_svd(x: &SparseRows, k: usize, power_iterations: usize, seed: u64) -> TruncatedSvd {
+pub(crate) fn truncated_svd(
+    x: &SparseRows,
+    k: usize,
+    power_iterations: usize,
+    seed: u64,
+) -> TruncatedSvd {
     let (rows, dim) = (x.rows(), x.dim);
     assert!(
         k >= 1 && k <= rows.min(dim),
@@ -87,7 +93,7 @@ pub fn truncated_svd(x: &SparseRows, k: usize, power_iterations: usize, seed: u6
         y = times(x, &orthonormal(z));
     }
     let z = times(&xt, &orthonormal(y)); // Xᵀ Q = Bᵀ: [dim][l]
-    let (values, vectors) = symmetric_eigen(&gram(&z), l);
+    let (values, vectors) = symmetric_eigen_sorted(&gram(&z), l);
     let mut singular_values = Vec::with_capacity(k);
     let mut components = vec![0.0; k * dim];
     for (c, component) in components.chunks_exact_mut(dim).enumerate() {
@@ -231,7 +237,7 @@ fn gram(m: &Dense) -> Vec<f64> {
 fn orthonormal(mut m: Dense) -> Dense {
     for _ in 0..2 {
         let c = m.cols;
-        let (values, vectors) = symmetric_eigen(&gram(&m), c);
+        let (values, vectors) = symmetric_eigen_sorted(&gram(&m), c);
         let top = values.first().copied().unwrap_or(0.0).max(0.0);
         let mut map = vec![0.0; c * c]; // W Λ^-½, [c][c]
         for (k, &value) in values.iter().enumerate() {
@@ -254,63 +260,19 @@ fn orthonormal(mut m: Dense) -> Dense {
 
 /// Eigenvalues (largest first) and eigenvectors (the columns of the second
 /// `[n][n]` row-major matrix, in the same order) of the symmetric `[n][n]`
-/// matrix `a`, by cyclic Jacobi rotations.
-fn symmetric_eigen(a: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
-    let mut a = a.to_vec();
-    let mut v = vec![0.0; n * n];
-    for i in 0..n {
-        v[i * n + i] = 1.0;
-    }
-    let scale: f64 = a.iter().map(|x| x * x).sum::<f64>().sqrt();
-    for _sweep in 0..100 {
-        let off: f64 = (0..n)
-            .flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j)))
-            .map(|(i, j)| a[i * n + j] * a[i * n + j])
-            .sum::<f64>()
-            .sqrt();
-        if off <= 1e-15 * scale || scale == 0.0 {
-            break;
-        }
-        for p in 0..n {
-            for q in p + 1..n {
-                let apq = a[p * n + q];
-                if apq.abs() <= 1e-300 {
-                    continue;
-                }
-                let (app, aqq) = (a[p * n + p], a[q * n + q]);
-                let theta = (aqq - app) / (2.0 * apq);
-                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
-                let t = if theta == 0.0 { 1.0 } else { t };
-                let c = (t * t + 1.0).sqrt().recip();
-                let s = t * c;
-                for k in 0..n {
-                    let (akp, akq) = (a[k * n + p], a[k * n + q]);
-                    a[k * n + p] = c * akp - s * akq;
-                    a[k * n + q] = s * akp + c * akq;
-                }
-                for k in 0..n {
-                    let (apk, aqk) = (a[p * n + k], a[q * n + k]);
-                    a[p * n + k] = c * apk - s * aqk;
-                    a[q * n + k] = s * apk + c * aqk;
-                }
-                for k in 0..n {
-                    let (vkp, vkq) = (v[k * n + p], v[k * n + q]);
-                    v[k * n + p] = c * vkp - s * vkq;
-                    v[k * n + q] = s * vkp + c * vkq;
-                }
-            }
-        }
-    }
+/// matrix `a`: [`symmetric_eigen`]'s Jacobi rotations, sorted.
+fn symmetric_eigen_sorted(a: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
+    let (values, v) = symmetric_eigen(a.to_vec(), n, true);
+    let v = v.expect("eigenvectors asked for");
     let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&i, &j| a[j * n + j].total_cmp(&a[i * n + i]));
-    let values = order.iter().map(|&i| a[i * n + i]).collect();
+    order.sort_by(|&i, &j| values[j].total_cmp(&values[i]));
     let mut vectors = vec![0.0; n * n];
     for (new, &old) in order.iter().enumerate() {
         for k in 0..n {
             vectors[k * n + new] = v[k * n + old];
         }
     }
-    (values, vectors)
+    (order.iter().map(|&i| values[i]).collect(), vectors)
 }
 
 /// A standard normal draw (Box–Muller).
