@@ -35,8 +35,10 @@ impl Column {
             )),
             (Column::Name(name), Some(header)) => {
                 header.iter().position(|h| h == name).ok_or_else(|| {
-                    let columns: Vec<String> = header.iter().map(|h| format!("`{h}`")).collect();
-                    format!("no column `{name}`; the columns are {}", columns.join(", "))
+                    format!(
+                        "no column `{name}`; the columns are {}",
+                        crate::listed(header)
+                    )
                 })
             }
             (Column::Name(name), None) => Err(format!(

@@ -20,7 +20,7 @@ use crate::{DataError, test_split};
 /// text formats. Unknown keys are errors.
 ///
 /// Every variant takes `limit` (keep the first `limit` documents; the rest is
-/// not read) and `encoding` (`"utf8"`, the default, or `"latin1"`). Documents
+/// not read) and `encoding` (`"utf8"`, the default, `"latin1"` or `"utf8_or_latin1"`). Documents
 /// are trimmed but keep their case; empty ones are skipped and counted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "format", rename_all = "snake_case", deny_unknown_fields)]

@@ -37,6 +37,16 @@ const CP1252_HIGH: [char; 32] = [
 ];
 
 impl TextEncoding {
+    /// `bytes` without a leading UTF-8 byte-order mark, where this encoding
+    /// reads UTF-8 (`utf8`, `utf8_or_latin1`); in Latin-1 those three bytes
+    /// are characters, kept.
+    pub(crate) fn strip_bom(self, bytes: &[u8]) -> &[u8] {
+        match (self, bytes.strip_prefix(b"\xEF\xBB\xBF")) {
+            (TextEncoding::Utf8 | TextEncoding::Utf8OrLatin1, Some(rest)) => rest,
+            _ => bytes,
+        }
+    }
+
     /// `bytes` as text, or `None` when they are not valid in this encoding
     /// (only UTF-8 can fail). Borrows when no conversion is needed.
     pub fn decode(self, bytes: &[u8]) -> Option<Cow<'_, str>> {
@@ -89,6 +99,13 @@ mod tests {
         assert_eq!(e.decode(b"clich\xe9").unwrap(), "cliché");
         // Curly quotes as Windows-1252 bytes.
         assert_eq!(e.decode(b"\x93hi\x94").unwrap(), "\u{201C}hi\u{201D}");
+        // A byte-order mark goes where UTF-8 is read, stays in Latin-1.
+        assert_eq!(e.strip_bom(b"\xEF\xBB\xBFtext"), b"text");
+        assert_eq!(TextEncoding::Utf8.strip_bom(b"\xEF\xBB\xBFtext"), b"text");
+        assert_eq!(
+            TextEncoding::Latin1.strip_bom(b"\xEF\xBB\xBFt"),
+            b"\xEF\xBB\xBFt"
+        );
     }
 
     #[test]

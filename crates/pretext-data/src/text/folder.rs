@@ -57,7 +57,7 @@ pub(crate) fn load(
             }
             let bytes = std::fs::read(&file).map_err(|e| DataError::io(&file, e))?;
             let text = encoding
-                .decode(&bytes)
+                .decode(encoding.strip_bom(&bytes))
                 .ok_or_else(|| DataError::format(&file, INVALID_UTF8))?;
             let doc = text.trim();
             if doc.is_empty() {

@@ -77,10 +77,7 @@ fn for_each_line(
     mut visit: impl FnMut(usize, &str) -> Result<bool, String>,
 ) -> Result<(), DataError> {
     let bytes = read_all(path)?;
-    let content = match (encoding, bytes.strip_prefix(b"\xEF\xBB\xBF")) {
-        (TextEncoding::Utf8, Some(rest)) => rest, // a byte-order mark
-        _ => &bytes[..],
-    };
+    let content = encoding.strip_bom(&bytes);
     let content = content.strip_suffix(b"\n").unwrap_or(content);
     for (i, raw) in content.split(|&b| b == b'\n').enumerate() {
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);

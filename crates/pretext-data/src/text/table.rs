@@ -31,10 +31,7 @@ pub(crate) struct TableOptions<'a> {
 pub(crate) fn load(path: &Path, options: &TableOptions) -> Result<TextDataset, DataError> {
     let delimiter = delimiter(path, options.delimiter)?;
     let bytes = read_all(path)?;
-    let content = match (options.encoding, bytes.strip_prefix(b"\xEF\xBB\xBF")) {
-        (TextEncoding::Utf8, Some(rest)) => rest, // a byte-order mark
-        _ => &bytes[..],
-    };
+    let content = options.encoding.strip_bom(&bytes);
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(options.header)
